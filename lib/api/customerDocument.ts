@@ -1,0 +1,58 @@
+import type { OrgConfig } from '../org';
+import type { Profile } from '../registration/model';
+import type { StoredCustomer } from '../store/customers';
+
+/** The `GET /v2/customers/{id}` document (SPEC section 5) of a stored customer. */
+export function customerDocument(customer: StoredCustomer, org: OrgConfig) {
+  return {
+    id: customer.id,
+    loyaltyInfo: { loyaltyType: customer.loyaltyType },
+    profiles: customer.profiles.map(profileDocument),
+    extendedFields: customer.extendedFields,
+    cardDetails: customer.profiles.flatMap((p) =>
+      p.card
+        ? [{
+            cardNumber: p.card.cardNumber,
+            seriesId: p.card.seriesId,
+            seriesCode: p.card.seriesCode,
+            statusLabel: p.card.statusLabel,
+            issuedDate: p.card.issuedDate,
+            ...(p.card.fields ? { fields: p.card.fields } : {}),
+            ...(p.card.extendedFields ? { extendedFields: p.card.extendedFields } : {}),
+          }]
+        : [],
+    ),
+    loyaltyProgramDetails: customer.enrollments.map((e) => {
+      const program = org.programs.find((p) => p.id === e.programId);
+      return {
+        programId: e.programId,
+        programName: program?.name ?? null,
+        tierNumber: e.tierNumber,
+        tierName: program?.tiers.find((t) => t.number === e.tierNumber)?.name ?? null,
+        loyaltyPoints: e.loyaltyPoints,
+        tierExpiryDate: e.tierExpiryDate ?? null,
+        pointsExpiryDate: e.pointsExpiryDate ?? null,
+      };
+    }),
+    associatedWith: customer.associatedWith,
+    endPointsEnabled: customer.endPointsEnabled,
+    activity: customer.activity,
+    warnings: [],
+  };
+}
+
+function profileDocument(profile: Profile) {
+  return {
+    firstName: profile.firstName ?? null,
+    lastName: profile.lastName ?? null,
+    source: profile.source,
+    accountId: profile.accountId || null,
+    identifiers: [
+      ...profile.identifiers.map(({ type, value }) => ({ type, value })),
+      ...(profile.card ? [{ type: 'card', value: profile.card.cardNumber }] : []),
+    ],
+    commChannels: profile.commChannels,
+    fields: profile.fields,
+    attribution: { createDate: profile.createDate, createdBy: { code: profile.createdBy, type: 'TILL' } },
+  };
+}

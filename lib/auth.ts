@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { configCacheMillis } from './config';
+import { ApiError } from './errors';
+import type { OrgConfig } from './org';
+import { UNMATCHABLE_HASH, verifyPassword } from './passwords';
+import { getOrgConfig, getTill } from './store/orgs';
+
+/** The authenticated caller: a till and the org it belongs to. */
+export interface Caller {
+  till: string;
+  org: OrgConfig;
+}
+
+/** Verified headers, so that scrypt runs once per till and instance, not per request. */
+const verified = new Map<string, { expires: number; till: string; orgId: number }>();
+const MAX_CACHED = 1000;
+
+/** Reads `Authorization: Basic base64(<till>:<md5 hex of password>)` and returns the caller. */
+export async function authenticate(header: string | undefined): Promise<Caller> {
+  const credentials = parseBasic(header);
+  if (!credentials) throw unauthorized();
+  const cacheKey = createHash('sha256').update(header!).digest('hex');
+  const hit = verified.get(cacheKey);
+  let tillName: string;
+  let orgId: number;
+  if (hit && hit.expires > Date.now()) {
+    ({ till: tillName, orgId } = hit);
+  } else {
+    const till = await getTill(credentials.username);
+    const ok = await verifyPassword(credentials.md5.toLowerCase(), till?.passwordHash ?? UNMATCHABLE_HASH);
+    if (!till || !ok) throw unauthorized();
+    if (verified.size >= MAX_CACHED) verified.clear();
+    verified.set(cacheKey, { expires: Date.now() + configCacheMillis(), till: till.username, orgId: till.orgId });
+    ({ username: tillName, orgId } = till);
+  }
+  const org = await getOrgConfig(orgId);
+  if (!org) throw unauthorized();
+  return { till: tillName, org };
+}
+
+function parseBasic(header: string | undefined): { username: string; md5: string } | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { username: decoded.slice(0, colon), md5: decoded.slice(colon + 1) };
+}
+
+function unauthorized(): ApiError {
+  return ApiError.of(401, 'missing or wrong credentials').withHeaders({ 'WWW-Authenticate': 'Basic realm="customers"' });
+}
+
+/** Forgets verified credentials (tests that change passwords). */
+export function clearVerifiedCredentials(): void {
+  verified.clear();
+}

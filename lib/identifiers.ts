@@ -1,0 +1,65 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/mobile';
+import { fullFormats } from 'ajv-formats/dist/formats';
+import type { IdentifierType } from './vocabulary';
+
+/**
+ * Normalisation of identifier values (SPEC section 3), applied before any uniqueness check so
+ * that every spelling of one mobile or email maps to one stored value.
+ */
+
+export type Normalised = { ok: true; value: string } | { ok: false; reason: string };
+
+/** Formatting a person may type around a phone number. */
+const PHONE_DECORATION = /[\s.\-()[\]]/g;
+const EMAIL_PATTERN = fullFormats.email as RegExp;
+
+/**
+ * A mobile number as digits with country code (E.164 without the `+`). A number without
+ * country code is read in the org's base country; the result must be a valid mobile number
+ * for its country (libphonenumber's mobile metadata decides).
+ */
+export function normaliseMobile(raw: string, baseCountry: string): Normalised {
+  const text = raw.trim().replace(PHONE_DECORATION, '');
+  if (!/^\+?\d{4,20}$/.test(text)) return { ok: false, reason: 'not a phone number' };
+  const candidates = text.startsWith('+')
+    ? [parsePhoneNumberFromString(text)]
+    : text.startsWith('00')
+      ? [parsePhoneNumberFromString(`+${text.slice(2)}`)]
+      : // National first (the org's own customers), then the digits as country code + number.
+        [parsePhoneNumberFromString(text, baseCountry as CountryCode), parsePhoneNumberFromString(`+${text}`)];
+  for (const phone of candidates) {
+    if (phone?.isValid()) return { ok: true, value: phone.number.slice(1) };
+  }
+  return { ok: false, reason: 'not a valid mobile number' };
+}
+
+/** Emails are matched case-insensitively, so they are stored in lower case. */
+export function normaliseEmail(raw: string): Normalised {
+  const value = raw.trim().toLowerCase();
+  if (value.length === 0 || value.length > 255 || !EMAIL_PATTERN.test(value)) {
+    return { ok: false, reason: 'not a valid email address' };
+  }
+  return { ok: true, value };
+}
+
+export function normaliseOther(raw: string): Normalised {
+  const value = raw.trim();
+  return value.length === 0 ? { ok: false, reason: 'empty value' } : { ok: true, value };
+}
+
+export function normaliseIdentifier(type: IdentifierType, raw: string, baseCountry: string): Normalised {
+  switch (type) {
+    case 'mobile':
+      return normaliseMobile(raw, baseCountry);
+    case 'email':
+      return normaliseEmail(raw);
+    default:
+      return normaliseOther(raw);
+  }
+}
+
+/** Masks an identifier value for logs: enough to correlate, not enough to identify. */
+export function maskValue(value: string): string {
+  if (value.length <= 4) return '*'.repeat(value.length);
+  return `${value.slice(0, 2)}${'*'.repeat(Math.min(value.length - 4, 8))}${value.slice(-2)}`;
+}

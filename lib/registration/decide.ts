@@ -1,0 +1,66 @@
+import type { Problem } from '../errors';
+import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Identifier, type Registration } from './model';
+
+/**
+ * The identity and merge rules of SPEC section 3, as a pure function of the registration and
+ * of who owns its identifiers. The store calls it with what a cancelled transaction told it
+ * (the owners of the identifiers whose conditions failed), so no extra read is needed.
+ */
+
+export type Decision =
+  | { kind: 'create' }
+  | { kind: 'merge'; customerId: number; known: Identifier[]; unknown: Identifier[] }
+  | { kind: 'reject'; problems: Problem[] };
+
+export interface KnownFacts {
+  /** identifier key -> id of the customer that owns it, for identifiers already taken. */
+  owners: ReadonlyMap<string, number>;
+  /**
+   * Source accounts in which the single owning customer already has a profile, when known.
+   * Unknown (undefined) means the merge is attempted and the store's conditions decide.
+   */
+  ownerSourceAccounts?: ReadonlySet<string>;
+}
+
+export function decideRegistration(registration: Registration, facts: KnownFacts): Decision {
+  const identifiers = uniqueIdentifiers(registration.profiles);
+  const known = identifiers.filter((i) => facts.owners.has(identifierKeyOf(i)));
+  const unknown = identifiers.filter((i) => !facts.owners.has(identifierKeyOf(i)));
+  if (known.length === 0) return { kind: 'create' };
+
+  const problems: Problem[] = [];
+  // A card number is issued once: it never leads to the customer who holds it.
+  const knownCards = known.filter((i) => i.type === 'card');
+  for (const card of knownCards) {
+    problems.push({ code: 3009, message: `card number ${card.value} is already issued`, path: cardPath(registration, card.value) });
+  }
+
+  const knownPeople = known.filter((i) => i.type !== 'card');
+  const owners = new Set(knownPeople.map((i) => facts.owners.get(identifierKeyOf(i))!));
+  if (owners.size > 1) {
+    problems.push({ code: 8052, message: `identifiers belong to different customers (${[...owners].sort().join(', ')})` });
+    return { kind: 'reject', problems };
+  }
+  if (owners.size === 1) {
+    const customerId = [...owners][0];
+    const taken = registration.profiles
+      .map((profile, index) => ({ index, sourceAccount: sourceAccountOf(profile) }))
+      .filter(({ sourceAccount }) => facts.ownerSourceAccounts?.has(sourceAccount));
+    for (const { index, sourceAccount } of taken) {
+      problems.push({
+        code: 8006,
+        message: `customer ${customerId} already exists in ${sourceAccount.replace('#', ' account ')}`,
+        path: `/profiles/${index}`,
+      });
+    }
+    if (problems.length > 0) return { kind: 'reject', problems };
+    return { kind: 'merge', customerId, known: knownPeople, unknown };
+  }
+  // Only cards were known.
+  return { kind: 'reject', problems };
+}
+
+function cardPath(registration: Registration, cardNumber: string): string | undefined {
+  const index = registration.profiles.findIndex((p) => p.card?.cardNumber === cardNumber);
+  return index < 0 ? undefined : `/profiles/${index}`;
+}

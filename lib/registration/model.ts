@@ -1,0 +1,99 @@
+import type { Warning } from '../errors';
+import type { CommChannelType, IdentifierType, LoyaltyType, Source } from '../vocabulary';
+
+/**
+ * A registration after validation and normalisation: what the service is asked to store,
+ * independent of the request's JSON shape and of DynamoDB.
+ */
+
+export interface Identifier {
+  type: IdentifierType;
+  /** Normalised value: the same for every spelling of one mobile or email. */
+  value: string;
+}
+
+export interface CommChannel {
+  type: CommChannelType;
+  value: string;
+  primary: boolean;
+  verified: boolean;
+  subscribed: boolean;
+  meta?: Record<string, unknown>;
+  attributes?: Record<string, unknown>;
+}
+
+/** A loyalty card issued with a profile. `cardNumber` is empty until the series generates one. */
+export interface Card {
+  cardNumber: string;
+  seriesId: number;
+  seriesCode: string;
+  statusLabel: string;
+  issuedDate: string;
+  /** The series drew the number (the request sent none), so a collision is drawn again. */
+  generated: boolean;
+  fields?: Record<string, string>;
+  extendedFields?: Record<string, ExtendedFieldValue>;
+}
+
+export type ExtendedFieldValue = string | number | boolean;
+
+export interface Profile {
+  source: Source;
+  /** Empty for single-account sources. */
+  accountId: string;
+  firstName?: string;
+  lastName?: string;
+  identifiers: Identifier[];
+  fields: Record<string, string>;
+  commChannels: CommChannel[];
+  card?: Card;
+  createDate: string;
+  /** The till that registered this profile. */
+  createdBy: string;
+}
+
+export interface Enrollment {
+  programId: number;
+  tierNumber: number;
+  loyaltyPoints: number;
+  tierExpiryDate?: string;
+  pointsExpiryDate?: string;
+}
+
+/** Everything a new customer would be created with. */
+export interface Registration {
+  orgId: number;
+  loyaltyType: LoyaltyType;
+  profiles: Profile[];
+  extendedFields: Record<string, ExtendedFieldValue>;
+  enrollments: Enrollment[];
+  createDate: string;
+  associatedWith: string;
+  endPointsEnabled: string[];
+  /** Which customer-level parts the request set, for the warnings of a merge. */
+  customerLevelParts: string[];
+  warnings: Warning[];
+}
+
+/** The key of a profile's place: one profile per source and account per customer. */
+export function sourceAccountOf(profile: Pick<Profile, 'source' | 'accountId'>): string {
+  return profile.accountId ? `${profile.source}#${profile.accountId}` : profile.source;
+}
+
+/** The key of an identifier's value, unique within an org. */
+export function identifierKeyOf(identifier: Identifier): string {
+  return `${identifier.type}#${identifier.value}`;
+}
+
+/** Every identifier of a registration once, cards included. */
+export function uniqueIdentifiers(profiles: Profile[]): Identifier[] {
+  const seen = new Map<string, Identifier>();
+  for (const profile of profiles) {
+    for (const identifier of profile.identifiers) seen.set(identifierKeyOf(identifier), identifier);
+    if (profile.card?.cardNumber) {
+      const card: Identifier = { type: 'card', value: profile.card.cardNumber };
+      seen.set(identifierKeyOf(card), card);
+    }
+  }
+  return [...seen.values()];
+}

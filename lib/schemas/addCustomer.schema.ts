@@ -1,0 +1,128 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { COMM_CHANNEL_TYPES, END_POINTS, IDENTIFIER_TYPE_NAMES, LOYALTY_TYPES, SOURCES } from '../vocabulary';
+
+/**
+ * The body of `POST /v2/customers` (SPEC section 3). This one schema is the source of the
+ * compiled validator (`npm run build:schemas`) and of the `AddCustomerBody` type.
+ *
+ * `additionalProperties: false` marks where unknown keys are reported; they become warnings
+ * (8200), not errors. `errorCode` names the spec's code for a violation inside that subschema;
+ * anything else is a plain 400.
+ */
+
+const flag = { enum: [true, false, 'true', 'false'] } as const;
+
+/** Custom fields: string keys to string values. */
+const customFields = {
+  type: 'object',
+  maxProperties: 50,
+  propertyNames: { type: 'string', maxLength: 64 },
+  additionalProperties: { type: 'string', maxLength: 255 },
+} as const;
+
+/** Extended field values are checked against the org's definitions, not here. */
+const extendedFields = {
+  type: 'object',
+  additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+} as const;
+
+const identifier = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { type: 'string', enum: IDENTIFIER_TYPE_NAMES },
+    value: { type: 'string', maxLength: 255 },
+    // Card identifiers only.
+    seriesId: { type: 'integer' },
+    seriesCode: { type: 'string', maxLength: 100 },
+    statusLabel: { type: 'string', maxLength: 100 },
+    fields: customFields,
+    extendedFields,
+  },
+} as const;
+
+const commChannel = {
+  type: 'object',
+  errorCode: 8010,
+  additionalProperties: false,
+  required: ['type', 'value'],
+  properties: {
+    type: { type: 'string', enum: COMM_CHANNEL_TYPES, errorCode: 8010 },
+    value: { type: 'string', maxLength: 255, errorCode: 8010 },
+    primary: flag,
+    verified: flag,
+    subscribed: flag,
+    meta: {
+      type: 'object',
+      errorCode: 8010,
+      additionalProperties: false,
+      properties: {
+        lastViewedDate: { type: 'string', maxLength: 40 },
+        residence: flag,
+      },
+    },
+    attributes: {
+      type: 'object',
+      errorCode: 8010,
+      maxProperties: 50,
+      additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+    },
+  },
+} as const;
+
+const profile = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    firstName: { type: 'string', maxLength: 100 },
+    lastName: { type: 'string', maxLength: 100 },
+    source: { type: 'string', enum: SOURCES, errorCode: 8003 },
+    accountId: { type: 'string', maxLength: 100 },
+    identifiers: { type: 'array', maxItems: 20, items: identifier, errorCode: 8005 },
+    fields: customFields,
+    commChannels: { type: 'array', maxItems: 20, items: commChannel },
+  },
+} as const;
+
+const enrollment = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['programId'],
+  properties: {
+    programId: { type: 'integer' },
+    tierNumber: { type: 'integer' },
+    loyaltyPoints: { type: 'integer', minimum: 0 },
+    tierExpiryDate: { type: 'string', maxLength: 40 },
+    pointsExpiryDate: { type: 'string', maxLength: 40 },
+  },
+} as const;
+
+export const addCustomerSchema = {
+  $id: 'addCustomer',
+  type: 'object',
+  additionalProperties: false,
+  required: ['profiles'],
+  properties: {
+    loyaltyType: { type: 'string', enum: LOYALTY_TYPES },
+    loyaltyInfo: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { loyaltyType: { type: 'string', enum: LOYALTY_TYPES } },
+    },
+    profiles: { type: 'array', minItems: 1, maxItems: 10, items: profile },
+    extendedFields,
+    loyaltyProgramEnrollments: { type: 'array', maxItems: 10, items: enrollment },
+    createDate: { type: 'string', maxLength: 40 },
+    associatedWith: { type: 'string', maxLength: 100 },
+    endPointsEnabled: { type: 'array', maxItems: 4, uniqueItems: true, items: { type: 'string', enum: END_POINTS } },
+    // Assigned by the service; accepted in any shape so that it is ignored with a warning.
+    activity: {},
+  },
+} as const;
+
+export type AddCustomerBody = FromSchema<typeof addCustomerSchema>;
+export type ProfileInput = NonNullable<AddCustomerBody['profiles']>[number];
+export type IdentifierInput = NonNullable<ProfileInput['identifiers']>[number];
+export type CommChannelInput = NonNullable<ProfileInput['commChannels']>[number];
+export type EnrollmentInput = NonNullable<AddCustomerBody['loyaltyProgramEnrollments']>[number];

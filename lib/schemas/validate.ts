@@ -1,0 +1,54 @@
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { Problems, type Warning } from '../errors';
+import { validateAddCustomer } from './validators.generated';
+import type { AddCustomerBody } from './addCustomer.schema';
+
+export interface Checked<T> {
+  body: T;
+  warnings: Warning[];
+}
+
+const MESSAGES: Record<number, string> = {
+  8003: 'invalid source',
+  8005: 'invalid identifiers',
+  8010: 'invalid comm channel',
+};
+
+/**
+ * Runs a compiled validator and sorts what it finds: unknown keys become warnings 8200 (so a
+ * typo is never silent), every other violation an error with the code its subschema names.
+ */
+export function checkAgainstSchema<T>(validate: ValidateFunction<T>, body: unknown): Checked<T> {
+  const warnings: Warning[] = [];
+  const problems = new Problems();
+  if (!validate(body)) {
+    for (const error of validate.errors ?? []) {
+      if (error.keyword === 'additionalProperties') {
+        const path = `${error.instancePath}/${escapePointer(String(error.params.additionalProperty))}`;
+        warnings.push({ code: 8200, message: `unknown key ignored: ${path}`, path });
+        continue;
+      }
+      const code = errorCodeOf(error);
+      const path = error.keyword === 'required'
+        ? `${error.instancePath}/${escapePointer(String(error.params.missingProperty))}`
+        : error.instancePath;
+      problems.add(code, `${MESSAGES[code] ?? 'invalid request'}: ${path || '/'} ${error.message ?? ''}`.trim(), path);
+    }
+  }
+  problems.throwIfAny(warnings);
+  return { body: body as T, warnings };
+}
+
+function errorCodeOf(error: ErrorObject): number {
+  const annotated = (error.parentSchema as { errorCode?: unknown } | undefined)?.errorCode;
+  return typeof annotated === 'number' ? annotated : 400;
+}
+
+/** RFC 6901: `~` and `/` inside a key are escaped in a JSON pointer. */
+export function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export function checkAddCustomerBody(body: unknown): Checked<AddCustomerBody> {
+  return checkAgainstSchema(validateAddCustomer, body);
+}

@@ -1,0 +1,32 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsRegion, dynamoEndpoint } from '../config';
+
+/**
+ * One DynamoDB document client per endpoint and process, reused across invocations.
+ * The SDK's standard retry mode retries throttling with backoff and jitter.
+ */
+
+let cached: { endpoint: string | undefined; client: DynamoDBDocumentClient } | undefined;
+
+export function documentClient(): DynamoDBDocumentClient {
+  const endpoint = dynamoEndpoint();
+  if (cached && cached.endpoint === endpoint) return cached.client;
+  const base = new DynamoDBClient({
+    region: awsRegion(),
+    endpoint,
+    maxAttempts: Number(process.env.DYNAMODB_MAX_ATTEMPTS || 5),
+    // DynamoDB Local accepts any credentials; real AWS takes them from the Lambda role.
+    ...(endpoint && !process.env.AWS_ACCESS_KEY_ID
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  });
+  const client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
+  cached = { endpoint, client };
+  return client;
+}
+
+/** Replaces the process's client (benchmarks and fault-injection tests wrap it). */
+export function useDocumentClient(client: DynamoDBDocumentClient): void {
+  cached = { endpoint: dynamoEndpoint(), client };
+}

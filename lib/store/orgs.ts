@@ -1,0 +1,82 @@
+import { BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { configCacheMillis, tableName } from '../config';
+import { hashPassword, md5Hex } from '../passwords';
+import type { OrgConfig, OrgFile } from '../org';
+import { documentClient } from './client';
+import { toStoreError } from './customers';
+import { keys } from './keys';
+
+/**
+ * Org configuration and tills in the table. Reads are cached per Lambda instance for a short
+ * time (CONFIG_CACHE_SECONDS), so a warm request costs no configuration read.
+ */
+
+export interface StoredTill {
+  username: string;
+  orgId: number;
+  /** `scrypt$<salt hex>$<hash hex>` of the md5 hex of the password. */
+  passwordHash: string;
+}
+
+const cache = new Map<string, { expires: number; value: unknown }>();
+
+async function cachedGet<T>(key: { pk: string; sk: string }, read: (item: Record<string, unknown>) => T): Promise<T | undefined> {
+  const cacheKey = `${tableName()}|${key.pk}|${key.sk}`;
+  const hit = cache.get(cacheKey);
+  if (hit && hit.expires > Date.now()) return hit.value as T | undefined;
+  let item: Record<string, unknown> | undefined;
+  try {
+    ({ Item: item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: key })));
+  } catch (error) {
+    throw toStoreError(error);
+  }
+  const value = item ? read(item) : undefined;
+  cache.set(cacheKey, { expires: Date.now() + configCacheMillis(), value });
+  return value;
+}
+
+export function getOrgConfig(orgId: number): Promise<OrgConfig | undefined> {
+  return cachedGet(keys.org(orgId), (item) => item.config as OrgConfig);
+}
+
+export function getTill(username: string): Promise<StoredTill | undefined> {
+  return cachedGet(keys.till(username), (item) => ({
+    username: item.username as string,
+    orgId: item.orgId as number,
+    passwordHash: item.passwordHash as string,
+  }));
+}
+
+/** Forgets cached configuration (after loading new configuration in the same process). */
+export function clearConfigCache(): void {
+  cache.clear();
+}
+
+/** Writes an org's configuration and its tills (passwords hashed) to the table. */
+export async function saveOrg(file: OrgFile): Promise<void> {
+  const { tills, ...rest } = file;
+  const config: OrgConfig = { ...rest, tills: tills.map((t) => t.username) };
+  const items: Record<string, unknown>[] = [{ ...keys.org(file.orgId), entity: 'org', config }];
+  for (const till of tills) {
+    const md5 = till.passwordMd5 ?? (till.password !== undefined ? md5Hex(till.password) : undefined);
+    if (!md5) throw new Error(`till ${till.username} of org ${file.orgId} has neither password nor passwordMd5`);
+    items.push({
+      ...keys.till(till.username),
+      entity: 'till',
+      username: till.username,
+      orgId: file.orgId,
+      passwordHash: await hashPassword(md5.toLowerCase()),
+    });
+  }
+  for (let i = 0; i < items.length; i += 25) {
+    const batch = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    let unprocessed: Record<string, unknown> | undefined = { [tableName()]: batch };
+    while (unprocessed && Object.keys(unprocessed).length > 0) {
+      const result: { UnprocessedItems?: Record<string, unknown> } = await documentClient().send(
+        new BatchWriteCommand({ RequestItems: unprocessed as never }),
+      );
+      unprocessed = result.UnprocessedItems;
+    }
+  }
+  clearConfigCache();
+}

@@ -1,0 +1,32 @@
+import { randomInt } from 'node:crypto';
+import { handler as addHandler } from '../../handlers/addCustomer';
+import { handler as getHandler } from '../../handlers/getCustomer';
+import { handler as lookupHandler } from '../../handlers/lookupCustomer';
+import { apiEvent, call, type EventOptions } from './http';
+
+/** Short ways to call the customer routes through their real handlers. */
+
+export const addCustomer = (body: unknown, options?: EventOptions) =>
+  call(addHandler as never, apiEvent('POST', '/v2/customers', body, options));
+
+export const getCustomer = (id: number | string, options?: EventOptions) =>
+  call(getHandler as never, apiEvent('GET', `/v2/customers/${id}`, undefined, { ...options, pathParameters: { id: String(id) } }));
+
+export const lookup = (query: Record<string, string>, options?: EventOptions) =>
+  call(lookupHandler as never, apiEvent('GET', '/v2/customers/lookup', undefined, { ...options, query }));
+
+const used = new Set<string>();
+/** A valid Indian mobile number (national form) not used before in this test file. */
+export function uniqueMobile(): string {
+  for (;;) {
+    const mobile = `9${String(randomInt(0, 1_000_000_000)).padStart(9, '0')}`;
+    if (!used.has(mobile)) {
+      used.add(mobile);
+      return mobile;
+    }
+  }
+}
+
+export function instoreProfile(identifiers: { type: string; value: string }[], extra: Record<string, unknown> = {}) {
+  return { source: 'INSTORE', firstName: 'Asha', lastName: 'Rao', identifiers, ...extra };
+}

@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ensureTable, localClient } from '../../scripts/table';
+import { DEMO_ORGS_FILE, loadOrgFiles } from '../../scripts/loadOrgs';
+
+/**
+ * Gives the calling test file its own table in the run's DynamoDB Local, loaded with the
+ * demo orgs, and drops it afterwards.
+ */
+export function useDemoTable(): { name: () => string } {
+  let name = '';
+  beforeAll(async () => {
+    name = `test-${randomUUID()}`;
+    process.env.TABLE_NAME = name;
+    await ensureTable(client(), name);
+    await loadOrgFiles([DEMO_ORGS_FILE]);
+  });
+  afterAll(async () => {
+    await client().send(new DeleteTableCommand({ TableName: name }));
+  });
+  return { name: () => name };
+}
+
+function client() {
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: run through jest (globalSetup starts DynamoDB Local)');
+  return localClient(endpoint);
+}
+
+/** Every item of the current table: tests use it to assert what was and was not written. */
+export async function allItems(): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, never> | undefined;
+  do {
+    const page = await client().send(new ScanCommand({ TableName: process.env.TABLE_NAME!, ExclusiveStartKey }));
+    items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
+    ExclusiveStartKey = page.LastEvaluatedKey as Record<string, never> | undefined;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+/** Items other than configuration (orgs, tills): what registrations wrote. */
+export async function registrationItems(): Promise<Record<string, unknown>[]> {
+  return (await allItems()).filter((i) => i.entity !== 'org' && i.entity !== 'till');
+}
