@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { JavaMissingError, startDynamoDbLocal, stopProcess, type DynamoDbLocal } from './dynamodbLocal';
+import { DEMO_ORGS_FILE, loadOrgFiles } from './loadOrgs';
+import { ensureTable, localClient } from './table';
+
+/**
+ * `npm start`: DynamoDB Local (data under .dynamodb/, or in memory with --in-memory), the
+ * table, the demo orgs, and `serverless offline` on http://localhost:3000 (PORT to change it).
+ */
+
+const root = join(__dirname, '..');
+
+async function main(): Promise<void> {
+  const inMemory = process.argv.includes('--in-memory') || process.env.DYNAMODB_IN_MEMORY === 'true';
+  const httpPort = Number(process.env.PORT || 3000);
+  const dbPath = join(root, '.dynamodb');
+  if (!inMemory) mkdirSync(dbPath, { recursive: true });
+
+  let dynamo: DynamoDbLocal;
+  try {
+    dynamo = await startDynamoDbLocal({
+      port: process.env.DYNAMODB_PORT ? Number(process.env.DYNAMODB_PORT) : undefined,
+      dbPath: inMemory ? undefined : dbPath,
+    });
+  } catch (error) {
+    if (error instanceof JavaMissingError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const tableName = 'loyalty-customers-local';
+  process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+  process.env.TABLE_NAME = tableName;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  await ensureTable(localClient(dynamo.endpoint), tableName);
+  const orgs = await loadOrgFiles([DEMO_ORGS_FILE]);
+  console.log(`DynamoDB Local on ${dynamo.endpoint} (${inMemory ? 'in memory' : `data in ${dbPath}`}), table ${tableName}, demo orgs ${orgs.join(', ')}`);
+
+  const offline = spawn(
+    process.execPath,
+    [require.resolve('serverless/bin/serverless.js'), 'offline', 'start', '--stage', 'local', '--httpPort', String(httpPort), '--lambdaPort', String(httpPort + 2)],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env },
+  );
+  let announced = false;
+  const relay = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
+    out.write(chunk);
+    if (!announced && /Server ready/.test(String(chunk))) {
+      announced = true;
+      announce(httpPort);
+    }
+  };
+  offline.stdout!.on('data', relay(process.stdout));
+  offline.stderr!.on('data', relay(process.stderr));
+
+  const stop = async (code: number) => {
+    await Promise.all([stopProcess(offline), dynamo.stop()]);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  offline.on('exit', (code) => void stop(code ?? 1));
+}
+
+function announce(port: number): void {
+  const auth = Buffer.from('demo.till:' + require('node:crypto').createHash('md5').update('demo-password').digest('hex')).toString('base64');
+  console.log(`
+API ready on http://localhost:${port}  (Ctrl-C stops it and DynamoDB Local)
+
+  curl -s http://localhost:${port}/v2/customers \\
+    -H 'Authorization: Basic ${auth}' \\
+    -H 'Content-Type: application/json' \\
+    -d '{"profiles":[{"source":"INSTORE","firstName":"Asha","identifiers":[{"type":"mobile","value":"9876543210"},{"type":"email","value":"asha@example.com"}]}]}'
+`);
+}
+
+main().catch((error) => {
+  console.error(`start: ${(error as Error).message}`);
+  process.exit(1);
+});
