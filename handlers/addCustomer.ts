@@ -1,13 +1,17 @@
 import { addCustomer } from '../lib/api/addCustomer';
-import { asStatusList, json } from '../lib/http/response';
+import { json } from '../lib/http/response';
 import { route } from '../lib/http/route';
 
 /** POST /v2/customers */
-export const handler = route('addCustomer', { body: true }, async (request) => {
-  const { createdId, warnings, sideEffects } = await addCustomer({
+export const handler = route('addCustomer', { body: true, rateLimited: true }, async (request) => {
+  const query = { source: request.query('source'), accountId: request.query('accountId') };
+  const { response, result } = await addCustomer({
     body: request.body,
-    query: { source: request.query('source'), accountId: request.query('accountId') },
+    query,
     caller: request.caller,
+    idempotencyKey: request.header('idempotency-key'),
+    requestText: JSON.stringify([request.event.body, query]),
   });
-  return json(200, { createdId, warnings: asStatusList(warnings), sideEffects });
+  request.outcome = result.outcome;
+  return json(200, response);
 });

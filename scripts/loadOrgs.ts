@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<void> {
     if (argv[i] === '--stage') stage = argv[++i];
     else files.push(argv[i]);
   }
-  const settings = (stages as Record<string, { region: string }>)[stage];
+  const settings = (stages as unknown as Record<string, { region: string } | undefined>)[stage];
   if (!settings) throw new Error(`unknown stage ${stage}; one of ${Object.keys(stages).join(', ')}`);
   process.env.AWS_REGION ||= settings.region;
   process.env.TABLE_NAME ||= `loyalty-customers-${stage}`;

@@ -1,4 +1,6 @@
 import type { Caller } from '../auth';
+import { asStatusList } from '../http/response';
+import { idempotencyRecord, onExistingRecord, readIdempotencyKey } from '../idempotency';
 import { readRegistration } from '../registration/read';
 import { registerCustomer, type RegisterOptions, type RegistrationResult } from '../registration/register';
 import { checkAddCustomerBody } from '../schemas/validate';
@@ -7,16 +9,34 @@ export interface AddCustomerRequest {
   body: unknown;
   query: { source?: string; accountId?: string };
   caller: Caller;
+  /** `Idempotency-Key` header, if sent. */
+  idempotencyKey?: string;
+  /** The request as sent (body and the query that fills profiles), to tell a replay from a reuse. */
+  requestText?: string;
 }
 
-/** `POST /v2/customers`: validate, read, register (SPEC section 3). */
-export async function addCustomer(request: AddCustomerRequest, options: RegisterOptions = {}): Promise<RegistrationResult> {
+export interface AddCustomerResponse {
+  createdId: number;
+  warnings: ReturnType<typeof asStatusList>;
+  sideEffects: RegistrationResult['sideEffects'];
+}
+
+/** `POST /v2/customers`: validate, read, register (SPEC section 3), idempotently when asked. */
+export async function addCustomer(request: AddCustomerRequest): Promise<{ response: AddCustomerResponse; result: RegistrationResult }> {
+  const { org, till } = request.caller;
+  const key = readIdempotencyKey(org.orgId, request.idempotencyKey, request.requestText ?? JSON.stringify(request.body));
   const { body, warnings } = checkAddCustomerBody(request.body);
-  const registration = readRegistration(body, warnings, {
-    org: request.caller.org,
-    till: request.caller.till,
-    query: request.query,
-    now: new Date(),
-  });
-  return registerCustomer(registration, request.caller.org, options);
+  const registration = readRegistration(body, warnings, { org, till, query: request.query, now: new Date() });
+  const options: RegisterOptions = key
+    ? {
+        extras: (pending) => [idempotencyRecord(key, { statusCode: 200, body: JSON.stringify(responseOf(pending)) })],
+        onExtraConflict: (cancellation) => onExistingRecord(key, cancellation),
+      }
+    : {};
+  const result = await registerCustomer(registration, org, options);
+  return { response: responseOf(result), result };
+}
+
+export function responseOf(result: RegistrationResult): AddCustomerResponse {
+  return { createdId: result.createdId, warnings: asStatusList(result.warnings), sideEffects: result.sideEffects };
 }

@@ -2,7 +2,9 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { authenticate, type Caller } from '../auth';
 import { ApiError } from '../errors';
+import { Replay } from '../idempotency';
 import { log } from '../log';
+import { takeRequest } from '../rateLimit';
 import { errorResponse, internalErrorResponse } from './response';
 
 /**
@@ -21,6 +23,10 @@ export interface RouteRequest {
   query(name: string): string | undefined;
   path(name: string): string | undefined;
   requestId: string;
+  /** Headers added to whatever response the request gets (rate limit state). */
+  responseHeaders: Record<string, string>;
+  /** What happened, for the request's log line (created, merged, replayed...). */
+  outcome?: string;
 }
 
 export type RouteHandler = (request: RouteRequest) => Promise<APIGatewayProxyResult>;
@@ -28,8 +34,8 @@ export type RouteHandler = (request: RouteRequest) => Promise<APIGatewayProxyRes
 export interface RouteOptions {
   /** Whether the route takes a JSON body. */
   body?: boolean;
-  /** Extra middlewares that run after authentication (rate limits, idempotency). */
-  use?: MiddlewareObj<RouteEvent, APIGatewayProxyResult>[];
+  /** Whether each request counts against the org's per-minute limit. */
+  rateLimited?: boolean;
 }
 
 /** The Lambda event once the route's middlewares have read it. */
@@ -44,7 +50,7 @@ export function route(name: string, options: RouteOptions, handler: RouteHandler
     .use(outcomes(name))
     .use(requestReader(options.body ?? false))
     .use(authentication());
-  for (const middleware of options.use ?? []) wrapped.use(middleware);
+  if (options.rateLimited) wrapped.use(rateLimit());
   return wrapped.handler((event) => handler(event.route));
 }
 
@@ -61,10 +67,13 @@ function outcomes(route: string): MiddlewareObj<RouteEvent, APIGatewayProxyResul
   const started = new WeakMap<object, number>();
   const finish = (request: { event: RouteEvent; context: Context; response: APIGatewayProxyResult | null }, code?: number) => {
     const response = request.response;
+    const state = request.event.route;
+    if (response && state) response.headers = { ...response.headers, ...state.responseHeaders };
     log.info({
       requestId: request.context?.awsRequestId,
       route,
-      org: request.event.route?.caller?.org.orgId,
+      org: state?.caller?.org.orgId,
+      outcome: state?.outcome ?? (code === undefined ? 'ok' : 'rejected'),
       status: response?.statusCode,
       code,
       latencyMs: Date.now() - (started.get(request.event) ?? Date.now()),
@@ -77,6 +86,16 @@ function outcomes(route: string): MiddlewareObj<RouteEvent, APIGatewayProxyResul
     after: (request) => finish(request),
     onError: (request) => {
       const error = request.error;
+      if (error instanceof Replay) {
+        request.response = {
+          statusCode: error.response.statusCode,
+          headers: { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' },
+          body: error.response.body,
+        };
+        if (request.event.route) request.event.route.outcome = 'replayed';
+        finish(request);
+        return;
+      }
       if (error instanceof ApiError) {
         request.response = errorResponse(error);
         finish(request, error.problems[0].code);
@@ -117,6 +136,7 @@ function requestReader(takesBody: boolean): MiddlewareObj<RouteEvent, APIGateway
         query: (name) => event.queryStringParameters?.[name] ?? undefined,
         path: (name) => event.pathParameters?.[name] ?? undefined,
         requestId: request.context?.awsRequestId ?? '',
+        responseHeaders: {},
       };
     },
   };
@@ -126,6 +146,21 @@ function authentication(): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
   return {
     before: async (request) => {
       request.event.route.caller = await authenticate(request.event.route.header('authorization'));
+    },
+  };
+}
+
+/** Counts the request against the org's per-minute limit (429 when over it). */
+function rateLimit(): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
+  return {
+    before: async (request) => {
+      const state = request.event.route;
+      try {
+        state.responseHeaders = { ...state.responseHeaders, ...(await takeRequest(state.caller.org)).headers };
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 429) state.outcome = 'rate_limited';
+        throw error;
+      }
     },
   };
 }

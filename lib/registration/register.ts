@@ -32,8 +32,8 @@ export interface RegistrationResult {
 }
 
 export interface RegisterOptions {
-  /** Items written in the same transaction as the registration (idempotency record). */
-  extras?: ExtraItem[];
+  /** Items written in the same transaction as the registration, given the response it will have. */
+  extras?: (result: RegistrationResult) => ExtraItem[];
   /** Called when an extra item's condition failed; may throw the response to give instead. */
   onExtraConflict?: (cancellation: Cancellation) => void;
 }
@@ -46,7 +46,7 @@ export async function registerCustomer(
   org: OrgConfig,
   options: RegisterOptions = {},
 ): Promise<RegistrationResult> {
-  const extras = options.extras ?? [];
+  const extras = options.extras ?? (() => []);
   const owners = new Map<string, number>();
   const takenSourceAccounts = new Set<string>();
   let profiles = registration.profiles;
@@ -61,16 +61,18 @@ export async function registerCustomer(
 
     if (decision.kind === 'create') {
       const customerId = newCustomerId();
-      const result = await runTransaction(planCreateCustomer(current, customerId, extras));
-      if (result.ok) return created(customerId, current);
+      const pending = created(customerId, current);
+      const result = await runTransaction(planCreateCustomer(current, customerId, extras(pending)));
+      if (result.ok) return pending;
       if (learn(result.cancellation, owners, takenSourceAccounts, options)) await backoff(++conflicts);
       continue;
     }
 
+    const pending = merged(decision.customerId, current);
     const result = await runTransaction(
-      planMergeProfiles(registration.orgId, decision.customerId, profiles, decision.known, decision.unknown, extras),
+      planMergeProfiles(registration.orgId, decision.customerId, profiles, decision.known, decision.unknown, extras(pending)),
     );
-    if (result.ok) return merged(decision.customerId, current);
+    if (result.ok) return pending;
     if (learn(result.cancellation, owners, takenSourceAccounts, options)) await backoff(++conflicts);
   }
   throw ApiError.of(503, 'registration kept conflicting with concurrent requests; retry later').withHeaders({ 'Retry-After': '1' });
@@ -86,7 +88,7 @@ function learn(
   for (const [key, owner] of cancellation.owners) owners.set(key, owner);
   for (const sourceAccount of cancellation.takenSourceAccounts) takenSourceAccounts.add(sourceAccount);
   // Facts learned lead straight to the next decision; a conflict needs a pause first.
-  return cancellation.conflict;
+  return cancellation.conflict || cancellation.throttled;
 }
 
 /**

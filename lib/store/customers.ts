@@ -60,6 +60,8 @@ export interface Cancellation {
   takenSourceAccounts: Set<string>;
   /** Another transaction was working on the same items; try again. */
   conflict: boolean;
+  /** DynamoDB throttled an item of the transaction; try again after a pause. */
+  throttled: boolean;
   /** Extra items whose condition failed, by name, with the item found. */
   extras: Map<string, Record<string, unknown> | undefined>;
 }
@@ -205,15 +207,14 @@ export function readCancellation(plan: PlannedTransaction, error: CancellationEr
     customerIdTaken: false,
     takenSourceAccounts: new Set(),
     conflict: false,
+    throttled: false,
     extras: new Map(),
   };
   const reasons = error.CancellationReasons ?? [];
   reasons.forEach((reason, index) => {
     const role = plan.roles[index];
     if (reason.Code === 'TransactionConflict') cancellation.conflict = true;
-    else if (reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded') {
-      throw ApiError.of(503, 'the customer table is busy; retry later').withHeaders({ 'Retry-After': '1' });
-    }
+    else if (reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded') cancellation.throttled = true;
     if (reason.Code !== 'ConditionalCheckFailed' || !role) return;
     const old = reason.Item ? unmarshall(reason.Item) : undefined;
     switch (role.kind) {
