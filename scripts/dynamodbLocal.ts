@@ -55,6 +55,8 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
     '-jar', join(dir, 'DynamoDBLocal.jar'),
     '-port', String(port),
     '-disableTelemetry',
+    // One database whatever the client's credentials and region.
+    '-sharedDb',
     ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
   ];
   const child = spawn('java', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -16,10 +16,9 @@ export function documentClient(): DynamoDBDocumentClient {
     region: awsRegion(),
     endpoint,
     maxAttempts: Number(process.env.DYNAMODB_MAX_ATTEMPTS || 5),
-    // DynamoDB Local accepts any credentials; real AWS takes them from the Lambda role.
-    ...(endpoint && !process.env.AWS_ACCESS_KEY_ID
-      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
+    // A custom endpoint (DynamoDB Local) gets dummy credentials, never real ones; real AWS
+    // takes them from the Lambda role.
+    ...(endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
   const client = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
   cached = { endpoint, client };

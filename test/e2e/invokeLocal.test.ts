@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { prepareLocalTable, ROOT, SERVERLESS } from '../support/offline';
+
+/** `serverless invoke local -f <fn> -p events/<file>.json` against the local table. */
+
+const run = promisify(execFile);
+
+async function invoke(fn: string, eventFile: string) {
+  const { stdout } = await run(process.execPath, [SERVERLESS, 'invoke', 'local', '-f', fn, '-p', eventFile, '--stage', 'local'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+    maxBuffer: 10 * 1024 * 1024,
+  });
+  // The handler's result is the JSON object at the end of the output; invoke local prints a
+  // JSON body already parsed.
+  const result = JSON.parse(stdout.slice(stdout.indexOf('{\n'))) as { statusCode: number; body: unknown };
+  return { status: result.statusCode, body: (typeof result.body === 'string' ? JSON.parse(result.body) : result.body) as any };
+}
+
+beforeAll(async () => {
+  await prepareLocalTable();
+}, 60_000);
+
+test('the example events register a customer, merge it from WeChat and find it by lookup', async () => {
+  const created = await invoke('addCustomer', 'events/add-customer.json');
+  expect(created.status).toBe(200);
+  expect(created.body.createdId).toEqual(expect.any(Number));
+
+  const merged = await invoke('addCustomer', 'events/add-customer-merge.json');
+  expect(merged.status).toBe(200);
+  expect(merged.body.createdId).toBe(created.body.createdId);
+  expect(merged.body.warnings.map((w: { code: number }) => w.code)).toContain(8050);
+
+  const found = await invoke('lookupCustomer', 'events/lookup-customer.json');
+  expect(found).toEqual({ status: 200, body: { entity: created.body.createdId, warnings: [] } });
+}, 180_000);
+
+test('the invalid example is rejected with every problem and its path', async () => {
+  const rejected = await invoke('addCustomer', 'events/add-customer-invalid.json');
+  expect(rejected.status).toBe(400);
+  expect(rejected.body.errors).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ code: 8045, path: '/profiles/0/accountId' }),
+      expect.objectContaining({ code: 8014, path: '/profiles/0/identifiers/0/value' }),
+      expect.objectContaining({ code: 8055, path: '/profiles/0/identifiers/1/value' }),
+    ]),
+  );
+}, 120_000);

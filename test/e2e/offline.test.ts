@@ -1,0 +1,75 @@
+import { basicAuth, TILLS } from '../support/http';
+import { uniqueMobile } from '../support/customers';
+import { prepareLocalTable, startOffline, type Offline } from '../support/offline';
+
+/** The API as a client meets it: HTTP against `serverless offline`, routes at /v2/... */
+
+let offline: Offline;
+const auth = basicAuth(TILLS.demo[0], TILLS.demo[1]);
+
+beforeAll(async () => {
+  await prepareLocalTable();
+  offline = await startOffline();
+}, 120_000);
+
+afterAll(async () => {
+  await offline?.stop();
+});
+
+async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${offline.url}${path}`, {
+    method,
+    headers: { Authorization: auth, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!text) throw new Error(`${method} ${path}: ${response.status} with an empty body`);
+  return { status: response.status, headers: response.headers, body: JSON.parse(text) as any };
+}
+
+test('registers a customer over HTTP, finds it by lookup and reads it back', async () => {
+  const mobile = uniqueMobile();
+  const created = await request('POST', '/v2/customers', {
+    profiles: [{ source: 'INSTORE', firstName: 'Meera', identifiers: [{ type: 'mobile', value: mobile }] }],
+  });
+  expect(created.status).toBe(200);
+  expect(created.body.createdId).toEqual(expect.any(Number));
+  expect(created.headers.get('x-ratelimit-limit')).toBe('100000');
+
+  const found = await request('GET', `/v2/customers/lookup?source=INSTORE&identifierName=mobile&identifierValue=%2B91${mobile}`);
+  expect(found).toMatchObject({ status: 200, body: { entity: created.body.createdId } });
+
+  const customer = await request('GET', `/v2/customers/${created.body.createdId}`);
+  expect(customer.status).toBe(200);
+  expect(customer.body.profiles[0]).toMatchObject({ firstName: 'Meera', source: 'INSTORE', identifiers: [{ type: 'mobile', value: `91${mobile}` }] });
+}, 60_000);
+
+test('merges a shopper seen again in another channel, and refuses the same channel twice', async () => {
+  const mobile = uniqueMobile();
+  const first = await request('POST', '/v2/customers', { profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: mobile }] }] });
+  const merged = await request('POST', '/v2/customers', {
+    profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [{ type: 'mobile', value: mobile }, { type: 'line', value: `U${mobile}` }] }],
+  });
+  expect(merged.status).toBe(200);
+  expect(merged.body.createdId).toBe(first.body.createdId);
+  expect(merged.body.warnings.map((w: { code: number }) => w.code)).toContain(8050);
+
+  const again = await request('POST', '/v2/customers', { profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: mobile }] }] });
+  expect(again.status).toBe(409);
+  expect(again.body.errors[0].code).toBe(8006);
+}, 60_000);
+
+test('answers HTTP-level problems with the spec codes and never a stack trace', async () => {
+  const unauthenticated = await request('POST', '/v2/customers', { profiles: [] }, { Authorization: '' });
+  expect(unauthenticated.status).toBe(401);
+  expect(unauthenticated.body.errors[0].code).toBe(401);
+
+  const malformed = await request('POST', '/v2/customers', '{"profiles": [', {});
+  expect(malformed.status).toBe(400);
+  expect(malformed.body.errors[0].code).toBe(400);
+  expect(JSON.stringify(malformed.body)).not.toMatch(/at .*\.(ts|js):\d+/);
+
+  const fields = await request('GET', '/v2/extendedFields');
+  expect(fields.status).toBe(200);
+  expect(fields.body.entity.customer.map((f: { name: string }) => f.name)).toContain('gender');
+}, 60_000);
