@@ -68,9 +68,12 @@ export async function registerCustomer(
       continue;
     }
 
+    // The request's createDate is customer-level: a profile added later is dated now.
+    const addedAt = new Date().toISOString();
+    const added = profiles.map((p) => ({ ...p, createDate: addedAt }));
     const pending = merged(decision.customerId, current);
     const result = await runTransaction(
-      planMergeProfiles(registration.orgId, decision.customerId, profiles, decision.known, decision.unknown, extras(pending)),
+      planMergeProfiles(registration.orgId, decision.customerId, added, decision.known, decision.unknown, extras(pending)),
     );
     if (result.ok) return pending;
     if (learn(result.cancellation, owners, takenSourceAccounts, options)) await backoff(++conflicts);
