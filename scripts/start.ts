@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     out.write(chunk);
     if (!announced && /Server ready/.test(String(chunk))) {
       announced = true;
-      announce(httpPort);
+      announce(httpPort, dynamo.endpoint);
     }
   };
   offline.stdout!.on('data', relay(process.stdout));
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   offline.on('exit', (code) => void stop(code ?? 1));
 }
 
-function announce(port: number): void {
+function announce(port: number, endpoint: string): void {
   const auth = Buffer.from('demo.till:' + require('node:crypto').createHash('md5').update('demo-password').digest('hex')).toString('base64');
   console.log(`
 API ready on http://localhost:${port}  (Ctrl-C stops it and DynamoDB Local)
@@ -73,6 +73,8 @@ API ready on http://localhost:${port}  (Ctrl-C stops it and DynamoDB Local)
     -H 'Authorization: Basic ${auth}' \\
     -H 'Content-Type: application/json' \\
     -d '{"profiles":[{"source":"INSTORE","firstName":"Asha","identifiers":[{"type":"mobile","value":"9876543210"},{"type":"email","value":"asha@example.com"}]}]}'
+
+  DYNAMODB_ENDPOINT=${endpoint} npx serverless invoke local -f addCustomer -p events/add-customer.json
 `);
 }
 
