@@ -51,7 +51,10 @@ function checkValue(definition: ExtendedFieldDefinition, raw: unknown): { value:
     }
     case 'DOUBLE': {
       const n = typeof raw === 'number' ? raw : text !== undefined && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text) ? Number(text) : NaN;
-      return Number.isFinite(n) ? { value: n } : 'must be a number';
+      // DynamoDB stores magnitudes up to 9.99e125 and down to 1e-130.
+      return Number.isFinite(n) && (n === 0 || (Math.abs(n) < 1e125 && Math.abs(n) > 1e-125))
+        ? { value: n }
+        : 'must be a number';
     }
     case 'DATE':
       return text !== undefined && isIsoDate(text) ? { value: text } : 'must be a date YYYY-MM-DD';

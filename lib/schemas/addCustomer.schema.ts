@@ -12,17 +12,30 @@ import { COMM_CHANNEL_TYPES, END_POINTS, IDENTIFIER_TYPE_NAMES, LOYALTY_TYPES, S
 
 const flag = { enum: [true, false, 'true', 'false'] } as const;
 
+/**
+ * A free-form value stored as sent. Numbers are bounded to what DynamoDB can store (it takes
+ * magnitudes up to 9.99e125), so no value sent here can fail the write.
+ */
+const freeValue = {
+  errorCode: 8010,
+  anyOf: [
+    { type: ['string', 'boolean', 'null'], maxLength: 255, errorCode: 8010 },
+    { type: 'number', maximum: 1e125, minimum: -1e125, errorCode: 8010 },
+  ],
+} as const;
+
 /** Custom fields: string keys to string values. */
 const customFields = {
   type: 'object',
   maxProperties: 50,
-  propertyNames: { type: 'string', maxLength: 64 },
+  propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
   additionalProperties: { type: 'string', maxLength: 255 },
 } as const;
 
 /** Extended field values are checked against the org's definitions, not here. */
 const extendedFields = {
   type: 'object',
+  maxProperties: 100,
   additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
 } as const;
 
@@ -66,7 +79,8 @@ const commChannel = {
       type: 'object',
       errorCode: 8010,
       maxProperties: 50,
-      additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+      propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
+      additionalProperties: freeValue,
     },
   },
 } as const;
@@ -92,7 +106,7 @@ const enrollment = {
   properties: {
     programId: { type: 'integer' },
     tierNumber: { type: 'integer' },
-    loyaltyPoints: { type: 'integer', minimum: 0 },
+    loyaltyPoints: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
     tierExpiryDate: { type: 'string', maxLength: 40 },
     pointsExpiryDate: { type: 'string', maxLength: 40 },
   },

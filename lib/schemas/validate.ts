@@ -32,6 +32,8 @@ export function checkAgainstSchema<T>(validate: ValidateFunction<T>, body: unkno
       const path = error.keyword === 'required'
         ? `${error.instancePath}/${escapePointer(String(error.params.missingProperty))}`
         : error.instancePath;
+      // One problem per place and code: a failed anyOf also reports each of its branches.
+      if (problems.list.some((p) => p.path === path && p.code === code)) continue;
       problems.add(code, `${MESSAGES[code] ?? 'invalid request'}: ${path || '/'} ${error.message ?? ''}`.trim(), path);
     }
   }

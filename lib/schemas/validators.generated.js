@@ -2,7 +2,7 @@
 /* eslint-disable */
 "use strict";
 exports.validateAddCustomer = validate10;
-const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100},"lastName":{"type":"string","maxLength":100},"source":{"type":"string","enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP"],"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","enum":["mobile","email","externalId","wechat","martjackId","fbId","tmall_uname","cuid","ali_uname","jd_uname","vip_uname","mobilePush","line","unionId","card","cardnumber"]},"value":{"type":"string","maxLength":255},"seriesId":{"type":"integer"},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"extendedFields":{"type":"object","additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"],"errorCode":8010},"value":{"type":"string","maxLength":255,"errorCode":8010},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","errorCode":8010,"additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","errorCode":8010,"maxProperties":50,"additionalProperties":{"type":["string","number","boolean","null"]}}}}}}}},"extendedFields":{"type":"object","additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer"},"tierNumber":{"type":"integer"},"loyaltyPoints":{"type":"integer","minimum":0},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
+const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100},"lastName":{"type":"string","maxLength":100},"source":{"type":"string","enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP"],"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","enum":["mobile","email","externalId","wechat","martjackId","fbId","tmall_uname","cuid","ali_uname","jd_uname","vip_uname","mobilePush","line","unionId","card","cardnumber"]},"value":{"type":"string","maxLength":255},"seriesId":{"type":"integer"},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"],"errorCode":8010},"value":{"type":"string","maxLength":255,"errorCode":8010},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","errorCode":8010,"additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","errorCode":8010,"maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"errorCode":8010,"anyOf":[{"type":["string","boolean","null"],"maxLength":255,"errorCode":8010},{"type":"number","maximum":1e+125,"minimum":-1e+125,"errorCode":8010}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer"},"tierNumber":{"type":"integer"},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 
@@ -419,9 +419,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-else {
-const err33 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames,data:key4,propertyName:key4};
+if(func3(key4) < 1){
+const err33 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames,data:key4,propertyName:key4};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -430,9 +429,9 @@ vErrors.push(err33);
 }
 errors++;
 }
-var valid8 = _errs41 === errors;
-if(!valid8){
-const err34 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields,data:data16};
+}
+else {
+const err34 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames,data:key4,propertyName:key4};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -441,12 +440,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-for(const key5 in data16){
-let data17 = data16[key5];
-if(typeof data17 === "string"){
-if(func3(data17) > 255){
-const err35 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.additionalProperties,data:data17};
+var valid8 = _errs41 === errors;
+if(!valid8){
+const err35 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields,data:data16};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -456,8 +452,11 @@ vErrors.push(err35);
 errors++;
 }
 }
-else {
-const err36 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.additionalProperties.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.additionalProperties,data:data17};
+for(const key5 in data16){
+let data17 = data16[key5];
+if(typeof data17 === "string"){
+if(func3(data17) > 255){
+const err36 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.additionalProperties,data:data17};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -467,9 +466,8 @@ vErrors.push(err36);
 errors++;
 }
 }
-}
 else {
-const err37 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields,data:data16};
+const err37 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.additionalProperties.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.additionalProperties,data:data17};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -479,13 +477,9 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data10.extendedFields !== undefined){
-let data18 = data10.extendedFields;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-for(const key6 in data18){
-let data19 = data18[key6];
-if((((typeof data19 !== "string") && (!((typeof data19 == "number") && (isFinite(data19))))) && (typeof data19 !== "boolean")) && (data19 !== null)){
-const err38 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties,data:data19};
+}
+else {
+const err38 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields,data:data16};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -495,9 +489,11 @@ vErrors.push(err38);
 errors++;
 }
 }
-}
-else {
-const err39 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields,data:data18};
+if(data10.extendedFields !== undefined){
+let data18 = data10.extendedFields;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(Object.keys(data18).length > 100){
+const err39 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties",schema:100,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields,data:data18};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -506,10 +502,10 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-}
-else {
-const err40 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1,schemaPath:"#/properties/profiles/items/properties/identifiers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.identifiers.items.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items,data:data10};
+for(const key6 in data18){
+let data19 = data18[key6];
+if((((typeof data19 !== "string") && (!((typeof data19 == "number") && (isFinite(data19))))) && (typeof data19 !== "boolean")) && (data19 !== null)){
+const err40 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties,data:data19};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -521,7 +517,7 @@ errors++;
 }
 }
 else {
-const err41 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers",schemaPath:"#/properties/profiles/items/properties/identifiers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.profiles.items.properties.identifiers.type,parentSchema:schema11.properties.profiles.items.properties.identifiers,data:data9};
+const err41 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields,data:data18};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -531,11 +527,9 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data4.fields !== undefined){
-let data20 = data4.fields;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(Object.keys(data20).length > 50){
-const err42 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties",schema:50,parentSchema:schema11.properties.profiles.items.properties.fields,data:data20};
+}
+else {
+const err42 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1,schemaPath:"#/properties/profiles/items/properties/identifiers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.identifiers.items.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items,data:data10};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -544,11 +538,10 @@ vErrors.push(err42);
 }
 errors++;
 }
-for(const key7 in data20){
-const _errs53 = errors;
-if(typeof key7 === "string"){
-if(func3(key7) > 64){
-const err43 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.profiles.items.properties.fields.propertyNames,data:key7,propertyName:key7};
+}
+}
+else {
+const err43 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers",schemaPath:"#/properties/profiles/items/properties/identifiers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.profiles.items.properties.identifiers.type,parentSchema:schema11.properties.profiles.items.properties.identifiers,data:data9};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -558,8 +551,11 @@ vErrors.push(err43);
 errors++;
 }
 }
-else {
-const err44 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.fields.propertyNames.type,parentSchema:schema11.properties.profiles.items.properties.fields.propertyNames,data:key7,propertyName:key7};
+if(data4.fields !== undefined){
+let data20 = data4.fields;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(Object.keys(data20).length > 50){
+const err44 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties",schema:50,parentSchema:schema11.properties.profiles.items.properties.fields,data:data20};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -568,9 +564,11 @@ vErrors.push(err44);
 }
 errors++;
 }
-var valid11 = _errs53 === errors;
-if(!valid11){
-const err45 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid",schema:schema11.properties.profiles.items.properties.fields.propertyNames,parentSchema:schema11.properties.profiles.items.properties.fields,data:data20};
+for(const key7 in data20){
+const _errs53 = errors;
+if(typeof key7 === "string"){
+if(func3(key7) > 64){
+const err45 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.profiles.items.properties.fields.propertyNames,data:key7,propertyName:key7};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -579,12 +577,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-for(const key8 in data20){
-let data21 = data20[key8];
-if(typeof data21 === "string"){
-if(func3(data21) > 255){
-const err46 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.fields.additionalProperties,data:data21};
+if(func3(key7) < 1){
+const err46 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.profiles.items.properties.fields.propertyNames,data:key7,propertyName:key7};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -595,7 +589,7 @@ errors++;
 }
 }
 else {
-const err47 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.fields.additionalProperties.type,parentSchema:schema11.properties.profiles.items.properties.fields.additionalProperties,data:data21};
+const err47 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.fields.propertyNames.type,parentSchema:schema11.properties.profiles.items.properties.fields.propertyNames,data:key7,propertyName:key7};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -604,10 +598,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-}
-else {
-const err48 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.fields.type,parentSchema:schema11.properties.profiles.items.properties.fields,data:data20};
+var valid11 = _errs53 === errors;
+if(!valid11){
+const err48 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid",schema:schema11.properties.profiles.items.properties.fields.propertyNames,parentSchema:schema11.properties.profiles.items.properties.fields,data:data20};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -617,11 +610,11 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data4.commChannels !== undefined){
-let data22 = data4.commChannels;
-if(Array.isArray(data22)){
-if(data22.length > 20){
-const err49 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items",schema:20,parentSchema:schema11.properties.profiles.items.properties.commChannels,data:data22};
+for(const key8 in data20){
+let data21 = data20[key8];
+if(typeof data21 === "string"){
+if(func3(data21) > 255){
+const err49 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.fields.additionalProperties,data:data21};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -630,12 +623,9 @@ vErrors.push(err49);
 }
 errors++;
 }
-const len2 = data22.length;
-for(let i2=0; i2<len2; i2++){
-let data23 = data22[i2];
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-if(data23.type === undefined){
-const err50 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.profiles.items.properties.commChannels.items.required,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
+}
+else {
+const err50 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.fields.additionalProperties.type,parentSchema:schema11.properties.profiles.items.properties.fields.additionalProperties,data:data21};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -644,8 +634,10 @@ vErrors.push(err50);
 }
 errors++;
 }
-if(data23.value === undefined){
-const err51 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema11.properties.profiles.items.properties.commChannels.items.required,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.fields.type,parentSchema:schema11.properties.profiles.items.properties.fields,data:data20};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -654,9 +646,12 @@ vErrors.push(err51);
 }
 errors++;
 }
-for(const key9 in data23){
-if(!(((((((key9 === "type") || (key9 === "value")) || (key9 === "primary")) || (key9 === "verified")) || (key9 === "subscribed")) || (key9 === "meta")) || (key9 === "attributes"))){
-const err52 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
+}
+if(data4.commChannels !== undefined){
+let data22 = data4.commChannels;
+if(Array.isArray(data22)){
+if(data22.length > 20){
+const err52 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items",schema:20,parentSchema:schema11.properties.profiles.items.properties.commChannels,data:data22};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -665,11 +660,12 @@ vErrors.push(err52);
 }
 errors++;
 }
-}
-if(data23.type !== undefined){
-let data24 = data23.type;
-if(typeof data24 !== "string"){
-const err53 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.type.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.type,data:data24};
+const len2 = data22.length;
+for(let i2=0; i2<len2; i2++){
+let data23 = data22[i2];
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.type === undefined){
+const err53 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.profiles.items.properties.commChannels.items.required,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -678,8 +674,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(!(((((((data24 === "mobile") || (data24 === "email")) || (data24 === "wechat")) || (data24 === "ios")) || (data24 === "android")) || (data24 === "line")) || (data24 === "mobilePush"))){
-const err54 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.type.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.type,data:data24};
+if(data23.value === undefined){
+const err54 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema11.properties.profiles.items.properties.commChannels.items.required,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -688,12 +684,9 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-if(data23.value !== undefined){
-let data25 = data23.value;
-if(typeof data25 === "string"){
-if(func3(data25) > 255){
-const err55 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.value,data:data25};
+for(const key9 in data23){
+if(!(((((((key9 === "type") || (key9 === "value")) || (key9 === "primary")) || (key9 === "verified")) || (key9 === "subscribed")) || (key9 === "meta")) || (key9 === "attributes"))){
+const err55 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -703,8 +696,10 @@ vErrors.push(err55);
 errors++;
 }
 }
-else {
-const err56 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.value.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.value,data:data25};
+if(data23.type !== undefined){
+let data24 = data23.type;
+if(typeof data24 !== "string"){
+const err56 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.type.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.type,data:data24};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -713,11 +708,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data23.primary !== undefined){
-let data26 = data23.primary;
-if(!((((data26 === true) || (data26 === false)) || (data26 === "true")) || (data26 === "false"))){
-const err57 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/primary",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/primary/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.primary.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.primary.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.primary,data:data26};
+if(!(((((((data24 === "mobile") || (data24 === "email")) || (data24 === "wechat")) || (data24 === "ios")) || (data24 === "android")) || (data24 === "line")) || (data24 === "mobilePush"))){
+const err57 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.type.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.type,data:data24};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -727,10 +719,11 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data23.verified !== undefined){
-let data27 = data23.verified;
-if(!((((data27 === true) || (data27 === false)) || (data27 === "true")) || (data27 === "false"))){
-const err58 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/verified",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/verified/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.verified.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.verified.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.verified,data:data27};
+if(data23.value !== undefined){
+let data25 = data23.value;
+if(typeof data25 === "string"){
+if(func3(data25) > 255){
+const err58 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.value,data:data25};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -740,10 +733,8 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data23.subscribed !== undefined){
-let data28 = data23.subscribed;
-if(!((((data28 === true) || (data28 === false)) || (data28 === "true")) || (data28 === "false"))){
-const err59 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/subscribed",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/subscribed/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed,data:data28};
+else {
+const err59 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.value.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.value,data:data25};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -753,12 +744,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data23.meta !== undefined){
-let data29 = data23.meta;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-for(const key10 in data29){
-if(!((key10 === "lastViewedDate") || (key10 === "residence"))){
-const err60 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta,data:data29};
+if(data23.primary !== undefined){
+let data26 = data23.primary;
+if(!((((data26 === true) || (data26 === false)) || (data26 === "true")) || (data26 === "false"))){
+const err60 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/primary",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/primary/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.primary.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.primary.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.primary,data:data26};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -768,11 +757,10 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data29.lastViewedDate !== undefined){
-let data30 = data29.lastViewedDate;
-if(typeof data30 === "string"){
-if(func3(data30) > 40){
-const err61 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.lastViewedDate,data:data30};
+if(data23.verified !== undefined){
+let data27 = data23.verified;
+if(!((((data27 === true) || (data27 === false)) || (data27 === "true")) || (data27 === "false"))){
+const err61 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/verified",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/verified/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.verified.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.verified.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.verified,data:data27};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -782,8 +770,10 @@ vErrors.push(err61);
 errors++;
 }
 }
-else {
-const err62 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.lastViewedDate.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.lastViewedDate,data:data30};
+if(data23.subscribed !== undefined){
+let data28 = data23.subscribed;
+if(!((((data28 === true) || (data28 === false)) || (data28 === "true")) || (data28 === "false"))){
+const err62 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/subscribed",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/subscribed/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed,data:data28};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -793,10 +783,12 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data29.residence !== undefined){
-let data31 = data29.residence;
-if(!((((data31 === true) || (data31 === false)) || (data31 === "true")) || (data31 === "false"))){
-const err63 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/residence",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/residence/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence,data:data31};
+if(data23.meta !== undefined){
+let data29 = data23.meta;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key10 in data29){
+if(!((key10 === "lastViewedDate") || (key10 === "residence"))){
+const err63 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta,data:data29};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -806,9 +798,11 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta,data:data29};
+if(data29.lastViewedDate !== undefined){
+let data30 = data29.lastViewedDate;
+if(typeof data30 === "string"){
+if(func3(data30) > 40){
+const err64 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.lastViewedDate,data:data30};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -818,11 +812,8 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data23.attributes !== undefined){
-let data32 = data23.attributes;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-if(Object.keys(data32).length > 50){
-const err65 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties",schema:50,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes,data:data32};
+else {
+const err65 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.lastViewedDate.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.lastViewedDate,data:data30};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -831,10 +822,11 @@ vErrors.push(err65);
 }
 errors++;
 }
-for(const key11 in data32){
-let data33 = data32[key11];
-if((((typeof data33 !== "string") && (!((typeof data33 == "number") && (isFinite(data33))))) && (typeof data33 !== "boolean")) && (data33 !== null)){
-const err66 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.type},message:"must be string,number,boolean,null",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties,data:data33};
+}
+if(data29.residence !== undefined){
+let data31 = data29.residence;
+if(!((((data31 === true) || (data31 === false)) || (data31 === "true")) || (data31 === "false"))){
+const err66 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/residence",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/residence/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence,data:data31};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -846,7 +838,7 @@ errors++;
 }
 }
 else {
-const err67 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes,data:data32};
+const err67 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta,data:data29};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -856,9 +848,11 @@ vErrors.push(err67);
 errors++;
 }
 }
-}
-else {
-const err68 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.commChannels.items.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
+if(data23.attributes !== undefined){
+let data32 = data23.attributes;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+if(Object.keys(data32).length > 50){
+const err68 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties",schema:50,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes,data:data32};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -867,10 +861,11 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-}
-else {
-const err69 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.profiles.items.properties.commChannels.type,parentSchema:schema11.properties.profiles.items.properties.commChannels,data:data22};
+for(const key11 in data32){
+const _errs83 = errors;
+if(typeof key11 === "string"){
+if(func3(key11) > 64){
+const err69 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.propertyNames,data:key11,propertyName:key11};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -879,10 +874,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-}
-else {
-const err70 = {instancePath:instancePath+"/profiles/" + i0,schemaPath:"#/properties/profiles/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.type,parentSchema:schema11.properties.profiles.items,data:data4};
+if(func3(key11) < 1){
+const err70 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.propertyNames,data:key11,propertyName:key11};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -892,9 +885,8 @@ vErrors.push(err70);
 errors++;
 }
 }
-}
 else {
-const err71 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.profiles.type,parentSchema:schema11.properties.profiles,data:data3};
+const err71 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.propertyNames.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.propertyNames,data:key11,propertyName:key11};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -903,14 +895,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-if(data.extendedFields !== undefined){
-let data34 = data.extendedFields;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-for(const key12 in data34){
-let data35 = data34[key12];
-if((((typeof data35 !== "string") && (!((typeof data35 == "number") && (isFinite(data35))))) && (typeof data35 !== "boolean")) && (data35 !== null)){
-const err72 = {instancePath:instancePath+"/extendedFields/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null",schema:schema11.properties.extendedFields.additionalProperties.type,parentSchema:schema11.properties.extendedFields.additionalProperties,data:data35};
+var valid17 = _errs83 === errors;
+if(!valid17){
+const err72 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.propertyNames,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes,data:data32};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -920,9 +907,13 @@ vErrors.push(err72);
 errors++;
 }
 }
-}
-else {
-const err73 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.extendedFields.type,parentSchema:schema11.properties.extendedFields,data:data34};
+for(const key12 in data32){
+let data33 = data32[key12];
+const _errs87 = errors;
+let valid19 = false;
+const _errs88 = errors;
+if(((typeof data33 !== "string") && (typeof data33 !== "boolean")) && (data33 !== null)){
+const err73 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type},message:"must be string,boolean,null",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0],data:data33};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -931,12 +922,9 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-if(data.loyaltyProgramEnrollments !== undefined){
-let data36 = data.loyaltyProgramEnrollments;
-if(Array.isArray(data36)){
-if(data36.length > 10){
-const err74 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items",schema:10,parentSchema:schema11.properties.loyaltyProgramEnrollments,data:data36};
+if(typeof data33 === "string"){
+if(func3(data33) > 255){
+const err74 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0],data:data33};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -945,12 +933,14 @@ vErrors.push(err74);
 }
 errors++;
 }
-const len3 = data36.length;
-for(let i3=0; i3<len3; i3++){
-let data37 = data36[i3];
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-if(data37.programId === undefined){
-const err75 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/required",keyword:"required",params:{missingProperty: "programId"},message:"must have required property '"+"programId"+"'",schema:schema11.properties.loyaltyProgramEnrollments.items.required,parentSchema:schema11.properties.loyaltyProgramEnrollments.items,data:data37};
+}
+var _valid0 = _errs88 === errors;
+valid19 = valid19 || _valid0;
+if(!valid19){
+const _errs91 = errors;
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 1e+125 || isNaN(data33)){
+const err75 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1e+125},message:"must be <= 1e+125",schema:1e+125,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[1],data:data33};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -959,9 +949,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-for(const key13 in data37){
-if(!(((((key13 === "programId") || (key13 === "tierNumber")) || (key13 === "loyaltyPoints")) || (key13 === "tierExpiryDate")) || (key13 === "pointsExpiryDate"))){
-const err76 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.loyaltyProgramEnrollments.items,data:data37};
+if(data33 < -1e+125 || isNaN(data33)){
+const err76 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1e+125},message:"must be >= -1e+125",schema:-1e+125,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[1],data:data33};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -971,10 +960,8 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data37.programId !== undefined){
-let data38 = data37.programId;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err77 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/programId",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/programId/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.programId.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.programId,data:data38};
+else {
+const err77 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[1].type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[1],data:data33};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -983,11 +970,11 @@ vErrors.push(err77);
 }
 errors++;
 }
+var _valid0 = _errs91 === errors;
+valid19 = valid19 || _valid0;
 }
-if(data37.tierNumber !== undefined){
-let data39 = data37.tierNumber;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err78 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierNumber",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierNumber.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierNumber,data:data39};
+if(!valid19){
+const err78 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties,data:data33};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -996,11 +983,21 @@ vErrors.push(err78);
 }
 errors++;
 }
+else {
+errors = _errs87;
+if(vErrors !== null){
+if(_errs87){
+vErrors.length = _errs87;
 }
-if(data37.loyaltyPoints !== undefined){
-let data40 = data37.loyaltyPoints;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err79 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints,data:data40};
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err79 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes,data:data32};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1009,9 +1006,10 @@ vErrors.push(err79);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 < 0 || isNaN(data40)){
-const err80 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints,data:data40};
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.commChannels.items.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1022,11 +1020,8 @@ errors++;
 }
 }
 }
-if(data37.tierExpiryDate !== undefined){
-let data41 = data37.tierExpiryDate;
-if(typeof data41 === "string"){
-if(func3(data41) > 40){
-const err81 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierExpiryDate,data:data41};
+else {
+const err81 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.profiles.items.properties.commChannels.type,parentSchema:schema11.properties.profiles.items.properties.commChannels,data:data22};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1036,8 +1031,9 @@ vErrors.push(err81);
 errors++;
 }
 }
+}
 else {
-const err82 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierExpiryDate.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierExpiryDate,data:data41};
+const err82 = {instancePath:instancePath+"/profiles/" + i0,schemaPath:"#/properties/profiles/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.type,parentSchema:schema11.properties.profiles.items,data:data4};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1047,11 +1043,9 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data37.pointsExpiryDate !== undefined){
-let data42 = data37.pointsExpiryDate;
-if(typeof data42 === "string"){
-if(func3(data42) > 40){
-const err83 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.pointsExpiryDate,data:data42};
+}
+else {
+const err83 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.profiles.type,parentSchema:schema11.properties.profiles,data:data3};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1061,8 +1055,11 @@ vErrors.push(err83);
 errors++;
 }
 }
-else {
-const err84 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.pointsExpiryDate.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.pointsExpiryDate,data:data42};
+if(data.extendedFields !== undefined){
+let data34 = data.extendedFields;
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+if(Object.keys(data34).length > 100){
+const err84 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties",schema:100,parentSchema:schema11.properties.extendedFields,data:data34};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1071,10 +1068,10 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-}
-else {
-const err85 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.loyaltyProgramEnrollments.items.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items,data:data37};
+for(const key13 in data34){
+let data35 = data34[key13];
+if((((typeof data35 !== "string") && (!((typeof data35 == "number") && (isFinite(data35))))) && (typeof data35 !== "boolean")) && (data35 !== null)){
+const err85 = {instancePath:instancePath+"/extendedFields/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null",schema:schema11.properties.extendedFields.additionalProperties.type,parentSchema:schema11.properties.extendedFields.additionalProperties,data:data35};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1086,7 +1083,7 @@ errors++;
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.loyaltyProgramEnrollments.type,parentSchema:schema11.properties.loyaltyProgramEnrollments,data:data36};
+const err86 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.extendedFields.type,parentSchema:schema11.properties.extendedFields,data:data34};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1096,11 +1093,11 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data.createDate !== undefined){
-let data43 = data.createDate;
-if(typeof data43 === "string"){
-if(func3(data43) > 40){
-const err87 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.createDate,data:data43};
+if(data.loyaltyProgramEnrollments !== undefined){
+let data36 = data.loyaltyProgramEnrollments;
+if(Array.isArray(data36)){
+if(data36.length > 10){
+const err87 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items",schema:10,parentSchema:schema11.properties.loyaltyProgramEnrollments,data:data36};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1109,9 +1106,12 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-else {
-const err88 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.createDate.type,parentSchema:schema11.properties.createDate,data:data43};
+const len3 = data36.length;
+for(let i3=0; i3<len3; i3++){
+let data37 = data36[i3];
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+if(data37.programId === undefined){
+const err88 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/required",keyword:"required",params:{missingProperty: "programId"},message:"must have required property '"+"programId"+"'",schema:schema11.properties.loyaltyProgramEnrollments.items.required,parentSchema:schema11.properties.loyaltyProgramEnrollments.items,data:data37};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1120,12 +1120,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data.associatedWith !== undefined){
-let data44 = data.associatedWith;
-if(typeof data44 === "string"){
-if(func3(data44) > 100){
-const err89 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema11.properties.associatedWith,data:data44};
+for(const key14 in data37){
+if(!(((((key14 === "programId") || (key14 === "tierNumber")) || (key14 === "loyaltyPoints")) || (key14 === "tierExpiryDate")) || (key14 === "pointsExpiryDate"))){
+const err89 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.loyaltyProgramEnrollments.items,data:data37};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1135,8 +1132,10 @@ vErrors.push(err89);
 errors++;
 }
 }
-else {
-const err90 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.associatedWith.type,parentSchema:schema11.properties.associatedWith,data:data44};
+if(data37.programId !== undefined){
+let data38 = data37.programId;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+const err90 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/programId",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/programId/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.programId.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.programId,data:data38};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1146,11 +1145,10 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data.endPointsEnabled !== undefined){
-let data45 = data.endPointsEnabled;
-if(Array.isArray(data45)){
-if(data45.length > 4){
-const err91 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/maxItems",keyword:"maxItems",params:{limit: 4},message:"must NOT have more than 4 items",schema:4,parentSchema:schema11.properties.endPointsEnabled,data:data45};
+if(data37.tierNumber !== undefined){
+let data39 = data37.tierNumber;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err91 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierNumber",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierNumber.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierNumber,data:data39};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1159,11 +1157,11 @@ vErrors.push(err91);
 }
 errors++;
 }
-const len4 = data45.length;
-for(let i4=0; i4<len4; i4++){
-let data46 = data45[i4];
-if(typeof data46 !== "string"){
-const err92 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.endPointsEnabled.items.type,parentSchema:schema11.properties.endPointsEnabled.items,data:data46};
+}
+if(data37.loyaltyPoints !== undefined){
+let data40 = data37.loyaltyPoints;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err92 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints,data:data40};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1172,13 +1170,186 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(!((((data46 === "REFERRAL_ENDPOINT") || (data46 === "DVS_ENDPOINT")) || (data46 === "TIMELINE_ENDPOINT")) || (data46 === "POINTENGINE_ENDPOINT"))){
-const err93 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/enum",keyword:"enum",params:{allowedValues: schema11.properties.endPointsEnabled.items.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.endPointsEnabled.items.enum,parentSchema:schema11.properties.endPointsEnabled.items,data:data46};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 9007199254740991 || isNaN(data40)){
+const err93 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints,data:data40};
 if(vErrors === null){
 vErrors = [err93];
 }
 else {
 vErrors.push(err93);
+}
+errors++;
+}
+if(data40 < 0 || isNaN(data40)){
+const err94 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints,data:data40};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+}
+}
+if(data37.tierExpiryDate !== undefined){
+let data41 = data37.tierExpiryDate;
+if(typeof data41 === "string"){
+if(func3(data41) > 40){
+const err95 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierExpiryDate,data:data41};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierExpiryDate.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierExpiryDate,data:data41};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+if(data37.pointsExpiryDate !== undefined){
+let data42 = data37.pointsExpiryDate;
+if(typeof data42 === "string"){
+if(func3(data42) > 40){
+const err97 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.pointsExpiryDate,data:data42};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.pointsExpiryDate.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.pointsExpiryDate,data:data42};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+}
+else {
+const err99 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.loyaltyProgramEnrollments.items.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items,data:data37};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+}
+else {
+const err100 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.loyaltyProgramEnrollments.type,parentSchema:schema11.properties.loyaltyProgramEnrollments,data:data36};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+if(data.createDate !== undefined){
+let data43 = data.createDate;
+if(typeof data43 === "string"){
+if(func3(data43) > 40){
+const err101 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.createDate,data:data43};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+else {
+const err102 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.createDate.type,parentSchema:schema11.properties.createDate,data:data43};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+if(data.associatedWith !== undefined){
+let data44 = data.associatedWith;
+if(typeof data44 === "string"){
+if(func3(data44) > 100){
+const err103 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema11.properties.associatedWith,data:data44};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+else {
+const err104 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.associatedWith.type,parentSchema:schema11.properties.associatedWith,data:data44};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+if(data.endPointsEnabled !== undefined){
+let data45 = data.endPointsEnabled;
+if(Array.isArray(data45)){
+if(data45.length > 4){
+const err105 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/maxItems",keyword:"maxItems",params:{limit: 4},message:"must NOT have more than 4 items",schema:4,parentSchema:schema11.properties.endPointsEnabled,data:data45};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+const len4 = data45.length;
+for(let i4=0; i4<len4; i4++){
+let data46 = data45[i4];
+if(typeof data46 !== "string"){
+const err106 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.endPointsEnabled.items.type,parentSchema:schema11.properties.endPointsEnabled.items,data:data46};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+if(!((((data46 === "REFERRAL_ENDPOINT") || (data46 === "DVS_ENDPOINT")) || (data46 === "TIMELINE_ENDPOINT")) || (data46 === "POINTENGINE_ENDPOINT"))){
+const err107 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/enum",keyword:"enum",params:{allowedValues: schema11.properties.endPointsEnabled.items.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.endPointsEnabled.items.enum,parentSchema:schema11.properties.endPointsEnabled.items,data:data46};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
 }
 errors++;
 }
@@ -1194,12 +1365,12 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err94 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/uniqueItems",keyword:"uniqueItems",params:{i: i5, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i5+" are identical)",schema:true,parentSchema:schema11.properties.endPointsEnabled,data:data45};
+const err108 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/uniqueItems",keyword:"uniqueItems",params:{i: i5, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i5+" are identical)",schema:true,parentSchema:schema11.properties.endPointsEnabled,data:data45};
 if(vErrors === null){
-vErrors = [err94];
+vErrors = [err108];
 }
 else {
-vErrors.push(err94);
+vErrors.push(err108);
 }
 errors++;
 break;
@@ -1209,24 +1380,24 @@ indices0[item0] = i5;
 }
 }
 else {
-const err95 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.endPointsEnabled.type,parentSchema:schema11.properties.endPointsEnabled,data:data45};
+const err109 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.endPointsEnabled.type,parentSchema:schema11.properties.endPointsEnabled,data:data45};
 if(vErrors === null){
-vErrors = [err95];
+vErrors = [err109];
 }
 else {
-vErrors.push(err95);
+vErrors.push(err109);
 }
 errors++;
 }
 }
 }
 else {
-const err96 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err110 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
 if(vErrors === null){
-vErrors = [err96];
+vErrors = [err110];
 }
 else {
-vErrors.push(err96);
+vErrors.push(err110);
 }
 errors++;
 }
