@@ -36,6 +36,8 @@ export async function lookupCustomer(caller: Caller, query: LookupQuery) {
   if (!name) problems.push({ code: 8002, message: 'identifierName is required', path: '/identifierName' });
   if (rawValue === undefined || rawValue.trim() === '') {
     problems.push({ code: 8002, message: 'identifierValue is required', path: '/identifierValue' });
+  } else if (rawValue.length > 255) {
+    problems.push({ code: 400, message: 'identifierValue is longer than 255 characters', path: '/identifierValue' });
   }
   const type = name ? canonicalIdentifierType(name) : undefined;
   if (name && !type) problems.push({ code: 8002, message: `unknown identifier ${name}`, path: '/identifierName' });
