@@ -11,9 +11,16 @@ import { escapePointer } from './schemas/validate';
  */
 
 const DEFAULT_STRING_LENGTH = 255;
-/** ISO 3166-1 alpha-2 codes: libphonenumber's regions less its non-ISO ones. */
+/**
+ * ISO 3166-1 alpha-2 codes: libphonenumber's regions, less its non-ISO ones, plus the
+ * officially assigned codes of territories without a telephone numbering plan of their own.
+ */
 const NOT_ISO_3166 = new Set(['AC', 'TA', 'XK']);
-const COUNTRIES: ReadonlySet<string> = new Set(getCountries().filter((c) => !NOT_ISO_3166.has(c)));
+const WITHOUT_NUMBERING_PLAN = ['AQ', 'BV', 'GS', 'HM', 'PN', 'TF', 'UM'];
+const COUNTRIES: ReadonlySet<string> = new Set([
+  ...getCountries().filter((c) => !NOT_ISO_3166.has(c)),
+  ...WITHOUT_NUMBERING_PLAN,
+]);
 
 export function readExtendedFields(
   values: Record<string, unknown> | undefined,

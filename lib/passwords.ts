@@ -21,7 +21,10 @@ export async function hashPassword(md5: string): Promise<string> {
 
 export async function verifyPassword(md5: string, stored: string): Promise<boolean> {
   const [scheme, saltHex, hashHex] = stored.split('$');
-  if (scheme !== 'scrypt' || !saltHex || !hashHex) return false;
+  // A malformed stored hash must never verify (an empty key would compare equal).
+  if (scheme !== 'scrypt' || !/^[0-9a-f]{32,}$/.test(saltHex ?? '') || !new RegExp(`^[0-9a-f]{${KEY_LENGTH * 2}}$`).test(hashHex ?? '')) {
+    return false;
+  }
   const expected = Buffer.from(hashHex, 'hex');
   const actual = await scryptAsync(md5, Buffer.from(saltHex, 'hex'), expected.length);
   return timingSafeEqual(actual, expected);

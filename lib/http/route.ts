@@ -51,8 +51,11 @@ export function route(name: string, options: RouteOptions, handler: RouteHandler
     .use(requestReader(options.body ?? false))
     .use(authentication());
   if (options.rateLimited) wrapped.use(rateLimit());
-  return wrapped.handler((event) => handler(event.route));
+  // API Gateway hands in a plain proxy event; `route` is added by requestReader.
+  return wrapped.handler((event) => handler(event.route)) as unknown as LambdaHandler;
 }
+
+export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 function headerOf(event: APIGatewayProxyEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();

@@ -6,8 +6,8 @@ import { COMM_CHANNEL_TYPES, END_POINTS, IDENTIFIER_TYPE_NAMES, LOYALTY_TYPES, S
  * compiled validator (`npm run build:schemas`) and of the `AddCustomerBody` type.
  *
  * `additionalProperties: false` marks where unknown keys are reported; they become warnings
- * (8200), not errors. `errorCode` names the spec's code for a violation inside that subschema;
- * anything else is a plain 400.
+ * (8200), not errors. `errorCode` names the spec's code for a violation anywhere inside that
+ * subschema (the innermost one wins); anything else is a plain 400.
  */
 
 const flag = { enum: [true, false, 'true', 'false'] } as const;
@@ -17,10 +17,9 @@ const flag = { enum: [true, false, 'true', 'false'] } as const;
  * magnitudes up to 9.99e125), so no value sent here can fail the write.
  */
 const freeValue = {
-  errorCode: 8010,
   anyOf: [
-    { type: ['string', 'boolean', 'null'], maxLength: 255, errorCode: 8010 },
-    { type: 'number', maximum: 1e125, minimum: -1e125, errorCode: 8010 },
+    { type: ['string', 'boolean', 'null'], maxLength: 255 },
+    { type: 'number', maximum: 1e125, minimum: -1e125 },
   ],
 } as const;
 
@@ -41,6 +40,8 @@ const extendedFields = {
 
 const identifier = {
   type: 'object',
+  // An unreadable identifier is a plain 400; 8005 is for a profile left without any.
+  errorCode: 400,
   additionalProperties: false,
   required: ['type'],
   properties: {
@@ -61,14 +62,13 @@ const commChannel = {
   additionalProperties: false,
   required: ['type', 'value'],
   properties: {
-    type: { type: 'string', enum: COMM_CHANNEL_TYPES, errorCode: 8010 },
-    value: { type: 'string', maxLength: 255, errorCode: 8010 },
+    type: { type: 'string', enum: COMM_CHANNEL_TYPES },
+    value: { type: 'string', maxLength: 255 },
     primary: flag,
     verified: flag,
     subscribed: flag,
     meta: {
       type: 'object',
-      errorCode: 8010,
       additionalProperties: false,
       properties: {
         lastViewedDate: { type: 'string', maxLength: 40 },
@@ -77,7 +77,6 @@ const commChannel = {
     },
     attributes: {
       type: 'object',
-      errorCode: 8010,
       maxProperties: 50,
       propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
       additionalProperties: freeValue,

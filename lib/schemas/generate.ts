@@ -11,8 +11,6 @@ export function generateValidatorSource(): string {
     allErrors: true,
     strict: true,
     allowUnionTypes: true,
-    // parentSchema on each error carries our `errorCode` annotation.
-    verbose: true,
     code: { source: true, esm: false, lines: true },
   });
   ajv.addKeyword({ keyword: 'errorCode', schemaType: 'number' });

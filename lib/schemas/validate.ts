@@ -1,7 +1,7 @@
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { Problems, type Warning } from '../errors';
 import { validateAddCustomer } from './validators.generated';
-import type { AddCustomerBody } from './addCustomer.schema';
+import { addCustomerSchema, type AddCustomerBody } from './addCustomer.schema';
 
 export interface Checked<T> {
   body: T;
@@ -18,7 +18,7 @@ const MESSAGES: Record<number, string> = {
  * Runs a compiled validator and sorts what it finds: unknown keys become warnings 8200 (so a
  * typo is never silent), every other violation an error with the code its subschema names.
  */
-export function checkAgainstSchema<T>(validate: ValidateFunction<T>, body: unknown): Checked<T> {
+export function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: object, body: unknown): Checked<T> {
   const warnings: Warning[] = [];
   const problems = new Problems();
   if (!validate(body)) {
@@ -28,7 +28,7 @@ export function checkAgainstSchema<T>(validate: ValidateFunction<T>, body: unkno
         warnings.push({ code: 8200, message: `unknown key ignored: ${path}`, path });
         continue;
       }
-      const code = errorCodeOf(error);
+      const code = errorCodeAlong(schema, error.schemaPath);
       const path = error.keyword === 'required'
         ? `${error.instancePath}/${escapePointer(String(error.params.missingProperty))}`
         : error.instancePath;
@@ -41,9 +41,16 @@ export function checkAgainstSchema<T>(validate: ValidateFunction<T>, body: unkno
   return { body: body as T, warnings };
 }
 
-function errorCodeOf(error: ErrorObject): number {
-  const annotated = (error.parentSchema as { errorCode?: unknown } | undefined)?.errorCode;
-  return typeof annotated === 'number' ? annotated : 400;
+/** The `errorCode` of the innermost subschema on the way to the failed keyword, else 400. */
+function errorCodeAlong(schema: object, schemaPath: string): number {
+  let code = 400;
+  let node: unknown = schema;
+  for (const segment of schemaPath.replace(/^#\/?/, '').split('/')) {
+    const annotated = (node as { errorCode?: unknown } | undefined)?.errorCode;
+    if (typeof annotated === 'number') code = annotated;
+    node = (node as Record<string, unknown> | undefined)?.[segment.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return code;
 }
 
 /** RFC 6901: `~` and `/` inside a key are escaped in a JSON pointer. */
@@ -52,5 +59,5 @@ export function escapePointer(key: string): string {
 }
 
 export function checkAddCustomerBody(body: unknown): Checked<AddCustomerBody> {
-  return checkAgainstSchema(validateAddCustomer, body);
+  return checkAgainstSchema(validateAddCustomer, addCustomerSchema, body);
 }

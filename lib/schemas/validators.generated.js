@@ -2,7 +2,7 @@
 /* eslint-disable */
 "use strict";
 exports.validateAddCustomer = validate10;
-const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100},"lastName":{"type":"string","maxLength":100},"source":{"type":"string","enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP"],"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","enum":["mobile","email","externalId","wechat","martjackId","fbId","tmall_uname","cuid","ali_uname","jd_uname","vip_uname","mobilePush","line","unionId","card","cardnumber"]},"value":{"type":"string","maxLength":255},"seriesId":{"type":"integer"},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"],"errorCode":8010},"value":{"type":"string","maxLength":255,"errorCode":8010},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","errorCode":8010,"additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","errorCode":8010,"maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"errorCode":8010,"anyOf":[{"type":["string","boolean","null"],"maxLength":255,"errorCode":8010},{"type":"number","maximum":1e+125,"minimum":-1e+125,"errorCode":8010}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer"},"tierNumber":{"type":"integer"},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
+const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100},"lastName":{"type":"string","maxLength":100},"source":{"type":"string","enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP"],"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","enum":["mobile","email","externalId","wechat","martjackId","fbId","tmall_uname","cuid","ali_uname","jd_uname","vip_uname","mobilePush","line","unionId","card","cardnumber"]},"value":{"type":"string","maxLength":255},"seriesId":{"type":"integer"},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":1e+125,"minimum":-1e+125}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer"},"tierNumber":{"type":"integer"},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 
@@ -12,7 +12,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.profiles === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "profiles"},message:"must have required property '"+"profiles"+"'",schema:schema11.required,parentSchema:schema11,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "profiles"},message:"must have required property '"+"profiles"+"'"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -23,7 +23,7 @@ errors++;
 }
 for(const key0 in data){
 if(!(func2.call(schema11.properties, key0))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -36,7 +36,7 @@ errors++;
 if(data.loyaltyType !== undefined){
 let data0 = data.loyaltyType;
 if(typeof data0 !== "string"){
-const err2 = {instancePath:instancePath+"/loyaltyType",schemaPath:"#/properties/loyaltyType/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.loyaltyType.type,parentSchema:schema11.properties.loyaltyType,data:data0};
+const err2 = {instancePath:instancePath+"/loyaltyType",schemaPath:"#/properties/loyaltyType/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -46,7 +46,7 @@ vErrors.push(err2);
 errors++;
 }
 if(!((data0 === "loyalty") || (data0 === "non_loyalty"))){
-const err3 = {instancePath:instancePath+"/loyaltyType",schemaPath:"#/properties/loyaltyType/enum",keyword:"enum",params:{allowedValues: schema11.properties.loyaltyType.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.loyaltyType.enum,parentSchema:schema11.properties.loyaltyType,data:data0};
+const err3 = {instancePath:instancePath+"/loyaltyType",schemaPath:"#/properties/loyaltyType/enum",keyword:"enum",params:{allowedValues: schema11.properties.loyaltyType.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -61,7 +61,7 @@ let data1 = data.loyaltyInfo;
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key1 in data1){
 if(!(key1 === "loyaltyType")){
-const err4 = {instancePath:instancePath+"/loyaltyInfo",schemaPath:"#/properties/loyaltyInfo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.loyaltyInfo,data:data1};
+const err4 = {instancePath:instancePath+"/loyaltyInfo",schemaPath:"#/properties/loyaltyInfo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -74,7 +74,7 @@ errors++;
 if(data1.loyaltyType !== undefined){
 let data2 = data1.loyaltyType;
 if(typeof data2 !== "string"){
-const err5 = {instancePath:instancePath+"/loyaltyInfo/loyaltyType",schemaPath:"#/properties/loyaltyInfo/properties/loyaltyType/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.loyaltyInfo.properties.loyaltyType.type,parentSchema:schema11.properties.loyaltyInfo.properties.loyaltyType,data:data2};
+const err5 = {instancePath:instancePath+"/loyaltyInfo/loyaltyType",schemaPath:"#/properties/loyaltyInfo/properties/loyaltyType/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -84,7 +84,7 @@ vErrors.push(err5);
 errors++;
 }
 if(!((data2 === "loyalty") || (data2 === "non_loyalty"))){
-const err6 = {instancePath:instancePath+"/loyaltyInfo/loyaltyType",schemaPath:"#/properties/loyaltyInfo/properties/loyaltyType/enum",keyword:"enum",params:{allowedValues: schema11.properties.loyaltyInfo.properties.loyaltyType.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.loyaltyInfo.properties.loyaltyType.enum,parentSchema:schema11.properties.loyaltyInfo.properties.loyaltyType,data:data2};
+const err6 = {instancePath:instancePath+"/loyaltyInfo/loyaltyType",schemaPath:"#/properties/loyaltyInfo/properties/loyaltyType/enum",keyword:"enum",params:{allowedValues: schema11.properties.loyaltyInfo.properties.loyaltyType.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -96,7 +96,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/loyaltyInfo",schemaPath:"#/properties/loyaltyInfo/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.loyaltyInfo.type,parentSchema:schema11.properties.loyaltyInfo,data:data1};
+const err7 = {instancePath:instancePath+"/loyaltyInfo",schemaPath:"#/properties/loyaltyInfo/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -110,7 +110,7 @@ if(data.profiles !== undefined){
 let data3 = data.profiles;
 if(Array.isArray(data3)){
 if(data3.length > 10){
-const err8 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items",schema:10,parentSchema:schema11.properties.profiles,data:data3};
+const err8 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -120,7 +120,7 @@ vErrors.push(err8);
 errors++;
 }
 if(data3.length < 1){
-const err9 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.profiles,data:data3};
+const err9 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -135,7 +135,7 @@ let data4 = data3[i0];
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 for(const key2 in data4){
 if(!(((((((key2 === "firstName") || (key2 === "lastName")) || (key2 === "source")) || (key2 === "accountId")) || (key2 === "identifiers")) || (key2 === "fields")) || (key2 === "commChannels"))){
-const err10 = {instancePath:instancePath+"/profiles/" + i0,schemaPath:"#/properties/profiles/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.profiles.items,data:data4};
+const err10 = {instancePath:instancePath+"/profiles/" + i0,schemaPath:"#/properties/profiles/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -149,7 +149,7 @@ if(data4.firstName !== undefined){
 let data5 = data4.firstName;
 if(typeof data5 === "string"){
 if(func3(data5) > 100){
-const err11 = {instancePath:instancePath+"/profiles/" + i0+"/firstName",schemaPath:"#/properties/profiles/items/properties/firstName/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema11.properties.profiles.items.properties.firstName,data:data5};
+const err11 = {instancePath:instancePath+"/profiles/" + i0+"/firstName",schemaPath:"#/properties/profiles/items/properties/firstName/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -160,7 +160,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/profiles/" + i0+"/firstName",schemaPath:"#/properties/profiles/items/properties/firstName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.firstName.type,parentSchema:schema11.properties.profiles.items.properties.firstName,data:data5};
+const err12 = {instancePath:instancePath+"/profiles/" + i0+"/firstName",schemaPath:"#/properties/profiles/items/properties/firstName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -174,7 +174,7 @@ if(data4.lastName !== undefined){
 let data6 = data4.lastName;
 if(typeof data6 === "string"){
 if(func3(data6) > 100){
-const err13 = {instancePath:instancePath+"/profiles/" + i0+"/lastName",schemaPath:"#/properties/profiles/items/properties/lastName/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema11.properties.profiles.items.properties.lastName,data:data6};
+const err13 = {instancePath:instancePath+"/profiles/" + i0+"/lastName",schemaPath:"#/properties/profiles/items/properties/lastName/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -185,7 +185,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/profiles/" + i0+"/lastName",schemaPath:"#/properties/profiles/items/properties/lastName/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.lastName.type,parentSchema:schema11.properties.profiles.items.properties.lastName,data:data6};
+const err14 = {instancePath:instancePath+"/profiles/" + i0+"/lastName",schemaPath:"#/properties/profiles/items/properties/lastName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -198,7 +198,7 @@ errors++;
 if(data4.source !== undefined){
 let data7 = data4.source;
 if(typeof data7 !== "string"){
-const err15 = {instancePath:instancePath+"/profiles/" + i0+"/source",schemaPath:"#/properties/profiles/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.source.type,parentSchema:schema11.properties.profiles.items.properties.source,data:data7};
+const err15 = {instancePath:instancePath+"/profiles/" + i0+"/source",schemaPath:"#/properties/profiles/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -208,7 +208,7 @@ vErrors.push(err15);
 errors++;
 }
 if(!((((((((((((data7 === "INSTORE") || (data7 === "FACEBOOK")) || (data7 === "WEB_ENGAGE")) || (data7 === "WECHAT")) || (data7 === "MARTJACK")) || (data7 === "TMALL")) || (data7 === "TAOBAO")) || (data7 === "JD")) || (data7 === "ECOMMERCE")) || (data7 === "WEBSITE")) || (data7 === "LINE")) || (data7 === "MOBILE_APP"))){
-const err16 = {instancePath:instancePath+"/profiles/" + i0+"/source",schemaPath:"#/properties/profiles/items/properties/source/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.source.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.source.enum,parentSchema:schema11.properties.profiles.items.properties.source,data:data7};
+const err16 = {instancePath:instancePath+"/profiles/" + i0+"/source",schemaPath:"#/properties/profiles/items/properties/source/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.source.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -222,7 +222,7 @@ if(data4.accountId !== undefined){
 let data8 = data4.accountId;
 if(typeof data8 === "string"){
 if(func3(data8) > 100){
-const err17 = {instancePath:instancePath+"/profiles/" + i0+"/accountId",schemaPath:"#/properties/profiles/items/properties/accountId/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema11.properties.profiles.items.properties.accountId,data:data8};
+const err17 = {instancePath:instancePath+"/profiles/" + i0+"/accountId",schemaPath:"#/properties/profiles/items/properties/accountId/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -233,7 +233,7 @@ errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/profiles/" + i0+"/accountId",schemaPath:"#/properties/profiles/items/properties/accountId/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.accountId.type,parentSchema:schema11.properties.profiles.items.properties.accountId,data:data8};
+const err18 = {instancePath:instancePath+"/profiles/" + i0+"/accountId",schemaPath:"#/properties/profiles/items/properties/accountId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -247,7 +247,7 @@ if(data4.identifiers !== undefined){
 let data9 = data4.identifiers;
 if(Array.isArray(data9)){
 if(data9.length > 20){
-const err19 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers",schemaPath:"#/properties/profiles/items/properties/identifiers/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items",schema:20,parentSchema:schema11.properties.profiles.items.properties.identifiers,data:data9};
+const err19 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers",schemaPath:"#/properties/profiles/items/properties/identifiers/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -261,7 +261,7 @@ for(let i1=0; i1<len1; i1++){
 let data10 = data9[i1];
 if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
 if(data10.type === undefined){
-const err20 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1,schemaPath:"#/properties/profiles/items/properties/identifiers/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.profiles.items.properties.identifiers.items.required,parentSchema:schema11.properties.profiles.items.properties.identifiers.items,data:data10};
+const err20 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1,schemaPath:"#/properties/profiles/items/properties/identifiers/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -272,7 +272,7 @@ errors++;
 }
 for(const key3 in data10){
 if(!(((((((key3 === "type") || (key3 === "value")) || (key3 === "seriesId")) || (key3 === "seriesCode")) || (key3 === "statusLabel")) || (key3 === "fields")) || (key3 === "extendedFields"))){
-const err21 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1,schemaPath:"#/properties/profiles/items/properties/identifiers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.profiles.items.properties.identifiers.items,data:data10};
+const err21 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1,schemaPath:"#/properties/profiles/items/properties/identifiers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -285,7 +285,7 @@ errors++;
 if(data10.type !== undefined){
 let data11 = data10.type;
 if(typeof data11 !== "string"){
-const err22 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/type",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.type.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.type,data:data11};
+const err22 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/type",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -295,7 +295,7 @@ vErrors.push(err22);
 errors++;
 }
 if(!((((((((((((((((data11 === "mobile") || (data11 === "email")) || (data11 === "externalId")) || (data11 === "wechat")) || (data11 === "martjackId")) || (data11 === "fbId")) || (data11 === "tmall_uname")) || (data11 === "cuid")) || (data11 === "ali_uname")) || (data11 === "jd_uname")) || (data11 === "vip_uname")) || (data11 === "mobilePush")) || (data11 === "line")) || (data11 === "unionId")) || (data11 === "card")) || (data11 === "cardnumber"))){
-const err23 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/type",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.identifiers.items.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.type.enum,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.type,data:data11};
+const err23 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/type",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.identifiers.items.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -309,7 +309,7 @@ if(data10.value !== undefined){
 let data12 = data10.value;
 if(typeof data12 === "string"){
 if(func3(data12) > 255){
-const err24 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/value",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.value,data:data12};
+const err24 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/value",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -320,7 +320,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/value",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.value.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.value,data:data12};
+const err25 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/value",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -333,7 +333,7 @@ errors++;
 if(data10.seriesId !== undefined){
 let data13 = data10.seriesId;
 if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
-const err26 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/seriesId",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/seriesId/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.seriesId.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.seriesId,data:data13};
+const err26 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/seriesId",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/seriesId/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -347,7 +347,7 @@ if(data10.seriesCode !== undefined){
 let data14 = data10.seriesCode;
 if(typeof data14 === "string"){
 if(func3(data14) > 100){
-const err27 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/seriesCode",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/seriesCode/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.seriesCode,data:data14};
+const err27 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/seriesCode",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/seriesCode/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -358,7 +358,7 @@ errors++;
 }
 }
 else {
-const err28 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/seriesCode",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/seriesCode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.seriesCode.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.seriesCode,data:data14};
+const err28 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/seriesCode",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/seriesCode/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -372,7 +372,7 @@ if(data10.statusLabel !== undefined){
 let data15 = data10.statusLabel;
 if(typeof data15 === "string"){
 if(func3(data15) > 100){
-const err29 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/statusLabel",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/statusLabel/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.statusLabel,data:data15};
+const err29 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/statusLabel",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/statusLabel/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -383,7 +383,7 @@ errors++;
 }
 }
 else {
-const err30 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/statusLabel",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/statusLabel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.statusLabel.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.statusLabel,data:data15};
+const err30 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/statusLabel",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/statusLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -397,7 +397,7 @@ if(data10.fields !== undefined){
 let data16 = data10.fields;
 if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 if(Object.keys(data16).length > 50){
-const err31 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties",schema:50,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields,data:data16};
+const err31 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -407,10 +407,10 @@ vErrors.push(err31);
 errors++;
 }
 for(const key4 in data16){
-const _errs41 = errors;
+const _errs42 = errors;
 if(typeof key4 === "string"){
 if(func3(key4) > 64){
-const err32 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames,data:key4,propertyName:key4};
+const err32 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key4};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -420,7 +420,7 @@ vErrors.push(err32);
 errors++;
 }
 if(func3(key4) < 1){
-const err33 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames,data:key4,propertyName:key4};
+const err33 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key4};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -431,7 +431,7 @@ errors++;
 }
 }
 else {
-const err34 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames,data:key4,propertyName:key4};
+const err34 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key4};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -440,9 +440,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-var valid8 = _errs41 === errors;
+var valid8 = _errs42 === errors;
 if(!valid8){
-const err35 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.propertyNames,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields,data:data16};
+const err35 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -456,7 +456,7 @@ for(const key5 in data16){
 let data17 = data16[key5];
 if(typeof data17 === "string"){
 if(func3(data17) > 255){
-const err36 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.additionalProperties,data:data17};
+const err36 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -467,7 +467,7 @@ errors++;
 }
 }
 else {
-const err37 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.additionalProperties.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.additionalProperties,data:data17};
+const err37 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -479,7 +479,7 @@ errors++;
 }
 }
 else {
-const err38 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.fields,data:data16};
+const err38 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -493,7 +493,7 @@ if(data10.extendedFields !== undefined){
 let data18 = data10.extendedFields;
 if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
 if(Object.keys(data18).length > 100){
-const err39 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties",schema:100,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields,data:data18};
+const err39 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -505,7 +505,7 @@ errors++;
 for(const key6 in data18){
 let data19 = data18[key6];
 if((((typeof data19 !== "string") && (!((typeof data19 == "number") && (isFinite(data19))))) && (typeof data19 !== "boolean")) && (data19 !== null)){
-const err40 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties,data:data19};
+const err40 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -517,7 +517,7 @@ errors++;
 }
 }
 else {
-const err41 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields,data:data18};
+const err41 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -529,7 +529,7 @@ errors++;
 }
 }
 else {
-const err42 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1,schemaPath:"#/properties/profiles/items/properties/identifiers/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.identifiers.items.type,parentSchema:schema11.properties.profiles.items.properties.identifiers.items,data:data10};
+const err42 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1,schemaPath:"#/properties/profiles/items/properties/identifiers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -541,7 +541,7 @@ errors++;
 }
 }
 else {
-const err43 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers",schemaPath:"#/properties/profiles/items/properties/identifiers/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.profiles.items.properties.identifiers.type,parentSchema:schema11.properties.profiles.items.properties.identifiers,data:data9};
+const err43 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers",schemaPath:"#/properties/profiles/items/properties/identifiers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -555,7 +555,7 @@ if(data4.fields !== undefined){
 let data20 = data4.fields;
 if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
 if(Object.keys(data20).length > 50){
-const err44 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties",schema:50,parentSchema:schema11.properties.profiles.items.properties.fields,data:data20};
+const err44 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -565,10 +565,10 @@ vErrors.push(err44);
 errors++;
 }
 for(const key7 in data20){
-const _errs53 = errors;
+const _errs54 = errors;
 if(typeof key7 === "string"){
 if(func3(key7) > 64){
-const err45 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.profiles.items.properties.fields.propertyNames,data:key7,propertyName:key7};
+const err45 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key7};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -578,7 +578,7 @@ vErrors.push(err45);
 errors++;
 }
 if(func3(key7) < 1){
-const err46 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.profiles.items.properties.fields.propertyNames,data:key7,propertyName:key7};
+const err46 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key7};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -589,7 +589,7 @@ errors++;
 }
 }
 else {
-const err47 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.fields.propertyNames.type,parentSchema:schema11.properties.profiles.items.properties.fields.propertyNames,data:key7,propertyName:key7};
+const err47 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key7};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -598,9 +598,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-var valid11 = _errs53 === errors;
+var valid11 = _errs54 === errors;
 if(!valid11){
-const err48 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid",schema:schema11.properties.profiles.items.properties.fields.propertyNames,parentSchema:schema11.properties.profiles.items.properties.fields,data:data20};
+const err48 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -614,7 +614,7 @@ for(const key8 in data20){
 let data21 = data20[key8];
 if(typeof data21 === "string"){
 if(func3(data21) > 255){
-const err49 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.fields.additionalProperties,data:data21};
+const err49 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -625,7 +625,7 @@ errors++;
 }
 }
 else {
-const err50 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.fields.additionalProperties.type,parentSchema:schema11.properties.profiles.items.properties.fields.additionalProperties,data:data21};
+const err50 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -637,7 +637,7 @@ errors++;
 }
 }
 else {
-const err51 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.fields.type,parentSchema:schema11.properties.profiles.items.properties.fields,data:data20};
+const err51 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -651,7 +651,7 @@ if(data4.commChannels !== undefined){
 let data22 = data4.commChannels;
 if(Array.isArray(data22)){
 if(data22.length > 20){
-const err52 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items",schema:20,parentSchema:schema11.properties.profiles.items.properties.commChannels,data:data22};
+const err52 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -665,7 +665,7 @@ for(let i2=0; i2<len2; i2++){
 let data23 = data22[i2];
 if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
 if(data23.type === undefined){
-const err53 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'",schema:schema11.properties.profiles.items.properties.commChannels.items.required,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
+const err53 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -675,7 +675,7 @@ vErrors.push(err53);
 errors++;
 }
 if(data23.value === undefined){
-const err54 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'",schema:schema11.properties.profiles.items.properties.commChannels.items.required,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
+const err54 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -686,7 +686,7 @@ errors++;
 }
 for(const key9 in data23){
 if(!(((((((key9 === "type") || (key9 === "value")) || (key9 === "primary")) || (key9 === "verified")) || (key9 === "subscribed")) || (key9 === "meta")) || (key9 === "attributes"))){
-const err55 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
+const err55 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -699,7 +699,7 @@ errors++;
 if(data23.type !== undefined){
 let data24 = data23.type;
 if(typeof data24 !== "string"){
-const err56 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.type.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.type,data:data24};
+const err56 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -709,7 +709,7 @@ vErrors.push(err56);
 errors++;
 }
 if(!(((((((data24 === "mobile") || (data24 === "email")) || (data24 === "wechat")) || (data24 === "ios")) || (data24 === "android")) || (data24 === "line")) || (data24 === "mobilePush"))){
-const err57 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.type.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.type,data:data24};
+const err57 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -723,7 +723,7 @@ if(data23.value !== undefined){
 let data25 = data23.value;
 if(typeof data25 === "string"){
 if(func3(data25) > 255){
-const err58 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.value,data:data25};
+const err58 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -734,7 +734,7 @@ errors++;
 }
 }
 else {
-const err59 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.value.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.value,data:data25};
+const err59 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -747,7 +747,7 @@ errors++;
 if(data23.primary !== undefined){
 let data26 = data23.primary;
 if(!((((data26 === true) || (data26 === false)) || (data26 === "true")) || (data26 === "false"))){
-const err60 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/primary",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/primary/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.primary.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.primary.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.primary,data:data26};
+const err60 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/primary",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/primary/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.primary.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -760,7 +760,7 @@ errors++;
 if(data23.verified !== undefined){
 let data27 = data23.verified;
 if(!((((data27 === true) || (data27 === false)) || (data27 === "true")) || (data27 === "false"))){
-const err61 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/verified",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/verified/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.verified.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.verified.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.verified,data:data27};
+const err61 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/verified",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/verified/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.verified.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -773,7 +773,7 @@ errors++;
 if(data23.subscribed !== undefined){
 let data28 = data23.subscribed;
 if(!((((data28 === true) || (data28 === false)) || (data28 === "true")) || (data28 === "false"))){
-const err62 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/subscribed",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/subscribed/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed,data:data28};
+const err62 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/subscribed",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/subscribed/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -788,7 +788,7 @@ let data29 = data23.meta;
 if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
 for(const key10 in data29){
 if(!((key10 === "lastViewedDate") || (key10 === "residence"))){
-const err63 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta,data:data29};
+const err63 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -802,7 +802,7 @@ if(data29.lastViewedDate !== undefined){
 let data30 = data29.lastViewedDate;
 if(typeof data30 === "string"){
 if(func3(data30) > 40){
-const err64 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.lastViewedDate,data:data30};
+const err64 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -813,7 +813,7 @@ errors++;
 }
 }
 else {
-const err65 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.lastViewedDate.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.lastViewedDate,data:data30};
+const err65 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -826,7 +826,7 @@ errors++;
 if(data29.residence !== undefined){
 let data31 = data29.residence;
 if(!((((data31 === true) || (data31 === false)) || (data31 === "true")) || (data31 === "false"))){
-const err66 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/residence",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/residence/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence.enum,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence,data:data31};
+const err66 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/residence",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/residence/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -838,7 +838,7 @@ errors++;
 }
 }
 else {
-const err67 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.meta,data:data29};
+const err67 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -852,7 +852,7 @@ if(data23.attributes !== undefined){
 let data32 = data23.attributes;
 if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
 if(Object.keys(data32).length > 50){
-const err68 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties",schema:50,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes,data:data32};
+const err68 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -862,10 +862,10 @@ vErrors.push(err68);
 errors++;
 }
 for(const key11 in data32){
-const _errs83 = errors;
+const _errs80 = errors;
 if(typeof key11 === "string"){
 if(func3(key11) > 64){
-const err69 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.propertyNames,data:key11,propertyName:key11};
+const err69 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key11};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -875,7 +875,7 @@ vErrors.push(err69);
 errors++;
 }
 if(func3(key11) < 1){
-const err70 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.propertyNames,data:key11,propertyName:key11};
+const err70 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key11};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -886,7 +886,7 @@ errors++;
 }
 }
 else {
-const err71 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.propertyNames.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.propertyNames,data:key11,propertyName:key11};
+const err71 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key11};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -895,9 +895,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-var valid17 = _errs83 === errors;
+var valid17 = _errs80 === errors;
 if(!valid17){
-const err72 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.propertyNames,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes,data:data32};
+const err72 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -909,11 +909,11 @@ errors++;
 }
 for(const key12 in data32){
 let data33 = data32[key12];
-const _errs87 = errors;
+const _errs84 = errors;
 let valid19 = false;
-const _errs88 = errors;
+const _errs85 = errors;
 if(((typeof data33 !== "string") && (typeof data33 !== "boolean")) && (data33 !== null)){
-const err73 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type},message:"must be string,boolean,null",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0],data:data33};
+const err73 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type},message:"must be string,boolean,null"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -924,7 +924,7 @@ errors++;
 }
 if(typeof data33 === "string"){
 if(func3(data33) > 255){
-const err74 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0],data:data33};
+const err74 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -934,13 +934,13 @@ vErrors.push(err74);
 errors++;
 }
 }
-var _valid0 = _errs88 === errors;
+var _valid0 = _errs85 === errors;
 valid19 = valid19 || _valid0;
 if(!valid19){
-const _errs91 = errors;
+const _errs87 = errors;
 if((typeof data33 == "number") && (isFinite(data33))){
 if(data33 > 1e+125 || isNaN(data33)){
-const err75 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1e+125},message:"must be <= 1e+125",schema:1e+125,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[1],data:data33};
+const err75 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1e+125},message:"must be <= 1e+125"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -950,7 +950,7 @@ vErrors.push(err75);
 errors++;
 }
 if(data33 < -1e+125 || isNaN(data33)){
-const err76 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1e+125},message:"must be >= -1e+125",schema:-1e+125,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[1],data:data33};
+const err76 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1e+125},message:"must be >= -1e+125"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -961,7 +961,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[1].type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[1],data:data33};
+const err77 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -970,11 +970,11 @@ vErrors.push(err77);
 }
 errors++;
 }
-var _valid0 = _errs91 === errors;
+var _valid0 = _errs87 === errors;
 valid19 = valid19 || _valid0;
 }
 if(!valid19){
-const err78 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties,data:data33};
+const err78 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -984,10 +984,10 @@ vErrors.push(err78);
 errors++;
 }
 else {
-errors = _errs87;
+errors = _errs84;
 if(vErrors !== null){
-if(_errs87){
-vErrors.length = _errs87;
+if(_errs84){
+vErrors.length = _errs84;
 }
 else {
 vErrors = null;
@@ -997,7 +997,7 @@ vErrors = null;
 }
 }
 else {
-const err79 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items.properties.attributes,data:data32};
+const err79 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1009,7 +1009,7 @@ errors++;
 }
 }
 else {
-const err80 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.properties.commChannels.items.type,parentSchema:schema11.properties.profiles.items.properties.commChannels.items,data:data23};
+const err80 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1021,7 +1021,7 @@ errors++;
 }
 }
 else {
-const err81 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.profiles.items.properties.commChannels.type,parentSchema:schema11.properties.profiles.items.properties.commChannels,data:data22};
+const err81 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1033,7 +1033,7 @@ errors++;
 }
 }
 else {
-const err82 = {instancePath:instancePath+"/profiles/" + i0,schemaPath:"#/properties/profiles/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.profiles.items.type,parentSchema:schema11.properties.profiles.items,data:data4};
+const err82 = {instancePath:instancePath+"/profiles/" + i0,schemaPath:"#/properties/profiles/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1045,7 +1045,7 @@ errors++;
 }
 }
 else {
-const err83 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.profiles.type,parentSchema:schema11.properties.profiles,data:data3};
+const err83 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1059,7 +1059,7 @@ if(data.extendedFields !== undefined){
 let data34 = data.extendedFields;
 if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
 if(Object.keys(data34).length > 100){
-const err84 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties",schema:100,parentSchema:schema11.properties.extendedFields,data:data34};
+const err84 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1071,7 +1071,7 @@ errors++;
 for(const key13 in data34){
 let data35 = data34[key13];
 if((((typeof data35 !== "string") && (!((typeof data35 == "number") && (isFinite(data35))))) && (typeof data35 !== "boolean")) && (data35 !== null)){
-const err85 = {instancePath:instancePath+"/extendedFields/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null",schema:schema11.properties.extendedFields.additionalProperties.type,parentSchema:schema11.properties.extendedFields.additionalProperties,data:data35};
+const err85 = {instancePath:instancePath+"/extendedFields/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1083,7 +1083,7 @@ errors++;
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.extendedFields.type,parentSchema:schema11.properties.extendedFields,data:data34};
+const err86 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1097,7 +1097,7 @@ if(data.loyaltyProgramEnrollments !== undefined){
 let data36 = data.loyaltyProgramEnrollments;
 if(Array.isArray(data36)){
 if(data36.length > 10){
-const err87 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items",schema:10,parentSchema:schema11.properties.loyaltyProgramEnrollments,data:data36};
+const err87 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1111,7 +1111,7 @@ for(let i3=0; i3<len3; i3++){
 let data37 = data36[i3];
 if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
 if(data37.programId === undefined){
-const err88 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/required",keyword:"required",params:{missingProperty: "programId"},message:"must have required property '"+"programId"+"'",schema:schema11.properties.loyaltyProgramEnrollments.items.required,parentSchema:schema11.properties.loyaltyProgramEnrollments.items,data:data37};
+const err88 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/required",keyword:"required",params:{missingProperty: "programId"},message:"must have required property '"+"programId"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1122,7 +1122,7 @@ errors++;
 }
 for(const key14 in data37){
 if(!(((((key14 === "programId") || (key14 === "tierNumber")) || (key14 === "loyaltyPoints")) || (key14 === "tierExpiryDate")) || (key14 === "pointsExpiryDate"))){
-const err89 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.loyaltyProgramEnrollments.items,data:data37};
+const err89 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1135,7 +1135,7 @@ errors++;
 if(data37.programId !== undefined){
 let data38 = data37.programId;
 if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err90 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/programId",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/programId/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.programId.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.programId,data:data38};
+const err90 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/programId",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/programId/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1148,7 +1148,7 @@ errors++;
 if(data37.tierNumber !== undefined){
 let data39 = data37.tierNumber;
 if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err91 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierNumber",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierNumber.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierNumber,data:data39};
+const err91 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierNumber",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1161,7 +1161,7 @@ errors++;
 if(data37.loyaltyPoints !== undefined){
 let data40 = data37.loyaltyPoints;
 if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err92 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints,data:data40};
+const err92 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1172,7 +1172,7 @@ errors++;
 }
 if((typeof data40 == "number") && (isFinite(data40))){
 if(data40 > 9007199254740991 || isNaN(data40)){
-const err93 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991",schema:9007199254740991,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints,data:data40};
+const err93 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1182,7 +1182,7 @@ vErrors.push(err93);
 errors++;
 }
 if(data40 < 0 || isNaN(data40)){
-const err94 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.loyaltyPoints,data:data40};
+const err94 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1197,7 +1197,7 @@ if(data37.tierExpiryDate !== undefined){
 let data41 = data37.tierExpiryDate;
 if(typeof data41 === "string"){
 if(func3(data41) > 40){
-const err95 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierExpiryDate,data:data41};
+const err95 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1208,7 +1208,7 @@ errors++;
 }
 }
 else {
-const err96 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierExpiryDate.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.tierExpiryDate,data:data41};
+const err96 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1222,7 +1222,7 @@ if(data37.pointsExpiryDate !== undefined){
 let data42 = data37.pointsExpiryDate;
 if(typeof data42 === "string"){
 if(func3(data42) > 40){
-const err97 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.pointsExpiryDate,data:data42};
+const err97 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1233,7 +1233,7 @@ errors++;
 }
 }
 else {
-const err98 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.loyaltyProgramEnrollments.items.properties.pointsExpiryDate.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items.properties.pointsExpiryDate,data:data42};
+const err98 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1245,7 +1245,7 @@ errors++;
 }
 }
 else {
-const err99 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.loyaltyProgramEnrollments.items.type,parentSchema:schema11.properties.loyaltyProgramEnrollments.items,data:data37};
+const err99 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1257,7 +1257,7 @@ errors++;
 }
 }
 else {
-const err100 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.loyaltyProgramEnrollments.type,parentSchema:schema11.properties.loyaltyProgramEnrollments,data:data36};
+const err100 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1271,7 +1271,7 @@ if(data.createDate !== undefined){
 let data43 = data.createDate;
 if(typeof data43 === "string"){
 if(func3(data43) > 40){
-const err101 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters",schema:40,parentSchema:schema11.properties.createDate,data:data43};
+const err101 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1282,7 +1282,7 @@ errors++;
 }
 }
 else {
-const err102 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.createDate.type,parentSchema:schema11.properties.createDate,data:data43};
+const err102 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1296,7 +1296,7 @@ if(data.associatedWith !== undefined){
 let data44 = data.associatedWith;
 if(typeof data44 === "string"){
 if(func3(data44) > 100){
-const err103 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema11.properties.associatedWith,data:data44};
+const err103 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1307,7 +1307,7 @@ errors++;
 }
 }
 else {
-const err104 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.associatedWith.type,parentSchema:schema11.properties.associatedWith,data:data44};
+const err104 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1321,7 +1321,7 @@ if(data.endPointsEnabled !== undefined){
 let data45 = data.endPointsEnabled;
 if(Array.isArray(data45)){
 if(data45.length > 4){
-const err105 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/maxItems",keyword:"maxItems",params:{limit: 4},message:"must NOT have more than 4 items",schema:4,parentSchema:schema11.properties.endPointsEnabled,data:data45};
+const err105 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/maxItems",keyword:"maxItems",params:{limit: 4},message:"must NOT have more than 4 items"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1334,7 +1334,7 @@ const len4 = data45.length;
 for(let i4=0; i4<len4; i4++){
 let data46 = data45[i4];
 if(typeof data46 !== "string"){
-const err106 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.endPointsEnabled.items.type,parentSchema:schema11.properties.endPointsEnabled.items,data:data46};
+const err106 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1344,7 +1344,7 @@ vErrors.push(err106);
 errors++;
 }
 if(!((((data46 === "REFERRAL_ENDPOINT") || (data46 === "DVS_ENDPOINT")) || (data46 === "TIMELINE_ENDPOINT")) || (data46 === "POINTENGINE_ENDPOINT"))){
-const err107 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/enum",keyword:"enum",params:{allowedValues: schema11.properties.endPointsEnabled.items.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.endPointsEnabled.items.enum,parentSchema:schema11.properties.endPointsEnabled.items,data:data46};
+const err107 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/enum",keyword:"enum",params:{allowedValues: schema11.properties.endPointsEnabled.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1365,7 +1365,7 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err108 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/uniqueItems",keyword:"uniqueItems",params:{i: i5, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i5+" are identical)",schema:true,parentSchema:schema11.properties.endPointsEnabled,data:data45};
+const err108 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/uniqueItems",keyword:"uniqueItems",params:{i: i5, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i5+" are identical)"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1380,7 +1380,7 @@ indices0[item0] = i5;
 }
 }
 else {
-const err109 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.endPointsEnabled.type,parentSchema:schema11.properties.endPointsEnabled,data:data45};
+const err109 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1392,7 +1392,7 @@ errors++;
 }
 }
 else {
-const err110 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err110 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err110];
 }
