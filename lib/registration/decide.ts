@@ -38,7 +38,7 @@ export function decideRegistration(registration: Registration, facts: KnownFacts
   const knownPeople = known.filter((i) => i.type !== 'card');
   const owners = new Set(knownPeople.map((i) => facts.owners.get(identifierKeyOf(i))!));
   if (owners.size > 1) {
-    problems.push({ code: 8052, message: `identifiers belong to different customers (${[...owners].sort().join(', ')})` });
+    problems.push({ code: 8052, message: `identifiers belong to different customers (${[...owners].sort((a, b) => a - b).join(', ')})` });
     return { kind: 'reject', problems };
   }
   if (owners.size === 1) {
