@@ -30,7 +30,7 @@ export function readExtendedFields(
 ): Record<string, ExtendedFieldValue> {
   const accepted: Record<string, ExtendedFieldValue> = {};
   for (const [name, raw] of Object.entries(values ?? {})) {
-    if (raw === null || raw === '') continue;
+    if (raw === null || (typeof raw === 'string' && raw.trim() === '')) continue;
     const path = `${basePath}/${escapePointer(name)}`;
     const definition = definitions.find((d) => d.name === name);
     if (!definition) {
@@ -50,7 +50,8 @@ function checkValue(definition: ExtendedFieldDefinition, raw: unknown): { value:
     case 'STRING': {
       if (text === undefined) return 'must be a string';
       const max = definition.maxLength ?? DEFAULT_STRING_LENGTH;
-      return text.length <= max ? { value: text } : `must be at most ${max} characters`;
+      // Characters, as JSON Schema's maxLength counts them, not UTF-16 code units.
+      return [...text].length <= max ? { value: text } : `must be at most ${max} characters`;
     }
     case 'INTEGER': {
       const n = typeof raw === 'number' ? raw : text !== undefined && /^-?\d{1,15}$/.test(text) ? Number(text) : NaN;

@@ -36,15 +36,20 @@ export function normaliseMobile(raw: string, baseCountry: string): Normalised {
 /** Emails are matched case-insensitively, so they are stored in lower case. */
 export function normaliseEmail(raw: string): Normalised {
   const value = raw.trim().toLowerCase();
-  if (value.length === 0 || value.length > 255 || !EMAIL_PATTERN.test(value)) {
+  if (value.length === 0 || value.length > MAX_IDENTIFIER_LENGTH || !EMAIL_PATTERN.test(value)) {
     return { ok: false, reason: 'not a valid email address' };
   }
   return { ok: true, value };
 }
 
+/** Longest identifier value stored (it becomes part of a DynamoDB key). */
+export const MAX_IDENTIFIER_LENGTH = 255;
+
 export function normaliseOther(raw: string): Normalised {
   const value = raw.trim();
-  return value.length === 0 ? { ok: false, reason: 'empty value' } : { ok: true, value };
+  if (value.length === 0) return { ok: false, reason: 'empty value' };
+  if (value.length > MAX_IDENTIFIER_LENGTH) return { ok: false, reason: `longer than ${MAX_IDENTIFIER_LENGTH} characters` };
+  return { ok: true, value };
 }
 
 export function normaliseIdentifier(type: IdentifierType, raw: string, baseCountry: string): Normalised {

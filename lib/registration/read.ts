@@ -114,18 +114,22 @@ function readProfile(
   const typesSeen = new Set<string>();
   (input.identifiers ?? []).forEach((raw, index) => {
     const at = `${path}/identifiers/${index}`;
-    const type = canonicalIdentifierType(raw.type)!;
-    if (typesSeen.has(type)) {
-      problems.add(400, `only one ${type} identifier per profile`, at);
+    const type = canonicalIdentifierType(raw.type);
+    if (!type) {
+      problems.add(400, `unknown identifier type ${raw.type}`, `${at}/type`);
       return;
     }
-    typesSeen.add(type);
     if (type === 'card') {
       cards.count += 1;
       if (cards.count > 1) problems.add(3035, 'at most one card per request', at);
       else card = readCard(raw, at, org, createDate, problems);
       return;
     }
+    if (typesSeen.has(type)) {
+      problems.add(400, `only one ${type} identifier per profile`, at);
+      return;
+    }
+    typesSeen.add(type);
     if (raw.value === undefined) {
       problems.add(400, `${type} identifier without value`, `${at}/value`);
       return;

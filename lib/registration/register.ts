@@ -70,7 +70,7 @@ export async function registerCustomer(
 
     // The request's createDate is customer-level: a profile added later is dated now.
     const addedAt = new Date().toISOString();
-    const added = profiles.map((p) => ({ ...p, createDate: addedAt }));
+    const added = profiles.map((p) => ({ ...p, createDate: addedAt, ...(p.card ? { card: { ...p.card, issuedDate: addedAt } } : {}) }));
     const pending = merged(decision.customerId, current);
     const result = await runTransaction(
       planMergeProfiles(registration.orgId, decision.customerId, added, decision.known, decision.unknown, extras(pending)),

@@ -1,5 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { COMM_CHANNEL_TYPES, END_POINTS, IDENTIFIER_TYPE_NAMES, LOYALTY_TYPES, SOURCES } from '../vocabulary';
+import { COMM_CHANNEL_TYPES, END_POINTS, LOYALTY_TYPES } from '../vocabulary';
 
 /**
  * The body of `POST /v2/customers` (SPEC section 3). This one schema is the source of the
@@ -45,8 +45,10 @@ const identifier = {
   additionalProperties: false,
   required: ['type'],
   properties: {
-    type: { type: 'string', enum: IDENTIFIER_TYPE_NAMES },
-    value: { type: 'string', maxLength: 255 },
+    // Type and value are judged when the request is read, so that their problems are reported
+    // with the spec's codes (8014, 8055, 8005) together with every other rule's.
+    type: { type: 'string', maxLength: 50 },
+    value: { type: 'string', maxLength: 512 },
     // Card identifiers only.
     seriesId: { type: 'integer' },
     seriesCode: { type: 'string', maxLength: 100 },
@@ -90,7 +92,8 @@ const profile = {
   properties: {
     firstName: { type: 'string', maxLength: 100 },
     lastName: { type: 'string', maxLength: 100 },
-    source: { type: 'string', enum: SOURCES, errorCode: 8003 },
+    // Checked (8003) when the request is read, with the org's enabled sources.
+    source: { type: 'string', maxLength: 50, errorCode: 8003 },
     accountId: { type: 'string', maxLength: 100 },
     identifiers: { type: 'array', maxItems: 20, items: identifier, errorCode: 8005 },
     fields: customFields,

@@ -2,7 +2,7 @@
 /* eslint-disable */
 "use strict";
 exports.validateAddCustomer = validate10;
-const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100},"lastName":{"type":"string","maxLength":100},"source":{"type":"string","enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP"],"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","enum":["mobile","email","externalId","wechat","martjackId","fbId","tmall_uname","cuid","ali_uname","jd_uname","vip_uname","mobilePush","line","unionId","card","cardnumber"]},"value":{"type":"string","maxLength":255},"seriesId":{"type":"integer"},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":1e+125,"minimum":-1e+125}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer"},"tierNumber":{"type":"integer"},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
+const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100},"lastName":{"type":"string","maxLength":100},"source":{"type":"string","maxLength":50,"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512},"seriesId":{"type":"integer"},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":1e+125,"minimum":-1e+125}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer"},"tierNumber":{"type":"integer"},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 
@@ -197,8 +197,9 @@ errors++;
 }
 if(data4.source !== undefined){
 let data7 = data4.source;
-if(typeof data7 !== "string"){
-const err15 = {instancePath:instancePath+"/profiles/" + i0+"/source",schemaPath:"#/properties/profiles/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data7 === "string"){
+if(func3(data7) > 50){
+const err15 = {instancePath:instancePath+"/profiles/" + i0+"/source",schemaPath:"#/properties/profiles/items/properties/source/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -207,8 +208,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(!((((((((((((data7 === "INSTORE") || (data7 === "FACEBOOK")) || (data7 === "WEB_ENGAGE")) || (data7 === "WECHAT")) || (data7 === "MARTJACK")) || (data7 === "TMALL")) || (data7 === "TAOBAO")) || (data7 === "JD")) || (data7 === "ECOMMERCE")) || (data7 === "WEBSITE")) || (data7 === "LINE")) || (data7 === "MOBILE_APP"))){
-const err16 = {instancePath:instancePath+"/profiles/" + i0+"/source",schemaPath:"#/properties/profiles/items/properties/source/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.source.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err16 = {instancePath:instancePath+"/profiles/" + i0+"/source",schemaPath:"#/properties/profiles/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -284,8 +286,9 @@ errors++;
 }
 if(data10.type !== undefined){
 let data11 = data10.type;
-if(typeof data11 !== "string"){
-const err22 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/type",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data11 === "string"){
+if(func3(data11) > 50){
+const err22 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/type",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/type/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -294,8 +297,9 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(!((((((((((((((((data11 === "mobile") || (data11 === "email")) || (data11 === "externalId")) || (data11 === "wechat")) || (data11 === "martjackId")) || (data11 === "fbId")) || (data11 === "tmall_uname")) || (data11 === "cuid")) || (data11 === "ali_uname")) || (data11 === "jd_uname")) || (data11 === "vip_uname")) || (data11 === "mobilePush")) || (data11 === "line")) || (data11 === "unionId")) || (data11 === "card")) || (data11 === "cardnumber"))){
-const err23 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/type",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.identifiers.items.properties.type.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err23 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/type",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -308,8 +312,8 @@ errors++;
 if(data10.value !== undefined){
 let data12 = data10.value;
 if(typeof data12 === "string"){
-if(func3(data12) > 255){
-const err24 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/value",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(func3(data12) > 512){
+const err24 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/value",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
 if(vErrors === null){
 vErrors = [err24];
 }

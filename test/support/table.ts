@@ -40,7 +40,7 @@ export async function allItems(): Promise<Record<string, unknown>[]> {
   return items;
 }
 
-/** Items other than configuration (orgs, tills): what registrations wrote. */
+/** What registrations wrote: everything but configuration (orgs, tills) and rate-limit counters. */
 export async function registrationItems(): Promise<Record<string, unknown>[]> {
-  return (await allItems()).filter((i) => i.entity !== 'org' && i.entity !== 'till');
+  return (await allItems()).filter((i) => !['org', 'till', 'rateWindow'].includes(String(i.entity)));
 }

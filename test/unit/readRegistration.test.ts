@@ -274,13 +274,29 @@ describe('readRegistration', () => {
       expect(problems(body(instore({ identifiers })))).toEqual([{ code: 400, path: '/profiles/0/identifiers/2' }]);
     });
 
-    test('treats card and cardnumber as one type within a profile', () => {
+    test('refuses an identifier of an unknown type at its type, and the profile left without any with 8005', () => {
+      const identifiers = [{ type: 'phone', value: '9876543210' }];
+      expect(problems(body(instore({ identifiers })))).toEqual([
+        { code: 400, path: '/profiles/0/identifiers/0/type' },
+        { code: 8005, path: '/profiles/0/identifiers' },
+      ]);
+    });
+
+    test('refuses an email longer than 255 characters with 8055', () => {
+      const identifiers = [{ type: 'email', value: `${'a'.repeat(250)}@example.com` }];
+      expect(problems(body(instore({ identifiers })))).toEqual([
+        { code: 8055, path: '/profiles/0/identifiers/0/value' },
+        { code: 8005, path: '/profiles/0/identifiers' },
+      ]);
+    });
+
+    test('counts a card and a cardnumber in one profile as two cards (3035)', () => {
       const identifiers = [
         { type: 'card', value: '1234567890', seriesId: 502, statusLabel: 'ACTIVE' },
         { type: 'cardnumber', value: '1234567891', seriesId: 502, statusLabel: 'ACTIVE' },
         MOBILE,
       ];
-      expect(problems(body(instore({ identifiers })))).toEqual([{ code: 400, path: '/profiles/0/identifiers/1' }]);
+      expect(problems(body(instore({ identifiers })))).toEqual([{ code: 3035, path: '/profiles/0/identifiers/1' }]);
     });
 
     test('accepts one identifier of a type in each of several profiles', () => {

@@ -102,16 +102,16 @@ describe('checkAddCustomerBody', () => {
   });
 
   describe('source', () => {
-    test.each(['MYSPACE', 'instore', ''])('refuses the source %p with 8003 at its path', (source) => {
-      expect(errors(withProfile({ source }))).toEqual([{ code: 8003, path: '/profiles/0/source' }]);
+    test.each(['MYSPACE', 'instore', ''])('leaves the source %p to the org rules, which report it with the other rules', (source) => {
+      expect(warnings(withProfile({ source }))).toEqual([]);
     });
 
     test('refuses a source that is not a string with 8003 only', () => {
       expect(new Set(errors(withProfile({ source: 7 })).map((e) => `${e.code} ${e.path}`))).toEqual(new Set(['8003 /profiles/0/source']));
     });
 
-    test('reports the bad source of the right profile', () => {
-      expect(errors({ profiles: [PROFILE, { ...PROFILE, source: 'WEB' }] })).toEqual([{ code: 8003, path: '/profiles/1/source' }]);
+    test('refuses a source longer than any source name with 8003 at its path', () => {
+      expect(errors({ profiles: [PROFILE, { ...PROFILE, source: 'W'.repeat(51) }] })).toEqual([{ code: 8003, path: '/profiles/1/source' }]);
     });
 
     test('accepts a profile without source, for the query parameter to fill in', () => {
@@ -161,7 +161,7 @@ describe('checkAddCustomerBody', () => {
       ['a profile that is not an object', { profiles: ['INSTORE'] }, '/profiles/0'],
       ['a first name over 100 characters', withProfile({ firstName: 'a'.repeat(101) }), '/profiles/0/firstName'],
       ['a last name that is not a string', withProfile({ lastName: 5 }), '/profiles/0/lastName'],
-      ['an unknown identifier type', withProfile({ identifiers: [{ type: 'phone', value: '1' }] }), '/profiles/0/identifiers/0/type'],
+      ['an identifier type that is not a string', withProfile({ identifiers: [{ type: 7, value: '1' }] }), '/profiles/0/identifiers/0/type'],
       ['an identifier without type', withProfile({ identifiers: [{ value: '1' }] }), '/profiles/0/identifiers/0/type'],
       ['an identifier value that is a number', withProfile({ identifiers: [{ type: 'mobile', value: 9876543210 }] }), '/profiles/0/identifiers/0/value'],
       ['a card seriesId that is not an integer', withProfile({ identifiers: [{ type: 'card', seriesId: '501', statusLabel: 'ACTIVE' }] }), '/profiles/0/identifiers/0/seriesId'],
@@ -193,14 +193,14 @@ describe('checkAddCustomerBody', () => {
 
     test('every violation is reported, not only the first', () => {
       const body = {
-        profiles: [{ source: 'MYSPACE', identifiers: [{ type: 'phone', value: '1' }], commChannels: [{ type: 'fax', value: '1' }] }],
+        profiles: [{ source: 7, identifiers: [{ type: 'mobile', value: 1 }], commChannels: [{ type: 'fax', value: '1' }] }],
         loyaltyType: 'gold',
         extendedFields: { city: [] },
       };
       expect(errors(body)).toEqual(
         expect.arrayContaining([
           { code: 8003, path: '/profiles/0/source' },
-          { code: 400, path: '/profiles/0/identifiers/0/type' },
+          { code: 400, path: '/profiles/0/identifiers/0/value' },
           { code: 8010, path: '/profiles/0/commChannels/0/type' },
           { code: 400, path: '/loyaltyType' },
           { code: 400, path: '/extendedFields/city' },
