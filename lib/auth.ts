@@ -21,21 +21,21 @@ export async function authenticate(header: string | undefined): Promise<Caller> 
   if (!credentials) throw unauthorized();
   const cacheKey = createHash('sha256').update(header!).digest('hex');
   const hit = verified.get(cacheKey);
-  let tillName: string;
-  let orgId: number;
   if (hit && hit.expires > Date.now()) {
-    ({ till: tillName, orgId } = hit);
-  } else {
-    const till = await getTill(credentials.username);
-    const ok = await verifyPassword(credentials.md5.toLowerCase(), till?.passwordHash ?? UNMATCHABLE_HASH);
-    if (!till || !ok) throw unauthorized();
-    if (verified.size >= MAX_CACHED) verified.clear();
-    verified.set(cacheKey, { expires: Date.now() + configCacheMillis(), till: till.username, orgId: till.orgId });
-    ({ username: tillName, orgId } = till);
+    const org = await getOrgConfig(hit.orgId);
+    if (!org) throw unauthorized();
+    return { till: hit.till, org };
   }
-  const org = await getOrgConfig(orgId);
-  if (!org) throw unauthorized();
-  return { till: tillName, org };
+  const till = await getTill(credentials.username);
+  // scrypt runs on the thread pool; the org's configuration is read meanwhile.
+  const [ok, org] = await Promise.all([
+    verifyPassword(credentials.md5.toLowerCase(), till?.passwordHash ?? UNMATCHABLE_HASH),
+    till ? getOrgConfig(till.orgId) : undefined,
+  ]);
+  if (!till || !ok || !org) throw unauthorized();
+  if (verified.size >= MAX_CACHED) verified.clear();
+  verified.set(cacheKey, { expires: Date.now() + configCacheMillis(), till: till.username, orgId: till.orgId });
+  return { till: till.username, org };
 }
 
 function parseBasic(header: string | undefined): { username: string; md5: string } | undefined {

@@ -4,7 +4,6 @@ import { authenticate, type Caller } from '../auth';
 import { ApiError } from '../errors';
 import { Replay } from '../idempotency';
 import { log } from '../log';
-import { takeRequest } from '../rateLimit';
 import { errorResponse, internalErrorResponse } from './response';
 
 /**
@@ -34,8 +33,6 @@ export type RouteHandler = (request: RouteRequest) => Promise<APIGatewayProxyRes
 export interface RouteOptions {
   /** Whether the route takes a JSON body. */
   body?: boolean;
-  /** Whether each request counts against the org's per-minute limit. */
-  rateLimited?: boolean;
 }
 
 /** The Lambda event once the route's middlewares have read it. */
@@ -50,9 +47,7 @@ export function route(name: string, options: RouteOptions, handler: RouteHandler
     .use(outcomes(name))
     .use(requestContext())
     .use(authentication());
-  // Credentials first, then the org's rate, then the body: a stranger learns nothing about
-  // what the body would have been judged, and a limited org costs no parsing.
-  if (options.rateLimited) wrapped.use(rateLimit());
+  // Credentials first, then the body: a stranger learns nothing about how it would be judged.
   if (options.body) wrapped.use(jsonBody());
   // API Gateway hands in a plain proxy event; `route` is added by requestContext.
   return wrapped.handler((event) => handler(event.route)) as unknown as LambdaHandler;
@@ -103,6 +98,7 @@ function outcomes(route: string): MiddlewareObj<RouteEvent, APIGatewayProxyResul
         return;
       }
       if (error instanceof ApiError) {
+        if (error.status === 429 && request.event.route) request.event.route.outcome = 'rate_limited';
         request.response = errorResponse(error);
         finish(request, error.problems[0].code);
         return;
@@ -158,21 +154,6 @@ function authentication(): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
   return {
     before: async (request) => {
       request.event.route.caller = await authenticate(request.event.route.header('authorization'));
-    },
-  };
-}
-
-/** Counts the request against the org's per-minute limit (429 when over it). */
-function rateLimit(): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
-  return {
-    before: async (request) => {
-      const state = request.event.route;
-      try {
-        state.responseHeaders = { ...state.responseHeaders, ...(await takeRequest(state.caller.org)).headers };
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 429) state.outcome = 'rate_limited';
-        throw error;
-      }
     },
   };
 }

@@ -48,14 +48,14 @@ export async function registerCustomer(
 ): Promise<RegistrationResult> {
   const extras = options.extras ?? (() => []);
   const owners = new Map<string, number>();
-  const takenSourceAccounts = new Set<string>();
+  const takenSourceAccounts = new Map<number, Set<string>>();
   let profiles = registration.profiles;
   let conflicts = 0;
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     profiles = withCardNumbers(profiles, org, owners);
     const current: Registration = { ...registration, profiles };
-    const decision = decideRegistration(current, { owners, ownerSourceAccounts: takenSourceAccounts });
+    const decision = decideRegistration(current, { owners, ownerSourceAccounts: takenBySingleOwner(owners, takenSourceAccounts) });
 
     if (decision.kind === 'reject') throw rejection(decision.problems, registration.warnings);
 
@@ -73,7 +73,14 @@ export async function registerCustomer(
     const added = profiles.map((p) => ({ ...p, createDate: addedAt, ...(p.card ? { card: { ...p.card, issuedDate: addedAt } } : {}) }));
     const pending = merged(decision.customerId, current);
     const result = await runTransaction(
-      planMergeProfiles(registration.orgId, decision.customerId, added, decision.known, decision.unknown, extras(pending)),
+      planMergeProfiles(
+        registration.orgId,
+        { id: decision.customerId, knownSourceAccounts: [...(takenSourceAccounts.get(decision.customerId) ?? [])] },
+        added,
+        decision.known,
+        decision.unknown,
+        extras(pending),
+      ),
     );
     if (result.ok) return pending;
     if (learn(result.cancellation, owners, takenSourceAccounts, options)) await backoff(++conflicts);
@@ -84,14 +91,24 @@ export async function registerCustomer(
 function learn(
   cancellation: Cancellation,
   owners: Map<string, number>,
-  takenSourceAccounts: Set<string>,
+  takenSourceAccounts: Map<number, Set<string>>,
   options: RegisterOptions,
 ): boolean {
   if (cancellation.extras.size > 0) options.onExtraConflict?.(cancellation);
   for (const [key, owner] of cancellation.owners) owners.set(key, owner);
-  for (const sourceAccount of cancellation.takenSourceAccounts) takenSourceAccounts.add(sourceAccount);
+  for (const [customerId, sourceAccounts] of cancellation.takenSourceAccounts) {
+    const set = takenSourceAccounts.get(customerId) ?? new Set<string>();
+    for (const sourceAccount of sourceAccounts) set.add(sourceAccount);
+    takenSourceAccounts.set(customerId, set);
+  }
   // Facts learned lead straight to the next decision; a conflict needs a pause first.
   return cancellation.conflict || cancellation.throttled;
+}
+
+/** The source accounts known to be taken, when the known identifiers have a single owner. */
+function takenBySingleOwner(owners: Map<string, number>, taken: Map<number, Set<string>>): ReadonlySet<string> | undefined {
+  const people = new Set([...owners].filter(([key]) => !key.startsWith('card#')).map(([, owner]) => owner));
+  return people.size === 1 ? taken.get([...people][0]) : undefined;
 }
 
 /**

@@ -14,8 +14,12 @@ import { keys, PROFILE_SK_PREFIX } from './keys';
  *
  * Items:
  * - customer: the customer with the profiles it was created with (`sourceAccounts` lists them);
- * - merged profile: one item per profile added later, keyed by source account;
- * - identifier: one item per identifier value of the org, holding its customer's id.
+ * - merged profile: one item per profile added later, keyed by source account, so a second
+ *   profile in one source account cannot be written;
+ * - identifier: one item per identifier value of the org, holding its customer's id and the
+ *   source accounts the customer had profiles in when the identifier was claimed. Profiles are
+ *   never removed, so that list stays true, and a cancelled create tells at once (without a
+ *   read) that a merge would hit one of those source accounts: 8006.
  */
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -24,7 +28,7 @@ export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems'
 export type ItemRole =
   | { kind: 'customer' }
   | { kind: 'identifier'; key: string }
-  | { kind: 'profile'; sourceAccount: string }
+  | { kind: 'profile'; customerId: number; sourceAccount: string }
   | { kind: 'other'; name: string };
 
 export interface PlannedTransaction {
@@ -56,8 +60,8 @@ export interface Cancellation {
   /** identifier key -> owning customer id, for identifiers whose put or check failed. */
   owners: Map<string, number>;
   customerIdTaken: boolean;
-  /** Source accounts found taken on the customer being merged into. */
-  takenSourceAccounts: Set<string>;
+  /** customer id -> source accounts in which that customer is known to have a profile. */
+  takenSourceAccounts: Map<number, Set<string>>;
   /** Another transaction was working on the same items; try again. */
   conflict: boolean;
   /** DynamoDB throttled an item of the transaction; try again after a pause. */
@@ -97,7 +101,7 @@ export function planCreateCustomer(registration: Registration, customerId: numbe
   ];
   const roles: ItemRole[] = [{ kind: 'customer' }];
   for (const identifier of uniqueIdentifiers(registration.profiles)) {
-    items.push(putIdentifier(table, orgId, identifier, customerId));
+    items.push(putIdentifier(table, orgId, identifier, customerId, customer.sourceAccounts));
     roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
   }
   return withExtras({ input: { TransactItems: items }, roles }, extras);
@@ -105,38 +109,23 @@ export function planCreateCustomer(registration: Registration, customerId: numbe
 
 /**
  * The transaction that adds profiles to an existing customer: it re-checks that the known
- * identifiers still belong to that customer and that none of the profiles' source accounts
- * is taken, and claims the new identifiers.
+ * identifiers still belong to that customer, claims the new identifiers, and writes one item
+ * per profile that exists only if the customer has no profile added in that source account
+ * yet. (The source accounts the identifiers recorded were checked before: see decide.ts.)
  */
 export function planMergeProfiles(
   orgId: number,
-  customerId: number,
+  customer: { id: number; knownSourceAccounts: string[] },
   profiles: Profile[],
   known: Identifier[],
   unknown: Identifier[],
   extras: ExtraItem[] = [],
 ): PlannedTransaction {
   const table = tableName();
+  const customerId = customer.id;
   const sourceAccounts = profiles.map(sourceAccountOf);
-  const names: Record<string, string> = { '#sa': 'sourceAccounts' };
-  const values: Record<string, unknown> = {};
-  const notTaken = sourceAccounts.map((sa, i) => {
-    values[`:sa${i}`] = sa;
-    return `NOT contains(#sa, :sa${i})`;
-  });
-  const items: TransactItem[] = [
-    {
-      ConditionCheck: {
-        TableName: table,
-        Key: keys.customer(orgId, customerId),
-        ConditionExpression: ['attribute_exists(pk)', ...notTaken].join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValuesOnConditionCheckFailure: ALL_OLD,
-      },
-    },
-  ];
-  const roles: ItemRole[] = [{ kind: 'customer' }];
+  const items: TransactItem[] = [];
+  const roles: ItemRole[] = [];
   for (const identifier of known) {
     items.push({
       ConditionCheck: {
@@ -150,7 +139,7 @@ export function planMergeProfiles(
     roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
   }
   for (const identifier of unknown) {
-    items.push(putIdentifier(table, orgId, identifier, customerId));
+    items.push(putIdentifier(table, orgId, identifier, customerId, [...new Set([...customer.knownSourceAccounts, ...sourceAccounts])]));
     roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
   }
   profiles.forEach((profile, i) => {
@@ -162,16 +151,21 @@ export function planMergeProfiles(
         ReturnValuesOnConditionCheckFailure: ALL_OLD,
       },
     });
-    roles.push({ kind: 'profile', sourceAccount: sourceAccounts[i] });
+    roles.push({ kind: 'profile', customerId, sourceAccount: sourceAccounts[i] });
   });
   return withExtras({ input: { TransactItems: items }, roles }, extras);
 }
 
-function putIdentifier(table: string, orgId: number, identifier: Identifier, customerId: number): TransactItem {
+function putIdentifier(table: string, orgId: number, identifier: Identifier, customerId: number, sourceAccounts: string[]): TransactItem {
   return {
     Put: {
       TableName: table,
-      Item: { ...keys.identifier(orgId, identifier.type, identifier.value), entity: 'identifier', customerId },
+      Item: {
+        ...keys.identifier(orgId, identifier.type, identifier.value),
+        entity: 'identifier',
+        customerId,
+        customerSourceAccounts: sourceAccounts,
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
       ReturnValuesOnConditionCheckFailure: ALL_OLD,
     },
@@ -205,10 +199,15 @@ export function readCancellation(plan: PlannedTransaction, error: CancellationEr
   const cancellation: Cancellation = {
     owners: new Map(),
     customerIdTaken: false,
-    takenSourceAccounts: new Set(),
+    takenSourceAccounts: new Map(),
     conflict: false,
     throttled: false,
     extras: new Map(),
+  };
+  const taken = (customerId: number, sourceAccount: string) => {
+    const set = cancellation.takenSourceAccounts.get(customerId) ?? new Set<string>();
+    set.add(sourceAccount);
+    cancellation.takenSourceAccounts.set(customerId, set);
   };
   const reasons = error.CancellationReasons ?? [];
   reasons.forEach((reason, index) => {
@@ -218,19 +217,18 @@ export function readCancellation(plan: PlannedTransaction, error: CancellationEr
     if (reason.Code !== 'ConditionalCheckFailed' || !role) return;
     const old = reason.Item ? unmarshall(reason.Item) : undefined;
     switch (role.kind) {
-      case 'customer': {
-        const taken = (old?.sourceAccounts as string[] | undefined) ?? [];
-        // A failed check on an existing customer means a source account is taken; a failed
-        // put of a new one means its id was drawn twice.
-        if (plan.input.TransactItems![index].Put) cancellation.customerIdTaken = true;
-        else taken.forEach((sa) => cancellation.takenSourceAccounts.add(sa));
+      case 'customer':
+        // The new customer's id was drawn twice.
+        cancellation.customerIdTaken = true;
         break;
-      }
       case 'identifier':
-        if (old && typeof old.customerId === 'number') cancellation.owners.set(role.key, old.customerId);
+        if (old && typeof old.customerId === 'number') {
+          cancellation.owners.set(role.key, old.customerId);
+          for (const sa of (old.customerSourceAccounts as string[] | undefined) ?? []) taken(old.customerId, sa);
+        }
         break;
       case 'profile':
-        cancellation.takenSourceAccounts.add(role.sourceAccount);
+        taken(role.customerId, role.sourceAccount);
         break;
       case 'other':
         cancellation.extras.set(role.name, old);
