@@ -1,0 +1,86 @@
+/**
+ * `npm run bench`: measures the registration service against the floor of what any
+ * implementation of POST /v2/customers must spend, prints one line per figure and writes
+ * BENCHMARKS.md. Runs DynamoDB Local (Java 17) in memory on a free port and stops it.
+ *
+ * Environment: BENCH_QUICK=1 for a short smoke run (fewer rounds and samples).
+ */
+import './support/env';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../scripts/dynamodbLocal';
+import { DEMO_ORGS_FILE, loadOrgFiles } from '../scripts/loadOrgs';
+import { ensureTable, localClient } from '../scripts/table';
+import { measureColdStart } from './figures/coldStart';
+import { measureKinds, roundTripSection, writeUnitSection } from './figures/dynamoCost';
+import { measureOverhead } from './figures/overhead';
+import { measureThroughput } from './figures/throughput';
+import { findingsFor } from './support/findings';
+import { machine, markdown, summaryLine, type Section } from './support/report';
+
+const ROOT = resolve(__dirname, '..');
+const quick = process.env.BENCH_QUICK === '1';
+
+function progress(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const host = machine();
+  const workDir = mkdtempSync(join(tmpdir(), 'bench-'));
+  let local: DynamoDbLocal | undefined;
+  const stopLocal = () => {
+    // By its own process id only.
+    if (local && local.process.exitCode === null) local.process.kill('SIGKILL');
+  };
+  process.once('SIGINT', () => {
+    stopLocal();
+    process.exit(130);
+  });
+  try {
+    // Figures 3 and 4 need no database: DynamoDB answers from memory.
+    progress('warm handler overhead (in-memory DynamoDB, its own process)');
+    const overhead = await measureOverhead({ workDir, taskMs: quick ? 1000 : 4000 });
+    progress('cold start (esbuild bundles, new node processes)');
+    const cold = await measureColdStart({ workDir, runs: quick ? 3 : 7, memoryItems: overhead.memoryItems });
+
+    progress('starting DynamoDB Local');
+    local = await startDynamoDbLocal();
+    process.env.DYNAMODB_ENDPOINT = local.endpoint;
+    process.env.TABLE_NAME = `bench-${Date.now()}`;
+    const raw = localClient(local.endpoint);
+    await ensureTable(raw, process.env.TABLE_NAME);
+    await loadOrgFiles([DEMO_ORGS_FILE]);
+
+    progress('round trips and write units per request kind');
+    const kinds = await measureKinds(raw);
+    const roundTrips = roundTripSection(kinds);
+    const writeUnits = writeUnitSection(kinds);
+
+    progress('throughput (16 in flight)');
+    const throughput = await measureThroughput({
+      raw,
+      inFlight: 16,
+      rounds: quick ? 2 : 5,
+      perRound: quick ? 300 : 1200,
+      warmup: quick ? 200 : 800,
+    });
+
+    const sections: Section[] = [roundTrips, writeUnits, overhead.section, cold, throughput];
+    const figures = sections.flatMap((s) => s.figures);
+    const seconds = (performance.now() - started) / 1000;
+    writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(sections, host, seconds, findingsFor(figures)));
+    for (const figure of figures) console.log(summaryLine(figure));
+    console.log(`wrote BENCHMARKS.md (${seconds.toFixed(0)} s; nproc ${host.nproc}, node ${host.node})`);
+  } finally {
+    if (local) await local.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
