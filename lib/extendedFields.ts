@@ -1,5 +1,6 @@
 import { getCountries } from 'libphonenumber-js/mobile';
 import { isIsoDate, parseDateTimeWithOffset } from './dates';
+import { isStorableNumber } from './numbers';
 import type { Problems } from './errors';
 import type { ExtendedFieldDefinition } from './org';
 import type { ExtendedFieldValue } from './registration/model';
@@ -59,10 +60,7 @@ function checkValue(definition: ExtendedFieldDefinition, raw: unknown): { value:
     }
     case 'DOUBLE': {
       const n = typeof raw === 'number' ? raw : text !== undefined && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text) ? Number(text) : NaN;
-      // DynamoDB stores magnitudes up to 9.99e125 and down to 1e-130.
-      return Number.isFinite(n) && (n === 0 || (Math.abs(n) < 1e125 && Math.abs(n) > 1e-125))
-        ? { value: n }
-        : 'must be a number';
+      return isStorableNumber(n) ? { value: n } : `must be a number of magnitude 1e-125 to ${Number.MAX_SAFE_INTEGER}`;
     }
     case 'DATE':
       return text !== undefined && isIsoDate(text) ? { value: text } : 'must be a date YYYY-MM-DD';

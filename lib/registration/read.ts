@@ -1,5 +1,7 @@
 import { cardNumberMisfit } from '../cards';
 import { parseDateTimeWithOffset } from '../dates';
+import { isStorableNumber } from '../numbers';
+import { escapePointer } from '../schemas/validate';
 import { Problems, type Warning } from '../errors';
 import { readExtendedFields } from '../extendedFields';
 import { normaliseEmail, normaliseIdentifier, normaliseMobile } from '../identifiers';
@@ -220,11 +222,20 @@ function readCommChannel(input: CommChannelInput, path: string, org: OrgConfig, 
     verified: asBoolean(input.verified),
     subscribed: asBoolean(input.subscribed),
   };
+  // Only the keys meta has; others were reported as ignored (8200) and are not stored.
   if (input.meta) {
-    channel.meta = { ...input.meta };
+    channel.meta = {};
+    if (input.meta.lastViewedDate !== undefined) channel.meta.lastViewedDate = input.meta.lastViewedDate;
     if (input.meta.residence !== undefined) channel.meta.residence = asBoolean(input.meta.residence);
   }
-  if (input.attributes) channel.attributes = { ...input.attributes };
+  if (input.attributes) {
+    for (const [name, value] of Object.entries(input.attributes)) {
+      if (typeof value === 'number' && !isStorableNumber(value)) {
+        problems.add(8010, `attribute ${name} is a number too small to store`, `${path}/attributes/${escapePointer(name)}`);
+      }
+    }
+    channel.attributes = { ...input.attributes };
+  }
   return channel;
 }
 

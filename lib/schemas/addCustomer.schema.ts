@@ -12,22 +12,27 @@ import { COMM_CHANNEL_TYPES, END_POINTS, LOYALTY_TYPES } from '../vocabulary';
 
 const flag = { enum: [true, false, 'true', 'false'] } as const;
 
+/** Map keys the DynamoDB marshaller cannot store as given. */
+const storableKey = { type: 'string', minLength: 1, maxLength: 64, not: { enum: ['__proto__', 'constructor'] } } as const;
+
 /**
- * A free-form value stored as sent. Numbers are bounded to what DynamoDB can store (it takes
- * magnitudes up to 9.99e125), so no value sent here can fail the write.
+ * A free-form value stored as sent. Numbers are bounded to safe integers' range here and to
+ * what DynamoDB stores when read (lib/numbers.ts), so no value sent can fail the write.
  */
 const freeValue = {
   anyOf: [
     { type: ['string', 'boolean', 'null'], maxLength: 255 },
-    { type: 'number', maximum: 1e125, minimum: -1e125 },
+    { type: 'number', maximum: Number.MAX_SAFE_INTEGER, minimum: -Number.MAX_SAFE_INTEGER },
   ],
 } as const;
+
+
 
 /** Custom fields: string keys to string values. */
 const customFields = {
   type: 'object',
   maxProperties: 50,
-  propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
+  propertyNames: storableKey,
   additionalProperties: { type: 'string', maxLength: 255 },
 } as const;
 
@@ -80,7 +85,7 @@ const commChannel = {
     attributes: {
       type: 'object',
       maxProperties: 50,
-      propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
+      propertyNames: storableKey,
       additionalProperties: freeValue,
     },
   },

@@ -2,7 +2,7 @@
 /* eslint-disable */
 "use strict";
 exports.validateAddCustomer = validate10;
-const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100},"lastName":{"type":"string","maxLength":100},"source":{"type":"string","maxLength":50,"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512},"seriesId":{"type":"integer"},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"type":"string","maxLength":255}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":1e+125,"minimum":-1e+125}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer"},"tierNumber":{"type":"integer"},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
+const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100},"lastName":{"type":"string","maxLength":100},"source":{"type":"string","maxLength":50,"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512},"seriesId":{"type":"integer"},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":9007199254740991,"minimum":-9007199254740991}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer"},"tierNumber":{"type":"integer"},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 
@@ -412,9 +412,10 @@ errors++;
 }
 for(const key4 in data16){
 const _errs42 = errors;
-if(typeof key4 === "string"){
-if(func3(key4) > 64){
-const err32 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key4};
+const _errs44 = errors;
+const _errs45 = errors;
+if(!((key4 === "__proto__") || (key4 === "constructor"))){
+const err32 = {};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -423,8 +424,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(func3(key4) < 1){
-const err33 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key4};
+var valid9 = _errs45 === errors;
+if(valid9){
+const err33 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key4};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -433,9 +435,20 @@ vErrors.push(err33);
 }
 errors++;
 }
+else {
+errors = _errs44;
+if(vErrors !== null){
+if(_errs44){
+vErrors.length = _errs44;
 }
 else {
-const err34 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key4};
+vErrors = null;
+}
+}
+}
+if(typeof key4 === "string"){
+if(func3(key4) > 64){
+const err34 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key4};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -444,9 +457,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-var valid8 = _errs42 === errors;
-if(!valid8){
-const err35 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid"};
+if(func3(key4) < 1){
+const err35 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key4};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -456,11 +468,8 @@ vErrors.push(err35);
 errors++;
 }
 }
-for(const key5 in data16){
-let data17 = data16[key5];
-if(typeof data17 === "string"){
-if(func3(data17) > 255){
-const err36 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+else {
+const err36 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key4};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -469,9 +478,9 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-else {
-const err37 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var valid8 = _errs42 === errors;
+if(!valid8){
+const err37 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -481,9 +490,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-}
-else {
-const err38 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key5 in data16){
+let data17 = data16[key5];
+if(typeof data17 === "string"){
+if(func3(data17) > 255){
+const err38 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -493,11 +504,8 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data10.extendedFields !== undefined){
-let data18 = data10.extendedFields;
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(Object.keys(data18).length > 100){
-const err39 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties"};
+else {
+const err39 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -506,10 +514,10 @@ vErrors.push(err39);
 }
 errors++;
 }
-for(const key6 in data18){
-let data19 = data18[key6];
-if((((typeof data19 !== "string") && (!((typeof data19 == "number") && (isFinite(data19))))) && (typeof data19 !== "boolean")) && (data19 !== null)){
-const err40 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null"};
+}
+}
+else {
+const err40 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -519,9 +527,11 @@ vErrors.push(err40);
 errors++;
 }
 }
-}
-else {
-const err41 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data10.extendedFields !== undefined){
+let data18 = data10.extendedFields;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(Object.keys(data18).length > 100){
+const err41 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -530,10 +540,10 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-}
-else {
-const err42 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1,schemaPath:"#/properties/profiles/items/properties/identifiers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key6 in data18){
+let data19 = data18[key6];
+if((((typeof data19 !== "string") && (!((typeof data19 == "number") && (isFinite(data19))))) && (typeof data19 !== "boolean")) && (data19 !== null)){
+const err42 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields/" + key6.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.identifiers.items.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -545,7 +555,7 @@ errors++;
 }
 }
 else {
-const err43 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers",schemaPath:"#/properties/profiles/items/properties/identifiers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err43 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/extendedFields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -555,11 +565,9 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data4.fields !== undefined){
-let data20 = data4.fields;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(Object.keys(data20).length > 50){
-const err44 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
+}
+else {
+const err44 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1,schemaPath:"#/properties/profiles/items/properties/identifiers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -568,11 +576,10 @@ vErrors.push(err44);
 }
 errors++;
 }
-for(const key7 in data20){
-const _errs54 = errors;
-if(typeof key7 === "string"){
-if(func3(key7) > 64){
-const err45 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key7};
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers",schemaPath:"#/properties/profiles/items/properties/identifiers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -581,8 +588,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(func3(key7) < 1){
-const err46 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key7};
+}
+if(data4.fields !== undefined){
+let data20 = data4.fields;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(Object.keys(data20).length > 50){
+const err46 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -591,9 +602,12 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-else {
-const err47 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key7};
+for(const key7 in data20){
+const _errs56 = errors;
+const _errs58 = errors;
+const _errs59 = errors;
+if(!((key7 === "__proto__") || (key7 === "constructor"))){
+const err47 = {};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -602,9 +616,9 @@ vErrors.push(err47);
 }
 errors++;
 }
-var valid11 = _errs54 === errors;
-if(!valid11){
-const err48 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid"};
+var valid13 = _errs59 === errors;
+if(valid13){
+const err48 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key7};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -613,12 +627,20 @@ vErrors.push(err48);
 }
 errors++;
 }
+else {
+errors = _errs58;
+if(vErrors !== null){
+if(_errs58){
+vErrors.length = _errs58;
 }
-for(const key8 in data20){
-let data21 = data20[key8];
-if(typeof data21 === "string"){
-if(func3(data21) > 255){
-const err49 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+else {
+vErrors = null;
+}
+}
+}
+if(typeof key7 === "string"){
+if(func3(key7) > 64){
+const err49 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key7};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -627,9 +649,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-else {
-const err50 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func3(key7) < 1){
+const err50 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key7};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -639,9 +660,8 @@ vErrors.push(err50);
 errors++;
 }
 }
-}
 else {
-const err51 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err51 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key7};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -650,12 +670,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-}
-if(data4.commChannels !== undefined){
-let data22 = data4.commChannels;
-if(Array.isArray(data22)){
-if(data22.length > 20){
-const err52 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"};
+var valid12 = _errs56 === errors;
+if(!valid12){
+const err52 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -664,12 +681,12 @@ vErrors.push(err52);
 }
 errors++;
 }
-const len2 = data22.length;
-for(let i2=0; i2<len2; i2++){
-let data23 = data22[i2];
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-if(data23.type === undefined){
-const err53 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+}
+for(const key8 in data20){
+let data21 = data20[key8];
+if(typeof data21 === "string"){
+if(func3(data21) > 255){
+const err53 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -678,8 +695,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data23.value === undefined){
-const err54 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+}
+else {
+const err54 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -688,9 +706,10 @@ vErrors.push(err54);
 }
 errors++;
 }
-for(const key9 in data23){
-if(!(((((((key9 === "type") || (key9 === "value")) || (key9 === "primary")) || (key9 === "verified")) || (key9 === "subscribed")) || (key9 === "meta")) || (key9 === "attributes"))){
-const err55 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -700,10 +719,11 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data23.type !== undefined){
-let data24 = data23.type;
-if(typeof data24 !== "string"){
-const err56 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data4.commChannels !== undefined){
+let data22 = data4.commChannels;
+if(Array.isArray(data22)){
+if(data22.length > 20){
+const err56 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -712,8 +732,12 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(!(((((((data24 === "mobile") || (data24 === "email")) || (data24 === "wechat")) || (data24 === "ios")) || (data24 === "android")) || (data24 === "line")) || (data24 === "mobilePush"))){
-const err57 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.type.enum},message:"must be equal to one of the allowed values"};
+const len2 = data22.length;
+for(let i2=0; i2<len2; i2++){
+let data23 = data22[i2];
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.type === undefined){
+const err57 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -722,12 +746,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-if(data23.value !== undefined){
-let data25 = data23.value;
-if(typeof data25 === "string"){
-if(func3(data25) > 255){
-const err58 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(data23.value === undefined){
+const err58 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -736,9 +756,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-else {
-const err59 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key9 in data23){
+if(!(((((((key9 === "type") || (key9 === "value")) || (key9 === "primary")) || (key9 === "verified")) || (key9 === "subscribed")) || (key9 === "meta")) || (key9 === "attributes"))){
+const err59 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -748,10 +768,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data23.primary !== undefined){
-let data26 = data23.primary;
-if(!((((data26 === true) || (data26 === false)) || (data26 === "true")) || (data26 === "false"))){
-const err60 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/primary",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/primary/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.primary.enum},message:"must be equal to one of the allowed values"};
+if(data23.type !== undefined){
+let data24 = data23.type;
+if(typeof data24 !== "string"){
+const err60 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -760,11 +780,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-if(data23.verified !== undefined){
-let data27 = data23.verified;
-if(!((((data27 === true) || (data27 === false)) || (data27 === "true")) || (data27 === "false"))){
-const err61 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/verified",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/verified/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.verified.enum},message:"must be equal to one of the allowed values"};
+if(!(((((((data24 === "mobile") || (data24 === "email")) || (data24 === "wechat")) || (data24 === "ios")) || (data24 === "android")) || (data24 === "line")) || (data24 === "mobilePush"))){
+const err61 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -774,10 +791,11 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data23.subscribed !== undefined){
-let data28 = data23.subscribed;
-if(!((((data28 === true) || (data28 === false)) || (data28 === "true")) || (data28 === "false"))){
-const err62 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/subscribed",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/subscribed/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed.enum},message:"must be equal to one of the allowed values"};
+if(data23.value !== undefined){
+let data25 = data23.value;
+if(typeof data25 === "string"){
+if(func3(data25) > 255){
+const err62 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -787,12 +805,8 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data23.meta !== undefined){
-let data29 = data23.meta;
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-for(const key10 in data29){
-if(!((key10 === "lastViewedDate") || (key10 === "residence"))){
-const err63 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+else {
+const err63 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -802,11 +816,10 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data29.lastViewedDate !== undefined){
-let data30 = data29.lastViewedDate;
-if(typeof data30 === "string"){
-if(func3(data30) > 40){
-const err64 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
+if(data23.primary !== undefined){
+let data26 = data23.primary;
+if(!((((data26 === true) || (data26 === false)) || (data26 === "true")) || (data26 === "false"))){
+const err64 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/primary",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/primary/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.primary.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -816,8 +829,10 @@ vErrors.push(err64);
 errors++;
 }
 }
-else {
-const err65 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data23.verified !== undefined){
+let data27 = data23.verified;
+if(!((((data27 === true) || (data27 === false)) || (data27 === "true")) || (data27 === "false"))){
+const err65 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/verified",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/verified/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.verified.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -827,10 +842,10 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data29.residence !== undefined){
-let data31 = data29.residence;
-if(!((((data31 === true) || (data31 === false)) || (data31 === "true")) || (data31 === "false"))){
-const err66 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/residence",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/residence/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence.enum},message:"must be equal to one of the allowed values"};
+if(data23.subscribed !== undefined){
+let data28 = data23.subscribed;
+if(!((((data28 === true) || (data28 === false)) || (data28 === "true")) || (data28 === "false"))){
+const err66 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/subscribed",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/subscribed/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.subscribed.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -840,9 +855,12 @@ vErrors.push(err66);
 errors++;
 }
 }
-}
-else {
-const err67 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data23.meta !== undefined){
+let data29 = data23.meta;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+for(const key10 in data29){
+if(!((key10 === "lastViewedDate") || (key10 === "residence"))){
+const err67 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -852,11 +870,11 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data23.attributes !== undefined){
-let data32 = data23.attributes;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-if(Object.keys(data32).length > 50){
-const err68 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
+if(data29.lastViewedDate !== undefined){
+let data30 = data29.lastViewedDate;
+if(typeof data30 === "string"){
+if(func3(data30) > 40){
+const err68 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -865,11 +883,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-for(const key11 in data32){
-const _errs80 = errors;
-if(typeof key11 === "string"){
-if(func3(key11) > 64){
-const err69 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key11};
+}
+else {
+const err69 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -878,8 +894,11 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(func3(key11) < 1){
-const err70 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key11};
+}
+if(data29.residence !== undefined){
+let data31 = data29.residence;
+if(!((((data31 === true) || (data31 === false)) || (data31 === "true")) || (data31 === "false"))){
+const err70 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta/residence",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/residence/enum",keyword:"enum",params:{allowedValues: schema11.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -889,8 +908,9 @@ vErrors.push(err70);
 errors++;
 }
 }
+}
 else {
-const err71 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key11};
+const err71 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -899,9 +919,12 @@ vErrors.push(err71);
 }
 errors++;
 }
-var valid17 = _errs80 === errors;
-if(!valid17){
-const err72 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid"};
+}
+if(data23.attributes !== undefined){
+let data32 = data23.attributes;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+if(Object.keys(data32).length > 50){
+const err72 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -910,14 +933,12 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-for(const key12 in data32){
-let data33 = data32[key12];
+for(const key11 in data32){
 const _errs84 = errors;
-let valid19 = false;
-const _errs85 = errors;
-if(((typeof data33 !== "string") && (typeof data33 !== "boolean")) && (data33 !== null)){
-const err73 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type},message:"must be string,boolean,null"};
+const _errs86 = errors;
+const _errs87 = errors;
+if(!((key11 === "__proto__") || (key11 === "constructor"))){
+const err73 = {};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -926,9 +947,9 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(typeof data33 === "string"){
-if(func3(data33) > 255){
-const err74 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+var valid20 = _errs87 === errors;
+if(valid20){
+const err74 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key11};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -937,14 +958,20 @@ vErrors.push(err74);
 }
 errors++;
 }
+else {
+errors = _errs86;
+if(vErrors !== null){
+if(_errs86){
+vErrors.length = _errs86;
 }
-var _valid0 = _errs85 === errors;
-valid19 = valid19 || _valid0;
-if(!valid19){
-const _errs87 = errors;
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 > 1e+125 || isNaN(data33)){
-const err75 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1e+125},message:"must be <= 1e+125"};
+else {
+vErrors = null;
+}
+}
+}
+if(typeof key11 === "string"){
+if(func3(key11) > 64){
+const err75 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key11};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -953,8 +980,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data33 < -1e+125 || isNaN(data33)){
-const err76 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -1e+125},message:"must be >= -1e+125"};
+if(func3(key11) < 1){
+const err76 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key11};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -965,7 +992,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err77 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key11};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -974,11 +1001,9 @@ vErrors.push(err77);
 }
 errors++;
 }
-var _valid0 = _errs87 === errors;
-valid19 = valid19 || _valid0;
-}
+var valid19 = _errs84 === errors;
 if(!valid19){
-const err78 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err78 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -987,21 +1012,14 @@ vErrors.push(err78);
 }
 errors++;
 }
-else {
-errors = _errs84;
-if(vErrors !== null){
-if(_errs84){
-vErrors.length = _errs84;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key12 in data32){
+let data33 = data32[key12];
+const _errs90 = errors;
+let valid22 = false;
+const _errs91 = errors;
+if(((typeof data33 !== "string") && (typeof data33 !== "boolean")) && (data33 !== null)){
+const err79 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type},message:"must be string,boolean,null"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1010,10 +1028,9 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-}
-else {
-const err80 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(typeof data33 === "string"){
+if(func3(data33) > 255){
+const err80 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1023,9 +1040,13 @@ vErrors.push(err80);
 errors++;
 }
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/type",keyword:"type",params:{type: "array"},message:"must be array"};
+var _valid0 = _errs91 === errors;
+valid22 = valid22 || _valid0;
+if(!valid22){
+const _errs93 = errors;
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 > 9007199254740991 || isNaN(data33)){
+const err81 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1034,10 +1055,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-}
-else {
-const err82 = {instancePath:instancePath+"/profiles/" + i0,schemaPath:"#/properties/profiles/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data33 < -9007199254740991 || isNaN(data33)){
+const err82 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1047,9 +1066,8 @@ vErrors.push(err82);
 errors++;
 }
 }
-}
 else {
-const err83 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err83 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1058,12 +1076,11 @@ vErrors.push(err83);
 }
 errors++;
 }
+var _valid0 = _errs93 === errors;
+valid22 = valid22 || _valid0;
 }
-if(data.extendedFields !== undefined){
-let data34 = data.extendedFields;
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(Object.keys(data34).length > 100){
-const err84 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties"};
+if(!valid22){
+const err84 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1072,10 +1089,21 @@ vErrors.push(err84);
 }
 errors++;
 }
-for(const key13 in data34){
-let data35 = data34[key13];
-if((((typeof data35 !== "string") && (!((typeof data35 == "number") && (isFinite(data35))))) && (typeof data35 !== "boolean")) && (data35 !== null)){
-const err85 = {instancePath:instancePath+"/extendedFields/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null"};
+else {
+errors = _errs90;
+if(vErrors !== null){
+if(_errs90){
+vErrors.length = _errs90;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1087,7 +1115,7 @@ errors++;
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err86 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2,schemaPath:"#/properties/profiles/items/properties/commChannels/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1097,11 +1125,9 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data.loyaltyProgramEnrollments !== undefined){
-let data36 = data.loyaltyProgramEnrollments;
-if(Array.isArray(data36)){
-if(data36.length > 10){
-const err87 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"};
+}
+else {
+const err87 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1110,12 +1136,10 @@ vErrors.push(err87);
 }
 errors++;
 }
-const len3 = data36.length;
-for(let i3=0; i3<len3; i3++){
-let data37 = data36[i3];
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-if(data37.programId === undefined){
-const err88 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/required",keyword:"required",params:{missingProperty: "programId"},message:"must have required property '"+"programId"+"'"};
+}
+}
+else {
+const err88 = {instancePath:instancePath+"/profiles/" + i0,schemaPath:"#/properties/profiles/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1124,9 +1148,10 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key14 in data37){
-if(!(((((key14 === "programId") || (key14 === "tierNumber")) || (key14 === "loyaltyPoints")) || (key14 === "tierExpiryDate")) || (key14 === "pointsExpiryDate"))){
-const err89 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
+}
+}
+else {
+const err89 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1136,10 +1161,11 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data37.programId !== undefined){
-let data38 = data37.programId;
-if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
-const err90 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/programId",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/programId/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.extendedFields !== undefined){
+let data34 = data.extendedFields;
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+if(Object.keys(data34).length > 100){
+const err90 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1148,11 +1174,10 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-if(data37.tierNumber !== undefined){
-let data39 = data37.tierNumber;
-if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
-const err91 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierNumber",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+for(const key13 in data34){
+let data35 = data34[key13];
+if((((typeof data35 !== "string") && (!((typeof data35 == "number") && (isFinite(data35))))) && (typeof data35 !== "boolean")) && (data35 !== null)){
+const err91 = {instancePath:instancePath+"/extendedFields/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema11.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1162,10 +1187,9 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data37.loyaltyPoints !== undefined){
-let data40 = data37.loyaltyPoints;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err92 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err92 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1174,9 +1198,12 @@ vErrors.push(err92);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 > 9007199254740991 || isNaN(data40)){
-const err93 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+}
+if(data.loyaltyProgramEnrollments !== undefined){
+let data36 = data.loyaltyProgramEnrollments;
+if(Array.isArray(data36)){
+if(data36.length > 10){
+const err93 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1185,8 +1212,12 @@ vErrors.push(err93);
 }
 errors++;
 }
-if(data40 < 0 || isNaN(data40)){
-const err94 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const len3 = data36.length;
+for(let i3=0; i3<len3; i3++){
+let data37 = data36[i3];
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+if(data37.programId === undefined){
+const err94 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/required",keyword:"required",params:{missingProperty: "programId"},message:"must have required property '"+"programId"+"'"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1195,13 +1226,9 @@ vErrors.push(err94);
 }
 errors++;
 }
-}
-}
-if(data37.tierExpiryDate !== undefined){
-let data41 = data37.tierExpiryDate;
-if(typeof data41 === "string"){
-if(func3(data41) > 40){
-const err95 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
+for(const key14 in data37){
+if(!(((((key14 === "programId") || (key14 === "tierNumber")) || (key14 === "loyaltyPoints")) || (key14 === "tierExpiryDate")) || (key14 === "pointsExpiryDate"))){
+const err95 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1211,8 +1238,10 @@ vErrors.push(err95);
 errors++;
 }
 }
-else {
-const err96 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data37.programId !== undefined){
+let data38 = data37.programId;
+if(!(((typeof data38 == "number") && (!(data38 % 1) && !isNaN(data38))) && (isFinite(data38)))){
+const err96 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/programId",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/programId/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1222,11 +1251,10 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(data37.pointsExpiryDate !== undefined){
-let data42 = data37.pointsExpiryDate;
-if(typeof data42 === "string"){
-if(func3(data42) > 40){
-const err97 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
+if(data37.tierNumber !== undefined){
+let data39 = data37.tierNumber;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err97 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierNumber",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierNumber/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1236,8 +1264,10 @@ vErrors.push(err97);
 errors++;
 }
 }
-else {
-const err98 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data37.loyaltyPoints !== undefined){
+let data40 = data37.loyaltyPoints;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err98 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1246,10 +1276,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-}
-else {
-const err99 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 9007199254740991 || isNaN(data40)){
+const err99 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1258,10 +1287,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-}
-else {
-const err100 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data40 < 0 || isNaN(data40)){
+const err100 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/loyaltyPoints",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/loyaltyPoints/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1271,11 +1298,12 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data.createDate !== undefined){
-let data43 = data.createDate;
-if(typeof data43 === "string"){
-if(func3(data43) > 40){
-const err101 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
+}
+if(data37.tierExpiryDate !== undefined){
+let data41 = data37.tierExpiryDate;
+if(typeof data41 === "string"){
+if(func3(data41) > 40){
+const err101 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1286,7 +1314,7 @@ errors++;
 }
 }
 else {
-const err102 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err102 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/tierExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/tierExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1296,11 +1324,11 @@ vErrors.push(err102);
 errors++;
 }
 }
-if(data.associatedWith !== undefined){
-let data44 = data.associatedWith;
-if(typeof data44 === "string"){
-if(func3(data44) > 100){
-const err103 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(data37.pointsExpiryDate !== undefined){
+let data42 = data37.pointsExpiryDate;
+if(typeof data42 === "string"){
+if(func3(data42) > 40){
+const err103 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1311,7 +1339,7 @@ errors++;
 }
 }
 else {
-const err104 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err104 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3+"/pointsExpiryDate",schemaPath:"#/properties/loyaltyProgramEnrollments/items/properties/pointsExpiryDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1321,11 +1349,9 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data.endPointsEnabled !== undefined){
-let data45 = data.endPointsEnabled;
-if(Array.isArray(data45)){
-if(data45.length > 4){
-const err105 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/maxItems",keyword:"maxItems",params:{limit: 4},message:"must NOT have more than 4 items"};
+}
+else {
+const err105 = {instancePath:instancePath+"/loyaltyProgramEnrollments/" + i3,schemaPath:"#/properties/loyaltyProgramEnrollments/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1334,11 +1360,10 @@ vErrors.push(err105);
 }
 errors++;
 }
-const len4 = data45.length;
-for(let i4=0; i4<len4; i4++){
-let data46 = data45[i4];
-if(typeof data46 !== "string"){
-const err106 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err106 = {instancePath:instancePath+"/loyaltyProgramEnrollments",schemaPath:"#/properties/loyaltyProgramEnrollments/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1347,13 +1372,90 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(!((((data46 === "REFERRAL_ENDPOINT") || (data46 === "DVS_ENDPOINT")) || (data46 === "TIMELINE_ENDPOINT")) || (data46 === "POINTENGINE_ENDPOINT"))){
-const err107 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/enum",keyword:"enum",params:{allowedValues: schema11.properties.endPointsEnabled.items.enum},message:"must be equal to one of the allowed values"};
+}
+if(data.createDate !== undefined){
+let data43 = data.createDate;
+if(typeof data43 === "string"){
+if(func3(data43) > 40){
+const err107 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
 if(vErrors === null){
 vErrors = [err107];
 }
 else {
 vErrors.push(err107);
+}
+errors++;
+}
+}
+else {
+const err108 = {instancePath:instancePath+"/createDate",schemaPath:"#/properties/createDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+if(data.associatedWith !== undefined){
+let data44 = data.associatedWith;
+if(typeof data44 === "string"){
+if(func3(data44) > 100){
+const err109 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+else {
+const err110 = {instancePath:instancePath+"/associatedWith",schemaPath:"#/properties/associatedWith/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+if(data.endPointsEnabled !== undefined){
+let data45 = data.endPointsEnabled;
+if(Array.isArray(data45)){
+if(data45.length > 4){
+const err111 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/maxItems",keyword:"maxItems",params:{limit: 4},message:"must NOT have more than 4 items"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+const len4 = data45.length;
+for(let i4=0; i4<len4; i4++){
+let data46 = data45[i4];
+if(typeof data46 !== "string"){
+const err112 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+if(!((((data46 === "REFERRAL_ENDPOINT") || (data46 === "DVS_ENDPOINT")) || (data46 === "TIMELINE_ENDPOINT")) || (data46 === "POINTENGINE_ENDPOINT"))){
+const err113 = {instancePath:instancePath+"/endPointsEnabled/" + i4,schemaPath:"#/properties/endPointsEnabled/items/enum",keyword:"enum",params:{allowedValues: schema11.properties.endPointsEnabled.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
 }
 errors++;
 }
@@ -1369,12 +1471,12 @@ continue;
 }
 if(typeof indices0[item0] == "number"){
 j0 = indices0[item0];
-const err108 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/uniqueItems",keyword:"uniqueItems",params:{i: i5, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i5+" are identical)"};
+const err114 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/uniqueItems",keyword:"uniqueItems",params:{i: i5, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i5+" are identical)"};
 if(vErrors === null){
-vErrors = [err108];
+vErrors = [err114];
 }
 else {
-vErrors.push(err108);
+vErrors.push(err114);
 }
 errors++;
 break;
@@ -1384,24 +1486,24 @@ indices0[item0] = i5;
 }
 }
 else {
-const err109 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err115 = {instancePath:instancePath+"/endPointsEnabled",schemaPath:"#/properties/endPointsEnabled/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err109];
+vErrors = [err115];
 }
 else {
-vErrors.push(err109);
+vErrors.push(err115);
 }
 errors++;
 }
 }
 }
 else {
-const err110 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err116 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err110];
+vErrors = [err116];
 }
 else {
-vErrors.push(err110);
+vErrors.push(err116);
 }
 errors++;
 }

@@ -1,0 +1,169 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import stages from '../../config/stages.json';
+
+/**
+ * What `serverless package --stage <stage>` produces for each regional stage (SPEC section 1:
+ * region and API Gateway stage throttling per stage, derived from config/stages.json; one
+ * on-demand table; section 6: the per-org default limit per stage).
+ *
+ * Packaging runs in a scratch copy of the service (serverless.yml copied, everything else
+ * linked), so that serverless-esbuild's `.esbuild` work folder, which it deletes when done,
+ * is never the one a `serverless offline` of another suite is serving from.
+ */
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+const SERVERLESS = require.resolve('serverless/bin/serverless.js');
+
+interface StageSettings {
+  region: string;
+  rateLimitPerMinute: number;
+  throttleOrgs: number;
+}
+
+/** SPEC section 1's table of stages. */
+const EXPECTED = {
+  asia1: { region: 'us-east-1', rateLimitPerMinute: 600 },
+  asia2: { region: 'ap-southeast-1', rateLimitPerMinute: 100 },
+  emea: { region: 'eu-west-1', rateLimitPerMinute: 100 },
+} as const;
+type Stage = keyof typeof EXPECTED;
+
+/** DynamoDB actions on items (and queries of them); nothing on tables, streams or backups. */
+const ITEM_ACTIONS = new Set([
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+]);
+/** What the handlers call: reads of orgs, tills and customers, the rate counter, the transactions. */
+const ACTIONS_USED = ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+
+interface Packaged {
+  template: { Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string }> };
+  state: { service: { provider: { region: string; stage: string } } };
+}
+
+/** Packages the service for `stage` into a temporary folder and reads what it wrote. */
+async function packageStage(stage: Stage): Promise<Packaged> {
+  const service = mkdtempSync(join(tmpdir(), `sls-service-${stage}-`));
+  const output = mkdtempSync(join(tmpdir(), `sls-package-${stage}-`));
+  try {
+    for (const entry of readdirSync(ROOT)) {
+      if (['serverless.yml', '.esbuild', '.serverless', '.git'].includes(entry)) continue;
+      symlinkSync(join(ROOT, entry), join(service, entry));
+    }
+    copyFileSync(join(ROOT, 'serverless.yml'), join(service, 'serverless.yml'));
+    // As in AWS: no DynamoDB Local endpoint in the environment being packaged.
+    const env = { ...process.env };
+    delete env.DYNAMODB_ENDPOINT;
+    await run(process.execPath, [SERVERLESS, 'package', '--stage', stage, '--package', output], {
+      cwd: service,
+      env,
+      maxBuffer: 20 * 1024 * 1024,
+    });
+    return {
+      template: JSON.parse(readFileSync(join(output, 'cloudformation-template-update-stack.json'), 'utf8')),
+      state: JSON.parse(readFileSync(join(output, 'serverless-state.json'), 'utf8')),
+    };
+  } finally {
+    rmSync(service, { recursive: true, force: true });
+    rmSync(output, { recursive: true, force: true });
+  }
+}
+
+function resourcesOf(packaged: Packaged, type: string) {
+  return Object.entries(packaged.template.Resources).filter(([, resource]) => resource.Type === type);
+}
+
+describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s', (stage) => {
+  const settings = (stages as unknown as Record<string, StageSettings>)[stage];
+  let packaged: Packaged;
+
+  beforeAll(async () => {
+    packaged = await packageStage(stage);
+  }, 120_000);
+
+  test('config/stages.json holds the region and default limit of the spec for the stage', () => {
+    expect(settings).toMatchObject(EXPECTED[stage]);
+    expect(settings.throttleOrgs).toBeGreaterThan(0);
+  });
+
+  test('deploys to the stage region', () => {
+    expect(packaged.state.service.provider.region).toBe(EXPECTED[stage].region);
+    expect(packaged.state.service.provider.stage).toBe(stage);
+  });
+
+  test('API Gateway throttles POST /v2/customers at rateLimitPerMinute * throttleOrgs / 60 per second, burst max(10, ceil(2 * rate))', () => {
+    const deployments = resourcesOf(packaged, 'AWS::ApiGateway::Deployment');
+    expect(deployments).toHaveLength(1);
+    const [, deployment] = deployments[0];
+    expect(deployment.Properties.StageName).toBe(stage);
+    const rate = (settings.rateLimitPerMinute * settings.throttleOrgs) / 60;
+    const settingsForPost = deployment.Properties.StageDescription.MethodSettings.filter(
+      (s: { ResourcePath: string; HttpMethod: string }) => s.ResourcePath === '/~1v2~1customers' && s.HttpMethod === 'POST',
+    );
+    expect(settingsForPost).toHaveLength(1);
+    expect(settingsForPost[0].ThrottlingRateLimit).toBeCloseTo(rate, 2);
+    expect(settingsForPost[0].ThrottlingBurstLimit).toBe(Math.max(10, Math.ceil(2 * rate)));
+  });
+
+  test('the table is on demand, with point-in-time recovery, deletion protection and TTL on expiresAt', () => {
+    const tables = resourcesOf(packaged, 'AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    const [, table] = tables[0];
+    expect(table.Properties).toMatchObject({
+      TableName: `loyalty-customers-${stage}`,
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
+    expect(table.Properties.ProvisionedThroughput).toBeUndefined();
+    expect(table.DeletionPolicy).toBe('Retain');
+  });
+
+  test("the functions' role may only act on items of that table", () => {
+    const [tableId] = resourcesOf(packaged, 'AWS::DynamoDB::Table')[0];
+    const statements = resourcesOf(packaged, 'AWS::IAM::Role').flatMap(([, role]) =>
+      (role.Properties.Policies ?? []).flatMap((policy: { PolicyDocument: { Statement: any[] } }) => policy.PolicyDocument.Statement),
+    );
+    const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
+    const dynamo = statements.filter((s) => actionsOf(s).some((action) => action.toLowerCase().startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    const [statement] = dynamo;
+    expect(statement.Effect).toBe('Allow');
+    expect([statement.Resource].flat()).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
+    for (const action of actionsOf(statement)) expect({ action, itemAction: ITEM_ACTIONS.has(action) }).toEqual({ action, itemAction: true });
+    expect(actionsOf(statement)).toEqual(expect.arrayContaining(ACTIONS_USED));
+    // No other statement grants anything on DynamoDB, or everything on everything.
+    for (const other of statements) {
+      expect(actionsOf(other).filter((action) => action === '*' || /^dynamodb:\*$/i.test(action))).toEqual([]);
+    }
+  });
+
+  test('every function gets the stage default limit in RATE_LIMIT_PER_MINUTE, the table name and no DynamoDB endpoint', () => {
+    const functions = resourcesOf(packaged, 'AWS::Lambda::Function');
+    expect(functions.map(([id]) => id).sort()).toEqual(
+      ['AddCustomerLambdaFunction', 'GetCustomerLambdaFunction', 'GetExtendedFieldsLambdaFunction', 'LookupCustomerLambdaFunction'],
+    );
+    for (const [id, fn] of functions) {
+      const variables = fn.Properties.Environment.Variables;
+      expect({ id, limit: String(variables.RATE_LIMIT_PER_MINUTE) }).toEqual({ id, limit: String(EXPECTED[stage].rateLimitPerMinute) });
+      expect(variables.TABLE_NAME).toBe(`loyalty-customers-${stage}`);
+      expect(variables.DYNAMODB_ENDPOINT ?? '').toBe('');
+    }
+  });
+});
