@@ -5,7 +5,7 @@ import { handler as getHandler } from '../../handlers/getCustomer';
 import { handler as lookupHandler } from '../../handlers/lookupCustomer';
 import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
 import { apiEvent, basicAuth, call, codes, warningCodes, type Reply } from '../support/http';
-import { registrationItems, useDemoTable } from '../support/table';
+import { customerItems, useDemoTable } from '../support/table';
 
 /**
  * Authentication and tenant isolation (SPEC section 2): every route needs a till's Basic
@@ -15,13 +15,6 @@ import { registrationItems, useDemoTable } from '../support/table';
 
 useDemoTable();
 
-const REGISTRATION_ENTITIES = new Set(['customer', 'profile', 'identifier']);
-
-async function stored(): Promise<Record<string, unknown>[]> {
-  return (await registrationItems())
-    .filter((item) => REGISTRATION_ENTITIES.has(String(item.entity)))
-    .sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
-}
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const base64 = (text: string) => Buffer.from(text).toString('base64');
@@ -67,12 +60,12 @@ describe('credentials', () => {
 
   describe.each(Object.keys(routes))('%s', (route) => {
     it.each(Object.keys(badHeaders))('answers 401 with code 401 to %s', async (name) => {
-      const before = route.startsWith('POST') ? await stored() : undefined;
+      const before = route.startsWith('POST') ? await customerItems() : undefined;
       const reply = await routes[route](badHeaders[name]);
       expect(reply.status).toBe(401);
       expect(codes(reply)).toEqual([401]);
       expect(reply.body.errors[0]).toMatchObject({ status: false, code: 401, message: expect.any(String) });
-      if (before) expect(await stored()).toEqual(before);
+      if (before) expect(await customerItems()).toEqual(before);
     });
 
     it('accepts a till\'s username with the md5 hex of its password', async () => {
@@ -136,7 +129,7 @@ describe('tenant isolation', () => {
       }
     }
 
-    const items = await stored();
+    const items = await customerItems();
     const customers = items.filter((i) => i.entity === 'customer' && (i.id === inDemo.body.createdId || i.id === inOther.body.createdId));
     expect(customers.map((c) => c.orgId).sort()).toEqual([100, 200]);
     const identifierOwners = items.filter((i) => i.entity === 'identifier' && String(i.pk).includes(email)).map((i) => i.customerId).sort();

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
-import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
-import { codes, type EventOptions, type Reply } from '../support/http';
-import { registrationItems, useDemoTable } from '../support/table';
+import { addCustomer, expectRefused, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
+import { codes } from '../support/http';
+import { customerItems, useDemoTable } from '../support/table';
 
 /**
  * Cards issued with a registration (SPEC section 3, Cards; section 7 for org 100's series):
@@ -12,27 +12,6 @@ import { registrationItems, useDemoTable } from '../support/table';
 useDemoTable();
 jest.setTimeout(120_000);
 
-type Item = Record<string, unknown>;
-
-/** What registrations write (the per-org rate window counts every request and is left out). */
-const REGISTRATION_ENTITIES = new Set(['customer', 'profile', 'identifier']);
-
-async function stored(): Promise<Item[]> {
-  return (await registrationItems())
-    .filter((item) => REGISTRATION_ENTITIES.has(String(item.entity)))
-    .sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
-}
-
-/** Sends a request that must be refused and checks that the table did not change. */
-async function expectRefused(body: unknown, status: number, expectedCodes: unknown, options?: EventOptions): Promise<Reply> {
-  const before = await stored();
-  const reply = await addCustomer(body, options);
-  expect(reply.status).toBe(status);
-  expect(codes(reply)).toEqual(expectedCodes);
-  for (const error of reply.body.errors) expect(error.status).toBe(false);
-  expect(await stored()).toEqual(before);
-  return reply;
-}
 
 /** Standard Luhn check, written here independently of lib/cards.ts. */
 function luhnValid(digits: string): boolean {
@@ -282,13 +261,13 @@ describe('card series and status labels', () => {
   });
 
   test('two cards in one profile are several cards in the request (3035) and nothing is written', async () => {
-    const before = await stored();
+    const before = await customerItems();
     const reply = await addCustomer({
       profiles: [profile(mobile(), { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' }, { type: 'cardnumber', value: partnerNumber(), seriesId: 502, statusLabel: 'ACTIVE' })],
     });
     expect(reply.status).toBe(400);
     expect(codes(reply)).toContain(3035);
-    expect(await stored()).toEqual(before);
+    expect(await customerItems()).toEqual(before);
   });
 });
 
@@ -406,7 +385,7 @@ describe('a card number belongs to one customer', () => {
     const holder = await lookup({ source: 'ALL', identifierName: 'card', identifierValue: cardNumber });
     expect(holder.body.entity).toBe(winner);
 
-    const items = await stored();
+    const items = await customerItems();
     const cardItems = items.filter((i) => String(i.pk).includes(`#ID#card#${cardNumber}`));
     expect(cardItems).toEqual([expect.objectContaining({ customerId: winner })]);
     const loserMobiles = mobiles.filter((_, i) => i !== winnerIndex);

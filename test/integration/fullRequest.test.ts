@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { handler as addHandler } from '../../handlers/addCustomer';
-import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
+import { addCustomer, expectRefused, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
 import { call, codes, warningCodes, type EventOptions, type Reply } from '../support/http';
-import { registrationItems, useDemoTable } from '../support/table';
+import { useDemoTable } from '../support/table';
 
 /**
  * Every part of a `POST /v2/customers` body beyond identity (SPEC sections 3, 4, 5 and 7):
@@ -16,27 +16,6 @@ import { registrationItems, useDemoTable } from '../support/table';
 useDemoTable();
 jest.setTimeout(120_000);
 
-type Item = Record<string, unknown>;
-
-/** What registrations write (the per-org rate window counts every request and is left out). */
-const REGISTRATION_ENTITIES = new Set(['customer', 'profile', 'identifier']);
-
-async function stored(): Promise<Item[]> {
-  return (await registrationItems())
-    .filter((item) => REGISTRATION_ENTITIES.has(String(item.entity)))
-    .sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
-}
-
-/** Sends a request that must be refused and checks that the table did not change. */
-async function expectRefused(body: unknown, status: number, expectedCodes: unknown, options?: EventOptions): Promise<Reply> {
-  const before = await stored();
-  const reply = await addCustomer(body, options);
-  expect(reply.status).toBe(status);
-  expect(codes(reply)).toEqual(expectedCodes);
-  for (const error of reply.body.errors) expect(error.status).toBe(false);
-  expect(await stored()).toEqual(before);
-  return reply;
-}
 
 const uniqueEmail = (name = 'person') => `${name}.${randomUUID().slice(0, 8)}@example.com`;
 const mobile = () => ({ type: 'mobile', value: uniqueMobile() });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
 import { saveOrg } from '../../lib/store/orgs';
 import { basicAuth, codes, warningCodes, type Reply } from '../support/http';
-import { registrationItems, useDemoTable } from '../support/table';
+import { customerItems, useDemoTable } from '../support/table';
 
 /**
  * POST /v2/customers through the real handler against DynamoDB Local (SPEC sections 3 and 4):
@@ -12,36 +12,28 @@ import { registrationItems, useDemoTable } from '../support/table';
 
 useDemoTable();
 
-const REGISTRATION_ENTITIES = new Set(['customer', 'profile', 'identifier']);
-
-/** Items registrations wrote (customers, merged profiles, identifiers), in a stable order. */
-async function stored(): Promise<Record<string, unknown>[]> {
-  return (await registrationItems())
-    .filter((item) => REGISTRATION_ENTITIES.has(String(item.entity)))
-    .sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
-}
 
 /** Sends a registration and checks that the table holds exactly what it held before. */
 async function rejectedWithoutWrites(body: unknown, options?: Parameters<typeof addCustomer>[1]): Promise<Reply> {
-  const before = await stored();
+  const before = await customerItems();
   const reply = await addCustomer(body, options);
-  expect(await stored()).toEqual(before);
+  expect(await customerItems()).toEqual(before);
   return reply;
 }
 
 const uniqueEmail = (name = 'person') => `${name}.${randomUUID().slice(0, 8)}@example.com`;
 const uniqueValue = (prefix: string) => `${prefix}-${randomUUID()}`;
 
-async function customerItems(): Promise<Record<string, unknown>[]> {
-  return (await stored()).filter((i) => i.entity === 'customer');
+async function customerRecords(): Promise<Record<string, unknown>[]> {
+  return (await customerItems()).filter((i) => i.entity === 'customer');
 }
 
 async function identifierItemsOf(customerId: number): Promise<Record<string, unknown>[]> {
-  return (await stored()).filter((i) => i.entity === 'identifier' && i.customerId === customerId);
+  return (await customerItems()).filter((i) => i.entity === 'identifier' && i.customerId === customerId);
 }
 
 async function profileItemsOf(customerId: number): Promise<Record<string, unknown>[]> {
-  return (await stored()).filter((i) => i.entity === 'profile' && String(i.pk).endsWith(`#CUSTOMER#${customerId}`));
+  return (await customerItems()).filter((i) => i.entity === 'profile' && String(i.pk).endsWith(`#CUSTOMER#${customerId}`));
 }
 
 /** The customer that lookup (source ALL) finds for an identifier, or the error code. */
@@ -65,7 +57,7 @@ describe('creating a customer', () => {
   it('creates a customer with a positive JSON-safe id that GET returns with its profile, identifiers and default enrollment', async () => {
     const mobile = uniqueMobile();
     const email = uniqueEmail('Asha');
-    const before = (await customerItems()).length;
+    const before = (await customerRecords()).length;
 
     const reply = await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }, { type: 'email', value: email }])] });
 
@@ -102,7 +94,7 @@ describe('creating a customer', () => {
     expect(profile.identifiers).toHaveLength(2);
     expect(Number.isNaN(Date.parse(profile.attribution.createDate))).toBe(false);
 
-    expect(await customerItems()).toHaveLength(before + 1);
+    expect(await customerRecords()).toHaveLength(before + 1);
     expect(await identifierItemsOf(id)).toHaveLength(2);
     expect(await profileItemsOf(id)).toEqual([]);
     expect(await ownerOf('mobile', mobile)).toBe(id);
@@ -273,7 +265,7 @@ describe('merging into an existing customer (rule 3)', () => {
     expect(await ownerOf('fbId', fbId)).toBe(id);
     expect(await ownerOf('email', email)).toBe(id);
     expect((await lookup({ source: 'FACEBOOK', accountId: 'fb-main', identifierName: 'fbId', identifierValue: fbId })).body.entity).toBe(id);
-    expect(await customerItems()).toEqual(expect.arrayContaining([expect.objectContaining({ id })]));
+    expect(await customerRecords()).toEqual(expect.arrayContaining([expect.objectContaining({ id })]));
     expect((await customerItems()).filter((c) => c.id === id)).toHaveLength(1);
     expect(await identifierItemsOf(id)).toHaveLength(3);
     expect(await profileItemsOf(id)).toHaveLength(1);

@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import { handler as addHandler } from '../../handlers/addCustomer';
 import { handler as getHandler } from '../../handlers/getCustomer';
 import { handler as lookupHandler } from '../../handlers/lookupCustomer';
-import { apiEvent, call, type EventOptions } from './http';
+import { apiEvent, call, codes, type EventOptions, type Reply } from './http';
+import { customerItems } from './table';
 
 /** Short ways to call the customer routes through their real handlers. */
 
@@ -29,4 +30,15 @@ export function uniqueMobile(): string {
 
 export function instoreProfile(identifiers: { type: string; value: string }[], extra: Record<string, unknown> = {}) {
   return { source: 'INSTORE', firstName: 'Asha', lastName: 'Rao', identifiers, ...extra };
+}
+
+/** Sends a request that must be refused and checks that no customer data changed. */
+export async function expectRefused(body: unknown, status: number, expectedCodes: unknown, options?: EventOptions): Promise<Reply> {
+  const before = await customerItems();
+  const reply = await addCustomer(body, options);
+  expect(reply.status).toBe(status);
+  expect(codes(reply)).toEqual(expectedCodes);
+  for (const error of reply.body.errors) expect(error.status).toBe(false);
+  expect(await customerItems()).toEqual(before);
+  return reply;
 }

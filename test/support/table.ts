@@ -44,3 +44,10 @@ export async function allItems(): Promise<Record<string, unknown>[]> {
 export async function registrationItems(): Promise<Record<string, unknown>[]> {
   return (await allItems()).filter((i) => !['org', 'till', 'rateWindow'].includes(String(i.entity)));
 }
+
+/** The customer, merged profile and identifier items, in a stable order: what a rejection must leave as it was. */
+export async function customerItems(): Promise<Record<string, unknown>[]> {
+  return (await registrationItems())
+    .filter((item) => ['customer', 'profile', 'identifier'].includes(String(item.entity)))
+    .sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
+}
