@@ -14,6 +14,7 @@ export interface Caller {
 /** Verified headers, so that scrypt runs once per till and instance, not per request. */
 const verified = new Map<string, { expires: number; till: string; orgId: number }>();
 const MAX_CACHED = 1000;
+const MAX_USERNAME_LENGTH = 128;
 
 /** Reads `Authorization: Basic base64(<till>:<md5 hex of password>)` and returns the caller. */
 export async function authenticate(header: string | undefined): Promise<Caller> {
@@ -43,7 +44,8 @@ function parseBasic(header: string | undefined): { username: string; md5: string
   if (!match) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon <= 0) return undefined;
+  // Till codes are short; a longer name is no till (and would not fit in a key).
+  if (colon <= 0 || colon > MAX_USERNAME_LENGTH) return undefined;
   return { username: decoded.slice(0, colon), md5: decoded.slice(colon + 1) };
 }
 

@@ -73,3 +73,38 @@ export interface OrgFile extends Omit<OrgConfig, 'tills'> {
 export function accountsOf(org: OrgConfig, source: Source): string[] | undefined {
   return org.sources[source]?.accounts;
 }
+
+const DATA_TYPES: readonly ExtendedFieldType[] = ['STRING', 'INTEGER', 'DOUBLE', 'DATE', 'DATETIME', 'STANDARD_ENUM', 'CUSTOM_ENUM', 'COUNTRY'];
+
+/** What is wrong with an org configuration file, so that the loader refuses it whole. */
+export function problemsOfOrgFile(file: OrgFile, knownSources: readonly string[], multiAccount: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  const at = `org ${file.orgId}`;
+  if (!Number.isSafeInteger(file.orgId) || file.orgId < 1) problems.push(`orgId must be a positive integer, not ${file.orgId}`);
+  if (!/^[A-Z]{2}$/.test(file.baseCountry ?? '')) problems.push(`${at}: baseCountry must be an ISO 3166-1 alpha-2 code`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(file.earliestRegistrationDate ?? '')) problems.push(`${at}: earliestRegistrationDate must be YYYY-MM-DD`);
+  if (file.rateLimitPerMinute !== undefined && (!Number.isSafeInteger(file.rateLimitPerMinute) || file.rateLimitPerMinute < 1)) {
+    problems.push(`${at}: rateLimitPerMinute must be a positive integer`);
+  }
+  for (const [source, settings] of Object.entries(file.sources ?? {})) {
+    if (!knownSources.includes(source)) problems.push(`${at}: unknown source ${source}`);
+    if (multiAccount.has(source) && !(settings?.accounts?.length)) problems.push(`${at}: ${source} needs at least one account`);
+  }
+  if (!file.tills?.length) problems.push(`${at}: no tills`);
+  for (const till of file.tills ?? []) {
+    if (!till.username || till.username.length > 128 || till.username.includes(':')) problems.push(`${at}: till username must be 1 to 128 characters without ':'`);
+  }
+  for (const field of file.extendedFields ?? []) {
+    if (!DATA_TYPES.includes(field.dataType)) problems.push(`${at}: extended field ${field.name} has unknown dataType ${field.dataType}`);
+    if (field.dataType.endsWith('_ENUM') && !field.enumValues?.length) problems.push(`${at}: extended field ${field.name} needs enumValues`);
+  }
+  for (const series of file.cardSeries ?? []) {
+    const digitsOk = Number.isInteger(series.minDigits) && Number.isInteger(series.maxDigits) && series.minDigits >= (series.checkDigit === 'luhn' ? 2 : 1) && series.minDigits <= series.maxDigits && series.maxDigits <= 64;
+    if (!digitsOk) problems.push(`${at}: card series ${series.id} needs 1 <= minDigits <= maxDigits <= 64 (2 with a Luhn check digit)`);
+  }
+  if (!file.cardStatusLabels?.length) problems.push(`${at}: no card status labels`);
+  const defaults = (file.programs ?? []).filter((p) => p.isDefault);
+  if (defaults.length > 1) problems.push(`${at}: more than one default program`);
+  if (defaults[0] && !defaults[0].tiers.some((t) => t.number === 1)) problems.push(`${at}: the default program needs a tier 1`);
+  return problems;
+}

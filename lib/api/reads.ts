@@ -3,7 +3,7 @@ import { ApiError } from '../errors';
 import { normaliseIdentifier } from '../identifiers';
 import { sourceAccountOf } from '../registration/model';
 import { findOwner, loadCustomer } from '../store/customers';
-import { canonicalIdentifierType, SOURCES, type Source } from '../vocabulary';
+import { canonicalIdentifierType, MULTI_ACCOUNT_SOURCES, SOURCES, type Source } from '../vocabulary';
 import { customerDocument } from './customerDocument';
 
 /** The read routes of SPEC section 5. */
@@ -52,7 +52,8 @@ export async function lookupCustomer(caller: Caller, query: LookupQuery) {
   if (owner === undefined) throw ApiError.of(8015, 'customer not found');
   if (source !== 'ALL') {
     const customer = await loadCustomer(caller.org.orgId, owner);
-    const accountId = query.accountId?.trim();
+    // Single-account sources have no account ids; one sent is ignored, as on registration.
+    const accountId = MULTI_ACCOUNT_SOURCES.has(source as Source) ? query.accountId?.trim() : undefined;
     const inSource = (customer?.profiles ?? []).some(
       (p) => p.source === (source as Source) && (!accountId || sourceAccountOf(p) === sourceAccountOf({ source: p.source, accountId })),
     );

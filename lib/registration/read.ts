@@ -25,8 +25,8 @@ export interface RegistrationContext {
   now: Date;
 }
 
-/** A transaction holds at most 100 items; a customer, its identifiers and a few more. */
-export const MAX_IDENTIFIERS_PER_REQUEST = 90;
+/** DynamoDB's limit on the items of one transaction. */
+export const MAX_TRANSACTION_ITEMS = 100;
 /** Clock skew tolerated on a createDate sent by a till. */
 const FUTURE_SKEW_MS = 5 * 60 * 1000;
 
@@ -42,8 +42,13 @@ export function readRegistration(body: AddCustomerBody, schemaWarnings: Warning[
     readProfile(input, `/profiles/${index}`, context, createDate, cards, problems, warnings),
   );
   const profiles = read.map((r) => r.profile);
-  if (uniqueIdentifiers(profiles).length > MAX_IDENTIFIERS_PER_REQUEST) {
-    problems.add(400, `at most ${MAX_IDENTIFIERS_PER_REQUEST} distinct identifiers per request`, '/profiles');
+  // The largest transaction the request can need: a merge writes an item per identifier (a
+  // card whose number is still to be drawn too) and per profile, plus the idempotency record;
+  // a create writes the customer instead of the profiles.
+  const identifierItems = uniqueIdentifiers(profiles).length + profiles.filter((p) => p.card?.generated).length;
+  const mostIdentifiers = MAX_TRANSACTION_ITEMS - Math.max(1, profiles.length) - 1;
+  if (identifierItems > mostIdentifiers) {
+    problems.add(400, `at most ${mostIdentifiers} distinct identifiers in a request of ${profiles.length} profiles`, '/profiles');
   }
   rejectDuplicateSourceAccounts(read, problems);
 

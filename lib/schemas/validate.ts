@@ -8,6 +8,9 @@ export interface Checked<T> {
   warnings: Warning[];
 }
 
+/** Unknown keys reported one by one; beyond this, one warning says how many more were ignored. */
+export const MAX_UNKNOWN_KEY_WARNINGS = 50;
+
 const MESSAGES: Record<number, string> = {
   8003: 'invalid source',
   8005: 'invalid identifiers',
@@ -21,11 +24,12 @@ const MESSAGES: Record<number, string> = {
 export function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: object, body: unknown): Checked<T> {
   const warnings: Warning[] = [];
   const problems = new Problems();
+  let unknownKeys = 0;
   if (!validate(body)) {
     for (const error of validate.errors ?? []) {
       if (error.keyword === 'additionalProperties') {
         const path = `${error.instancePath}/${escapePointer(String(error.params.additionalProperty))}`;
-        warnings.push({ code: 8200, message: `unknown key ignored: ${path}`, path });
+        if (++unknownKeys <= MAX_UNKNOWN_KEY_WARNINGS) warnings.push({ code: 8200, message: `unknown key ignored: ${path}`, path });
         continue;
       }
       const code = errorCodeAlong(schema, error.schemaPath);
@@ -36,6 +40,10 @@ export function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: obj
       if (problems.list.some((p) => p.path === path && p.code === code)) continue;
       problems.add(code, `${MESSAGES[code] ?? 'invalid request'}: ${path || '/'} ${error.message ?? ''}`.trim(), path);
     }
+  }
+  // Bounded, so that a response (and the idempotency record holding it) stays small.
+  if (unknownKeys > MAX_UNKNOWN_KEY_WARNINGS) {
+    warnings.push({ code: 8200, message: `${unknownKeys - MAX_UNKNOWN_KEY_WARNINGS} more unknown keys ignored` });
   }
   problems.throwIfAny(warnings);
   return { body: body as T, warnings };

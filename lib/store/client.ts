@@ -16,6 +16,13 @@ export function documentClient(): DynamoDBDocumentClient {
     region: awsRegion(),
     endpoint,
     maxAttempts: Number(process.env.DYNAMODB_MAX_ATTEMPTS || 5),
+    // A hung connection or request fails fast and is retried like throttling; five attempts
+    // with backoff stay well within the Lambda's 15 s, and after the last one it is a 503.
+    requestHandler: {
+      connectionTimeout: Number(process.env.DYNAMODB_CONNECT_TIMEOUT_MS || 1000),
+      requestTimeout: Number(process.env.DYNAMODB_REQUEST_TIMEOUT_MS || 1000),
+      throwOnRequestTimeout: true,
+    },
     // A custom endpoint (DynamoDB Local) gets dummy credentials, never real ones; real AWS
     // takes them from the Lambda role.
     ...(endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),

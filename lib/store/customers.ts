@@ -192,7 +192,7 @@ export async function runTransaction(plan: PlannedTransaction): Promise<{ ok: tr
 }
 
 interface CancellationError {
-  CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[];
+  CancellationReasons?: { Code?: string; Message?: string; Item?: Record<string, AttributeValue> }[];
 }
 
 export function readCancellation(plan: PlannedTransaction, error: CancellationError): Cancellation {
@@ -214,6 +214,10 @@ export function readCancellation(plan: PlannedTransaction, error: CancellationEr
     const role = plan.roles[index];
     if (reason.Code === 'TransactionConflict') cancellation.conflict = true;
     else if (reason.Code === 'ThrottlingError' || reason.Code === 'ProvisionedThroughputExceeded') cancellation.throttled = true;
+    else if (reason.Code && reason.Code !== 'None' && reason.Code !== 'ConditionalCheckFailed') {
+      // Anything else (a ValidationError, an item too large) would fail again unchanged.
+      throw new Error(`transaction cancelled for item ${index}: ${reason.Code} ${reason.Message ?? ''}`);
+    }
     if (reason.Code !== 'ConditionalCheckFailed' || !role) return;
     const old = reason.Item ? unmarshall(reason.Item) : undefined;
     switch (role.kind) {

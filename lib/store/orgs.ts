@@ -1,7 +1,8 @@
 import { BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { configCacheMillis, tableName } from '../config';
 import { hashPassword, md5Hex } from '../passwords';
-import type { OrgConfig, OrgFile } from '../org';
+import { problemsOfOrgFile, type OrgConfig, type OrgFile } from '../org';
+import { MULTI_ACCOUNT_SOURCES, SOURCES } from '../vocabulary';
 import { documentClient } from './client';
 import { toStoreError } from './customers';
 import { keys } from './keys';
@@ -19,6 +20,8 @@ export interface StoredTill {
 }
 
 const cache = new Map<string, { expires: number; value: unknown }>();
+/** Bounded: unknown till names sent by strangers must not grow a warm instance's memory. */
+const MAX_CACHED = 1000;
 
 async function cachedGet<T>(key: { pk: string; sk: string }, read: (item: Record<string, unknown>) => T): Promise<T | undefined> {
   const cacheKey = `${tableName()}|${key.pk}|${key.sk}`;
@@ -30,7 +33,9 @@ async function cachedGet<T>(key: { pk: string; sk: string }, read: (item: Record
   } catch (error) {
     throw toStoreError(error);
   }
-  const value = item ? read(item) : undefined;
+  if (!item) return undefined;
+  const value = read(item);
+  if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(cacheKey, { expires: Date.now() + configCacheMillis(), value });
   return value;
 }
@@ -54,6 +59,8 @@ export function clearConfigCache(): void {
 
 /** Writes an org's configuration and its tills (passwords hashed) to the table. */
 export async function saveOrg(file: OrgFile): Promise<void> {
+  const problems = problemsOfOrgFile(file, SOURCES, MULTI_ACCOUNT_SOURCES);
+  if (problems.length > 0) throw new Error(`invalid org configuration: ${problems.join('; ')}`);
   const { tills, ...rest } = file;
   const config: OrgConfig = { ...rest, tills: tills.map((t) => t.username) };
   const items: Record<string, unknown>[] = [{ ...keys.org(file.orgId), entity: 'org', config }];

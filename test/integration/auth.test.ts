@@ -173,3 +173,12 @@ describe('tenant isolation', () => {
     expect((await getCustomer(reply.body.createdId)).body.associatedWith).toBe('store2.till');
   });
 });
+
+test('a till name longer than any till answers 401, not a failure', async () => {
+  const reply = await addCustomer(
+    { profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }])] },
+    { till: null, headers: { Authorization: `Basic ${base64(`${'a'.repeat(2100)}:${md5('x')}`)}` } },
+  );
+  expect(reply.status).toBe(401);
+  expect(codes(reply)).toEqual([401]);
+});

@@ -271,3 +271,12 @@ describe('GET /v2/extendedFields', () => {
     expect(codes(reply)).toEqual([401]);
   });
 });
+
+test('lookup ignores an accountId sent for a single-account source, as registration does', async () => {
+  const mobile = uniqueMobile();
+  const created = await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }])] });
+  expect(created.status).toBe(200);
+  const found = await lookup({ source: 'INSTORE', accountId: 'anything', identifierName: 'mobile', identifierValue: mobile });
+  expect(found.status).toBe(200);
+  expect(found.body.entity).toBe(created.body.createdId);
+});

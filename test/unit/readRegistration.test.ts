@@ -731,6 +731,21 @@ describe('readRegistration', () => {
     expect(problems({ profiles: ten })).toEqual([{ code: 400, path: '/profiles' }]);
   });
 
+  test('counts a card whose number is still to be drawn against what one transaction can hold', () => {
+    const types = ['externalId', 'wechat', 'martjackId', 'fbId', 'tmall_uname', 'cuid', 'ali_uname', 'jd_uname', 'vip_uname'];
+    const accounts: [string, string?][] = [['INSTORE'], ['FACEBOOK', 'fb-main'], ['WECHAT', 'wx-main'], ['WECHAT', 'wx-second'], ['WEB_ENGAGE', 'we-main'], ['MARTJACK'], ['TMALL'], ['TAOBAO'], ['JD'], ['ECOMMERCE']];
+    // 89 values (9 profiles of 9, one of 8); with 10 profile items and the idempotency record, 100 items: the limit.
+    const profiles = accounts.map(([source, accountId], p) => ({
+      source,
+      ...(accountId ? { accountId } : {}),
+      identifiers: types.slice(0, p === 9 ? 8 : 9).map((type, i) => ({ type, value: `v-${p}-${i}` })),
+    }));
+    expect(read({ profiles }).profiles).toHaveLength(10);
+    // A generated card makes it 101.
+    const withCard = profiles.map((p, i) => (i === 0 ? { ...p, identifiers: [...p.identifiers, { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' }] } : p));
+    expect(problems({ profiles: withCard })).toEqual([{ code: 400, path: '/profiles' }]);
+  });
+
   describe('several problems', () => {
     test('are reported together, each with its own code and path, with the warnings gathered so far', () => {
       const error = refusal(

@@ -231,3 +231,13 @@ describe('the compiled validator', () => {
     expect(committed).toBe(generateValidatorSource());
   });
 });
+
+describe('unknown keys in bulk', () => {
+  test('are reported one by one up to 50, then in one warning saying how many more were ignored', () => {
+    const extra = Object.fromEntries(Array.from({ length: 2600 }, (_, i) => [`typo${i}`, 'x']));
+    const { warnings: found } = checkAddCustomerBody({ profiles: [{ ...PROFILE, identifiers: [{ ...MOBILE, ...extra }] }] });
+    expect(found).toHaveLength(51);
+    expect(found.slice(0, 50).every((w) => w.code === 8200 && w.path?.startsWith('/profiles/0/identifiers/0/typo'))).toBe(true);
+    expect(found[50]).toMatchObject({ code: 8200, message: '2550 more unknown keys ignored' });
+  });
+});
