@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { tableName } from './config';
 import { ApiError } from './errors';
-import type { ExtraItem, Cancellation } from './store/customers';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from './store/client';
+import { toStoreError, type Cancellation, type ExtraItem } from './store/customers';
 import { keys } from './store/keys';
 
 /**
@@ -67,8 +69,28 @@ export function idempotencyRecord(key: IdempotencyKey, response: StoredResponse,
 
 /** When the record already exists: replay it for the same request, 422 for another. */
 export function onExistingRecord(key: IdempotencyKey, cancellation: Cancellation): void {
-  if (!cancellation.extras.has(IDEMPOTENCY_RECORD)) return;
-  const existing = cancellation.extras.get(IDEMPOTENCY_RECORD);
+  answerFromRecord(key, cancellation.extras.get(IDEMPOTENCY_RECORD));
+}
+
+/**
+ * Before a request with a key is rejected: a copy of it may have committed while this one's
+ * transaction conflicted with it, so the record is read (strongly consistent) and replayed.
+ */
+export async function replayIfRecorded(key: IdempotencyKey, now = Date.now()): Promise<void> {
+  let item: Record<string, unknown> | undefined;
+  try {
+    ({ Item: item } = await documentClient().send(new GetCommand({
+      TableName: tableName(),
+      Key: keys.idempotency(key.orgId, key.key),
+      ConsistentRead: true,
+    })));
+  } catch (error) {
+    throw toStoreError(error);
+  }
+  if (item && Number(item.expiresAt) >= Math.floor(now / 1000)) answerFromRecord(key, item);
+}
+
+function answerFromRecord(key: IdempotencyKey, existing: Record<string, unknown> | undefined): void {
   if (!existing) return;
   if (existing.requestHash !== key.requestHash) {
     throw ApiError.of(422, 'Idempotency-Key was used with a different request', '/headers/Idempotency-Key');

@@ -1,6 +1,6 @@
 import type { Caller } from '../auth';
 import { asStatusList } from '../http/response';
-import { idempotencyRecord, onExistingRecord, readIdempotencyKey } from '../idempotency';
+import { idempotencyRecord, onExistingRecord, readIdempotencyKey, replayIfRecorded } from '../idempotency';
 import { takeRequest } from '../rateLimit';
 import { readRegistration } from '../registration/read';
 import { registerCustomer, type RegisterOptions, type RegistrationResult } from '../registration/register';
@@ -40,6 +40,7 @@ export async function addCustomer(request: AddCustomerRequest): Promise<{ respon
     ? {
         extras: (pending) => [idempotencyRecord(key, { statusCode: 200, body: JSON.stringify(responseOf(pending)) })],
         onExtraConflict: (cancellation) => onExistingRecord(key, cancellation),
+        beforeReject: () => replayIfRecorded(key),
       }
     : {};
   const result = await registerCustomer(registration, org, options);

@@ -36,6 +36,8 @@ export interface RegisterOptions {
   extras?: (result: RegistrationResult) => ExtraItem[];
   /** Called when an extra item's condition failed; may throw the response to give instead. */
   onExtraConflict?: (cancellation: Cancellation) => void;
+  /** Called before a rejection is answered; may throw the response to give instead. */
+  beforeReject?: () => Promise<void>;
 }
 
 /** Transactions before giving up on conflicts and on id or card number collisions. */
@@ -57,7 +59,10 @@ export async function registerCustomer(
     const current: Registration = { ...registration, profiles };
     const decision = decideRegistration(current, { owners, ownerSourceAccounts: takenBySingleOwner(owners, takenSourceAccounts) });
 
-    if (decision.kind === 'reject') throw rejection(decision.problems, registration.warnings);
+    if (decision.kind === 'reject') {
+      await options.beforeReject?.();
+      throw rejection(decision.problems, registration.warnings);
+    }
 
     if (decision.kind === 'create') {
       const customerId = newCustomerId();

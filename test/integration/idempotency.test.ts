@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { documentClient } from '../../lib/store/client';
 import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
 import { codes, warningCodes, type EventOptions, type Reply } from '../support/http';
 import { registrationItems, useDemoTable } from '../support/table';
@@ -223,4 +224,34 @@ describe('Idempotency-Key scope and format', () => {
     expectFirst(first);
     expectReplayOf(await addCustomer(request, withKey(key)), first);
   });
+});
+
+test('a copy that lost a transaction conflict to its committed twin still gets the replay, not 8006', async () => {
+  const key = newKey();
+  const request = body();
+  const first = await addCustomer(request, withKey(key));
+  expectFirst(first);
+  // The copy's transaction sees the customer's identifiers taken, but its idempotency record
+  // (the last item) only as a conflict, as when the twin was still committing.
+  const middleware = (next: (args: unknown) => Promise<unknown>) => async (args: unknown) => {
+    try {
+      return await next(args);
+    } catch (error) {
+      const reasons = (error as { name?: string; CancellationReasons?: { Code?: string; Item?: unknown }[] }).CancellationReasons;
+      if ((error as { name?: string }).name === 'TransactionCanceledException' && reasons?.length) {
+        reasons[reasons.length - 1] = { Code: 'TransactionConflict' };
+      }
+      throw error;
+    }
+  };
+  const stack = documentClient().middlewareStack;
+  stack.add(middleware as never, { step: 'initialize', name: 'conflictOnRecord' });
+  try {
+    const copy = await addCustomer(request, withKey(key));
+    expect(copy.status).toBe(200);
+    expect(copy.headers['Idempotent-Replayed']).toBe('true');
+    expect(copy.body).toEqual(first.body);
+  } finally {
+    stack.remove('conflictOnRecord');
+  }
 });
