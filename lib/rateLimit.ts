@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { defaultRateLimitPerMinute, tableName } from './config';
 import { ApiError } from './errors';
@@ -41,6 +42,8 @@ interface Reservation {
   counted: number;
   /** Requests this instance served in the window, for sizing the next block. */
   served: number;
+  /** The window's count reached the limit; counts only grow, so it stays full until it ends. */
+  full: boolean;
 }
 
 const reservations = new Map<string, Reservation>();
@@ -57,20 +60,23 @@ export async function takeRequest(org: OrgConfig, now = Date.now()): Promise<Rat
   const key = `${tableName()}|${org.orgId}`;
   let reservation = reservations.get(key);
   if (!reservation || reservation.windowStart !== windowStart) {
-    reservation = { windowStart, unused: 0, counted: 0, served: 0 };
+    reservation = { windowStart, unused: 0, counted: 0, served: 0, full: false };
     reservations.set(key, reservation);
   }
 
   if (reservation.unused === 0) {
-    const block = Math.min(Math.max(1, reservation.served), Math.max(1, Math.floor(limit / 100)));
-    const counted = (await reserve(org.orgId, windowStart, reset, limit, block)) ?? (block > 1 ? await reserve(org.orgId, windowStart, reset, limit, 1) : undefined);
-    if (counted === undefined) {
+    const wanted = Math.min(Math.max(1, reservation.served), Math.max(1, Math.floor(limit / 100)));
+    let result = reservation.full ? { full: true as const } : await reserve(org.orgId, windowStart, reset, limit, wanted);
+    // Fewer than a block left: take what is left, once.
+    if ('left' in result) result = await reserve(org.orgId, windowStart, reset, limit, result.left);
+    if (!('reserved' in result)) {
+      reservation.full = true;
       const retryAfter = Math.max(1, reset - Math.floor(now / 1000));
       throw ApiError.of(429, `rate limit of ${limit} requests per minute reached; retry after ${retryAfter} s`)
         .withHeaders({ ...headersOf(limit, 0, reset), 'Retry-After': String(retryAfter) });
     }
-    reservation.unused += counted.reserved;
-    reservation.counted = counted.total;
+    reservation.unused += result.reserved;
+    reservation.counted = result.total;
   }
   reservation.unused -= 1;
   reservation.served += 1;
@@ -78,8 +84,17 @@ export async function takeRequest(org: OrgConfig, now = Date.now()): Promise<Rat
   return { limit, remaining, reset, headers: headersOf(limit, remaining, reset) };
 }
 
-/** Adds `block` to the window's count if it stays within the limit; undefined when it would not. */
-async function reserve(orgId: number, windowStart: number, reset: number, limit: number, block: number) {
+/**
+ * Adds `block` to the window's count if it stays within the limit. When it would not, the
+ * count found says whether the window is full or how many are left.
+ */
+async function reserve(
+  orgId: number,
+  windowStart: number,
+  reset: number,
+  limit: number,
+  block: number,
+): Promise<{ reserved: number; total: number } | { left: number } | { full: true }> {
   try {
     const result = await documentClient().send(new UpdateCommand({
       TableName: tableName(),
@@ -89,11 +104,15 @@ async function reserve(orgId: number, windowStart: number, reset: number, limit:
       ExpressionAttributeNames: { '#count': 'requests' },
       ExpressionAttributeValues: { ':block': block, ':most': limit - block, ':expires': reset + WINDOW_TTL_SECONDS, ':entity': 'rateWindow' },
       ReturnValues: 'UPDATED_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));
     return { reserved: block, total: Number(result.Attributes?.requests ?? block) };
   } catch (error) {
-    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
-    throw toStoreError(error);
+    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw toStoreError(error);
+    const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+    const counted = item?.requests?.N === undefined ? limit : Number(item.requests.N);
+    const left = limit - counted;
+    return left > 0 && left < block ? { left } : { full: true };
   }
 }
 
