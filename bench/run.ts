@@ -13,7 +13,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../scripts/dynamodbLocal
 import { DEMO_ORGS_FILE, loadOrgFiles } from '../scripts/loadOrgs';
 import { ensureTable, localClient } from '../scripts/table';
 import { measureColdStart } from './figures/coldStart';
-import { measureKinds, roundTripSection, writeUnitSection } from './figures/dynamoCost';
+import { measureDynamoCost, roundTripSection, writeUnitSection } from './figures/dynamoCost';
 import { measureOverhead } from './figures/overhead';
 import { measureThroughput } from './figures/throughput';
 import { findingsFor } from './support/findings';
@@ -54,10 +54,10 @@ async function main(): Promise<void> {
     await ensureTable(raw, process.env.TABLE_NAME);
     await loadOrgFiles([DEMO_ORGS_FILE]);
 
-    progress('round trips and write units per request kind');
-    const kinds = await measureKinds(raw);
-    const roundTrips = roundTripSection(kinds);
-    const writeUnits = writeUnitSection(kinds);
+    progress('round trips and write units per request kind, and the rate counter\'s share');
+    const cost = await measureDynamoCost(raw, quick ? 300 : 1000);
+    const roundTrips = roundTripSection(cost);
+    const writeUnits = writeUnitSection(cost);
 
     progress('throughput (16 in flight)');
     const throughput = await measureThroughput({

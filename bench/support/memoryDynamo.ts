@@ -8,7 +8,8 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * retries, parsing) and only the network and the database are missing.
  *
  * - GetItem, PutItem, BatchWriteItem, Query work on a map of items;
- * - UpdateItem counts: it answers `Attributes: {requests: n}` (the rate limiter's counter);
+ * - UpdateItem counts: it adds `:block` (the rate limiter's reservation) and answers
+ *   `Attributes: {requests: n}`, never refusing (the benchmarks stay far under org 100's limit);
  * - TransactWriteItems succeeds without keeping its items, so that a benchmark can send the
  *   same registration any number of times and memory stays flat.
  */
@@ -24,6 +25,8 @@ export class MemoryDynamo {
   readonly items = new Map<string, Item>();
   private readonly counters = new Map<string, number>();
   requests = 0;
+  /** Requests answered, by operation. */
+  operations: Record<string, number> = {};
 
   constructor(items: Item[] = [], private readonly table = process.env.TABLE_NAME ?? '') {
     for (const item of items) this.put(this.table, item);
@@ -34,6 +37,7 @@ export class MemoryDynamo {
     this.requests += 1;
     const target = request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'] ?? '';
     const operation = target.split('.').pop() ?? '';
+    this.operations[operation] = (this.operations[operation] ?? 0) + 1;
     const input = JSON.parse(bodyText(request.body) || '{}');
     let status = 200;
     let output: unknown;
@@ -55,7 +59,8 @@ export class MemoryDynamo {
         break;
       case 'UpdateItem': {
         const key = keyString(input.TableName, input.Key);
-        const count = (this.counters.get(key) ?? 0) + 1;
+        // The rate limiter adds a block of requests (`ADD requests :block`); 1 if it names none.
+        const count = (this.counters.get(key) ?? 0) + Number(input.ExpressionAttributeValues?.[':block']?.N ?? 1);
         this.counters.set(key, count);
         output = input.ReturnValues && input.ReturnValues !== 'NONE' ? { Attributes: { requests: { N: String(count) } } } : {};
         break;

@@ -32,6 +32,8 @@ export interface Figure {
   met: boolean;
   /** How it was measured or what it is made of. */
   note?: string;
+  /** Measured values the findings quote (support/findings.ts), by name. */
+  evidence?: Record<string, number>;
 }
 
 export function ratioText(ratio: number): string {
