@@ -1,4 +1,4 @@
-import { addCustomer, getCustomer, instoreProfile, uniqueMobile } from '../support/customers';
+import { addCustomer, instoreProfile, registerAndGet as registerWithProfileAndGet, uniqueMobile } from '../support/customers';
 import { codes, type EventOptions, type Reply } from '../support/http';
 import { customerItems, useDemoTable } from '../support/table';
 
@@ -24,15 +24,8 @@ async function expectRefused(body: unknown, status: number, expectedCodes: numbe
 
 const profiles = () => [instoreProfile([{ type: 'mobile', value: uniqueMobile() }])];
 
-/** Registers and returns the GET document of the new customer. */
-async function registerAndGet(body: Record<string, unknown>, options?: EventOptions): Promise<{ reply: Reply; customer: any }> {
-  const reply = await addCustomer({ profiles: profiles(), ...body }, options);
-  expect(reply.status).toBe(200);
-  expect(codes(reply)).toEqual([]);
-  const customer = await getCustomer(reply.body.createdId, options);
-  expect(customer.status).toBe(200);
-  return { reply, customer: customer.body };
-}
+/** Registers a customer with one new INSTORE profile and returns the reply and its GET document. */
+const registerAndGet = (body: Record<string, unknown>, options?: EventOptions) => registerWithProfileAndGet({ profiles: profiles(), ...body }, options);
 
 /** Dates compare as instants, whatever offset or precision the service writes them in. */
 const instant = (value: unknown) => (typeof value === 'string' ? Date.parse(value) : value);

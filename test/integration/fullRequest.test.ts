@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { handler as addHandler } from '../../handlers/addCustomer';
-import { addCustomer, expectRefused, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
-import { call, codes, warningCodes, type EventOptions, type Reply } from '../support/http';
+import { addCustomer, expectRefused, getCustomer, instoreProfile, lookup, registerAndGet, uniqueMobile } from '../support/customers';
+import { call, codes, warningCodes } from '../support/http';
 import { useDemoTable } from '../support/table';
 
 /**
@@ -22,15 +22,6 @@ const mobile = () => ({ type: 'mobile', value: uniqueMobile() });
 /** An INSTORE profile with a fresh mobile and any other profile keys. */
 const freshProfile = (extra: Record<string, unknown> = {}) => instoreProfile([mobile()], extra);
 
-/** Registers (expecting 200 without errors) and returns the reply and the GET document. */
-async function registerAndGet(body: Record<string, unknown>, options?: EventOptions): Promise<{ reply: Reply; customer: any }> {
-  const reply = await addCustomer(body, options);
-  expect(reply.status).toBe(200);
-  expect(codes(reply)).toEqual([]);
-  const customer = await getCustomer(reply.body.createdId, options);
-  expect(customer.status).toBe(200);
-  return { reply, customer: customer.body };
-}
 
 const instant = (value: unknown) => (typeof value === 'string' ? Date.parse(value) : value);
 

@@ -42,3 +42,13 @@ export async function expectRefused(body: unknown, status: number, expectedCodes
   expect(await customerItems()).toEqual(before);
   return reply;
 }
+
+/** Registers (expecting 200 without errors) and returns the reply and the GET document. */
+export async function registerAndGet(body: Record<string, unknown>, options?: EventOptions): Promise<{ reply: Reply; customer: any }> {
+  const reply = await addCustomer(body, options);
+  expect(reply.status).toBe(200);
+  expect(codes(reply)).toEqual([]);
+  const customer = await getCustomer(reply.body.createdId, options);
+  expect(customer.status).toBe(200);
+  return { reply, customer: customer.body };
+}
