@@ -52,8 +52,3 @@ function parseBasic(header: string | undefined): { username: string; md5: string
 function unauthorized(): ApiError {
   return ApiError.of(401, 'missing or wrong credentials').withHeaders({ 'WWW-Authenticate': 'Basic realm="customers"' });
 }
-
-/** Forgets verified credentials (tests that change passwords). */
-export function clearVerifiedCredentials(): void {
-  verified.clear();
-}

@@ -62,9 +62,3 @@ export function normaliseIdentifier(type: IdentifierType, raw: string, baseCount
       return normaliseOther(raw);
   }
 }
-
-/** Masks an identifier value for logs: enough to correlate, not enough to identify. */
-export function maskValue(value: string): string {
-  if (value.length <= 4) return '*'.repeat(value.length);
-  return `${value.slice(0, 2)}${'*'.repeat(Math.min(value.length - 4, 8))}${value.slice(-2)}`;
-}

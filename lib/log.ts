@@ -2,7 +2,7 @@ import pino from 'pino';
 
 /**
  * JSON-line logs. Requests are logged as outcomes (route, org, status, code, latency), never
- * with bodies, credentials or identifier values; `maskValue` is for the rare value that is.
+ * with bodies, credentials, names or identifier values; the redaction is a second guard.
  */
 export const log = pino({
   level: process.env.LOG_LEVEL || 'info',

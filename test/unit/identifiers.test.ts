@@ -1,4 +1,4 @@
-import { maskValue, normaliseEmail, normaliseIdentifier, normaliseMobile, normaliseOther } from '../../lib/identifiers';
+import { normaliseEmail, normaliseIdentifier, normaliseMobile, normaliseOther } from '../../lib/identifiers';
 
 describe('normaliseMobile', () => {
   test.each([
@@ -117,30 +117,5 @@ describe('normaliseIdentifier', () => {
   test('refuses an invalid mobile and an invalid email', () => {
     expect(normaliseIdentifier('mobile', '12', 'IN').ok).toBe(false);
     expect(normaliseIdentifier('email', 'not-an-email', 'IN').ok).toBe(false);
-  });
-});
-
-describe('maskValue', () => {
-  test('keeps the first and last two characters of a mobile and hides the rest', () => {
-    expect(maskValue('919876543210')).toBe('91********10');
-  });
-
-  test('hides at most eight characters, so long values keep a fixed-size mask', () => {
-    expect(maskValue('asha.rao@example.com')).toBe('as********om');
-  });
-
-  test('hides a short value completely', () => {
-    expect(maskValue('1234')).toBe('****');
-    expect(maskValue('ab')).toBe('**');
-    expect(maskValue('')).toBe('');
-  });
-
-  test('never shows the whole value of anything longer than four characters', () => {
-    for (const value of ['12345', '919876543210', 'EXT-0001', 'asha@example.com']) {
-      const masked = maskValue(value);
-      expect(masked).not.toBe(value);
-      expect(masked).toContain('*');
-      expect(masked).not.toContain(value.slice(2, -2) || '\u0000');
-    }
   });
 });
