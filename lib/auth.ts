@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { configCacheMillis } from './config';
-import { ApiError } from './errors';
+import { ApiError, Code } from './errors';
 import type { OrgConfig } from './org';
 import { UNMATCHABLE_HASH, verifyPassword } from './passwords';
 import { getOrgConfig, getTill } from './store/orgs';
@@ -50,5 +50,5 @@ function parseBasic(header: string | undefined): { username: string; md5: string
 }
 
 function unauthorized(): ApiError {
-  return ApiError.of(401, 'missing or wrong credentials').withHeaders({ 'WWW-Authenticate': 'Basic realm="customers"' });
+  return ApiError.of(Code.unauthorized, 'missing or wrong credentials').withHeaders({ 'WWW-Authenticate': 'Basic realm="customers"' });
 }

@@ -1,7 +1,6 @@
-/**
- * Settings read from the environment, in one place. Read on use (not at import) so that a
- * test can point one process at its own table.
- */
+// Settings read from the environment, in one place, each with its default. Read on use (not at
+// import) so that a test can point one process at its own table; a malformed number fails at
+// once with the variable's name rather than quietly becoming NaN.
 
 export function tableName(): string {
   const name = process.env.TABLE_NAME;
@@ -18,16 +17,46 @@ export function awsRegion(): string {
   return process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
 }
 
+export function logLevel(): string {
+  return process.env.LOG_LEVEL || 'info';
+}
+
 /** Per-org requests per minute on POST /v2/customers when the org sets no override. */
 export function defaultRateLimitPerMinute(): number {
-  const raw = process.env.RATE_LIMIT_PER_MINUTE;
-  const value = raw === undefined || raw === '' ? 600 : Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`RATE_LIMIT_PER_MINUTE must be a positive integer, not ${raw}`);
-  return value;
+  return positiveInteger('RATE_LIMIT_PER_MINUTE', 600);
 }
 
 /** How long org configuration and verified credentials stay cached per Lambda instance. */
 export function configCacheMillis(): number {
-  const raw = process.env.CONFIG_CACHE_SECONDS;
-  return (raw === undefined || raw === '' ? 60 : Number(raw)) * 1000;
+  return nonNegativeNumber('CONFIG_CACHE_SECONDS', 60) * 1000;
+}
+
+/** Attempts the DynamoDB client makes per request (the first one and its retries). */
+export function dynamoMaxAttempts(): number {
+  return positiveInteger('DYNAMODB_MAX_ATTEMPTS', 5);
+}
+
+export function dynamoConnectTimeoutMillis(): number {
+  return positiveInteger('DYNAMODB_CONNECT_TIMEOUT_MS', 1000);
+}
+
+export function dynamoRequestTimeoutMillis(): number {
+  return positiveInteger('DYNAMODB_REQUEST_TIMEOUT_MS', 1000);
+}
+
+function positiveInteger(name: string, fallback: number): number {
+  const value = numberOf(name, fallback);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not ${process.env[name]}`);
+  return value;
+}
+
+function nonNegativeNumber(name: string, fallback: number): number {
+  const value = numberOf(name, fallback);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of 0 or more, not ${process.env[name]}`);
+  return value;
+}
+
+function numberOf(name: string, fallback: number): number {
+  const raw = process.env[name];
+  return raw === undefined || raw.trim() === '' ? fallback : Number(raw);
 }

@@ -1,54 +1,116 @@
-/**
- * The service's one error type. Every code of SPEC section 4 is listed here with its HTTP
- * status, so that a handler never chooses a status itself.
- */
+// The service's one error type and the codes of SPEC section 4, each named once with its HTTP
+// status, so that a handler never chooses a status and a mistyped code does not compile.
+
+/** Every code a response can carry, by name. HTTP-level problems use the status as the code. */
+export const Code = {
+  badRequest: 400,
+  unauthorized: 401,
+  notFound: 404,
+  tooLarge: 413,
+  unsupportedMediaType: 415,
+  idempotencyKeyReused: 422,
+  rateLimited: 429,
+  internal: 500,
+  unavailable: 503,
+  lookupWithoutSource: 8001,
+  lookupWithoutIdentifier: 8002,
+  invalidSource: 8003,
+  profileWithoutSource: 8004,
+  profileWithoutIdentifier: 8005,
+  existsInSource: 8006,
+  invalidCommChannel: 8010,
+  invalidMobile: 8014,
+  customerNotFound: 8015,
+  createDateOutOfRange: 8017,
+  accountIdMissing: 8045,
+  identifiersOfDifferentCustomers: 8052,
+  invalidEmail: 8055,
+  invalidCommChannelEmail: 8057,
+  invalidCommChannelMobile: 8058,
+  noProfileInSource: 8065,
+  unknownAccountId: 8127,
+  invalidExtendedField: 91015,
+  cardNumberMisfit: 3000,
+  cardSeriesUnknown: 3004,
+  cardNumberIssued: 3009,
+  invalidCardStatus: 3017,
+  severalCards: 3035,
+  unknownProgram: 1213,
+  unknownTier: 8201,
+  expiryNotAfterCreateDate: 8203,
+  enrollmentOfNonLoyalty: 8121,
+  // Warnings.
+  merged: 8050,
+  unknownTill: 8077,
+  ignored: 8200,
+} as const;
+
+export type Code = (typeof Code)[keyof typeof Code];
+
+/** Codes that are warnings only; they never make a response fail. */
+export type WarningCode = typeof Code.merged | typeof Code.unknownTill | typeof Code.ignored;
+export type ErrorCode = Exclude<Code, WarningCode>;
+
+/** HTTP status of each error code. */
+const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
+  [Code.badRequest]: 400,
+  [Code.unauthorized]: 401,
+  [Code.notFound]: 404,
+  [Code.tooLarge]: 413,
+  [Code.unsupportedMediaType]: 415,
+  [Code.idempotencyKeyReused]: 422,
+  [Code.rateLimited]: 429,
+  [Code.internal]: 500,
+  [Code.unavailable]: 503,
+  [Code.lookupWithoutSource]: 400,
+  [Code.lookupWithoutIdentifier]: 400,
+  [Code.invalidSource]: 400,
+  [Code.profileWithoutSource]: 400,
+  [Code.profileWithoutIdentifier]: 400,
+  [Code.invalidCommChannel]: 400,
+  [Code.invalidMobile]: 400,
+  [Code.createDateOutOfRange]: 400,
+  [Code.accountIdMissing]: 400,
+  [Code.invalidEmail]: 400,
+  [Code.invalidCommChannelEmail]: 400,
+  [Code.invalidCommChannelMobile]: 400,
+  [Code.unknownAccountId]: 400,
+  [Code.invalidExtendedField]: 400,
+  [Code.cardNumberMisfit]: 400,
+  [Code.cardSeriesUnknown]: 400,
+  [Code.invalidCardStatus]: 400,
+  [Code.severalCards]: 400,
+  [Code.unknownProgram]: 400,
+  [Code.unknownTier]: 400,
+  [Code.expiryNotAfterCreateDate]: 400,
+  [Code.enrollmentOfNonLoyalty]: 400,
+  [Code.customerNotFound]: 404,
+  [Code.noProfileInSource]: 404,
+  [Code.existsInSource]: 409,
+  [Code.identifiersOfDifferentCustomers]: 409,
+  [Code.cardNumberIssued]: 409,
+};
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'number' && Object.prototype.hasOwnProperty.call(STATUS_OF_CODE, code);
+}
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS_OF_CODE[code];
+}
 
 export interface Problem {
-  code: number;
+  code: ErrorCode;
   message: string;
   /** JSON pointer into the request, where one applies. */
   path?: string;
 }
 
-export interface Warning extends Problem {}
-
-/** HTTP status for each service code. HTTP-level problems use the status as the code. */
-export const STATUS_OF_CODE: Readonly<Record<number, number>> = {
-  400: 400,
-  401: 401,
-  413: 413,
-  415: 415,
-  422: 422,
-  429: 429,
-  503: 503,
-  8001: 400, // lookup without source
-  8002: 400, // lookup without identifier name or value
-  8003: 400, // invalid or disabled source
-  8004: 400, // profile without source
-  8005: 400, // profile without a valid identifier
-  8010: 400, // invalid comm channel
-  8014: 400, // invalid mobile
-  8017: 400, // createDate out of range
-  8045: 400, // accountId missing
-  8055: 400, // invalid email
-  8057: 400, // invalid email in a comm channel
-  8058: 400, // invalid mobile in a comm channel
-  8127: 400, // accountId not an account of the org
-  91015: 400, // extended field invalid
-  3000: 400, // card number does not fit its series
-  3004: 400, // card series does not exist
-  3017: 400, // invalid card status label
-  3035: 400, // several cards
-  1213: 400, // invalid program
-  8201: 400, // invalid tier
-  8203: 400, // expiry not after createDate
-  8121: 400, // enrollment of a non_loyalty customer
-  8015: 404, // customer not found
-  8065: 404, // customer has no profile in the source
-  8006: 409, // customer exists in the same source
-  8052: 409, // identifiers of different customers
-  3009: 409, // card number already issued
-};
+export interface Warning {
+  code: WarningCode;
+  message: string;
+  path?: string;
+}
 
 /**
  * A problem a client caused (or, for 503, one it can retry). Carries every problem found,
@@ -61,17 +123,18 @@ export class ApiError extends Error {
   /** Extra response headers (Retry-After, X-RateLimit-*). */
   headers: Record<string, string> = {};
 
-  constructor(problems: Problem | Problem[], status?: number) {
+  constructor(problems: Problem | Problem[], warnings: Warning[] = []) {
     const list = Array.isArray(problems) ? problems : [problems];
     if (list.length === 0) throw new TypeError('ApiError needs at least one problem');
     super(list.map((p) => `${p.code} ${p.message}`).join('; '));
     this.name = 'ApiError';
     this.problems = list;
-    this.status = status ?? highestStatus(list);
+    this.warnings = warnings;
+    this.status = highestStatus(list);
   }
 
-  static of(code: number, message: string, path?: string): ApiError {
-    return new ApiError(path === undefined ? { code, message } : { code, message, path });
+  static of(code: ErrorCode, message: string, path?: string): ApiError {
+    return new ApiError(problem(code, message, path));
   }
 
   withHeaders(headers: Record<string, string>): this {
@@ -80,19 +143,31 @@ export class ApiError extends Error {
   }
 }
 
+export function problem(code: ErrorCode, message: string, path?: string): Problem {
+  return path === undefined ? { code, message } : { code, message, path };
+}
+
+export function warning(code: WarningCode, message: string, path?: string): Warning {
+  return path === undefined ? { code, message } : { code, message, path };
+}
+
 /** When problems of several kinds are found at once, the most specific client status wins. */
 function highestStatus(problems: Problem[]): number {
-  const statuses = problems.map((p) => STATUS_OF_CODE[p.code] ?? 400);
   // A conflict (409) outranks a bad request (400); a plain 400 is the fallback.
-  return Math.max(...statuses);
+  return Math.max(...problems.map((p) => statusOf(p.code)));
+}
+
+/** The code of an invalid identifier value: the spec names mobiles and emails, others are 400. */
+export function identifierProblemCode(type: string): ErrorCode {
+  return type === 'mobile' ? Code.invalidMobile : type === 'email' ? Code.invalidEmail : Code.badRequest;
 }
 
 /** Collects problems while a request is read, so that all of them are reported at once. */
 export class Problems {
   readonly list: Problem[] = [];
 
-  add(code: number, message: string, path?: string): void {
-    this.list.push(path === undefined ? { code, message } : { code, message, path });
+  add(code: ErrorCode, message: string, path?: string): void {
+    this.list.push(problem(code, message, path));
   }
 
   get empty(): boolean {
@@ -101,9 +176,11 @@ export class Problems {
 
   /** Throws the collected problems, if any. */
   throwIfAny(warnings: Warning[] = []): void {
-    if (this.empty) return;
-    const error = new ApiError(this.list);
-    error.warnings = warnings;
-    throw error;
+    if (!this.empty) throw new ApiError(this.list, warnings);
   }
+}
+
+/** Problems and warnings as responses carry them: `{status: false, code, message, path}`. */
+export function statusList(problems: readonly (Problem | Warning)[]): Array<{ status: false; code: Code; message: string; path?: string }> {
+  return problems.map(({ code, message, path }) => (path === undefined ? { status: false, code, message } : { status: false, code, message, path }));
 }

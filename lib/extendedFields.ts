@@ -1,10 +1,10 @@
 import { getCountries } from 'libphonenumber-js/mobile';
 import { isIsoDate, parseDateTimeWithOffset } from './dates';
 import { isStorableNumber } from './numbers';
-import type { Problems } from './errors';
+import { Code, type Problems } from './errors';
 import type { ExtendedFieldDefinition } from './org';
-import type { ExtendedFieldValue } from './registration/model';
-import { escapePointer } from './schemas/validate';
+import type { ExtendedFieldValue } from './customer';
+import { escapePointer } from './pointer';
 
 /**
  * Extended field values checked against the org's definitions (SPEC sections 3 and 7).
@@ -35,11 +35,11 @@ export function readExtendedFields(
     const path = `${basePath}/${escapePointer(name)}`;
     const definition = definitions.find((d) => d.name === name);
     if (!definition) {
-      problems.add(91015, `extended field ${name} is not enabled`, path);
+      problems.add(Code.invalidExtendedField, `extended field ${name} is not enabled`, path);
       continue;
     }
     const result = checkValue(definition, raw);
-    if (typeof result === 'string') problems.add(91015, `extended field ${name} ${result}`, path);
+    if (typeof result === 'string') problems.add(Code.invalidExtendedField, `extended field ${name} ${result}`, path);
     else accepted[name] = result.value;
   }
   return accepted;

@@ -1,99 +1,30 @@
+// `Idempotency-Key` (SPEC section 6): which record a request claims, and what a record found
+// in place means for it. The record itself is written in the registration's own transaction
+// (lib/store/plans.ts), so a retry either finds it (and replays it) or finds nothing written.
+
 import { createHash } from 'node:crypto';
-import { tableName } from './config';
-import { ApiError } from './errors';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from './store/client';
-import { toStoreError, type Cancellation, type ExtraItem } from './store/customers';
-import { keys } from './store/keys';
+import { ApiError, Code } from './errors';
+import type { IdempotencyRecord, RecordKey, StoredResponse } from './store/idempotencyRecords';
 
-/**
- * `Idempotency-Key` (SPEC section 6). The record of a registration's response is written in
- * the same transaction as the registration itself, so a retry either finds the record (and
- * replays it) or finds nothing written at all. A rejected request writes nothing, so its key
- * stays free.
- */
+export const MAX_KEY_LENGTH = 128;
 
-const TTL_SECONDS = 24 * 60 * 60;
-export const IDEMPOTENCY_RECORD = 'idempotency';
-
-export interface StoredResponse {
-  statusCode: number;
-  body: string;
-}
-
-/** A replay of an earlier response; the route answers with it and `Idempotent-Replayed: true`. */
-export class Replay extends Error {
-  constructor(readonly response: StoredResponse) {
-    super('idempotent replay');
-  }
-}
-
-export interface IdempotencyKey {
-  orgId: number;
-  key: string;
-  requestHash: string;
-}
-
-/** Reads the header; undefined when the request has none. */
-export function readIdempotencyKey(orgId: number, header: string | undefined, requestText: string): IdempotencyKey | undefined {
+/** Reads the header into the record a request claims; undefined when the request has none. */
+export function readIdempotencyKey(orgId: number, header: string | undefined, requestText: string): RecordKey | undefined {
   if (header === undefined) return undefined;
-  if (header.length < 1 || header.length > 128) {
-    throw ApiError.of(400, 'Idempotency-Key must be 1 to 128 characters', '/headers/Idempotency-Key');
+  if (header.length < 1 || header.length > MAX_KEY_LENGTH) {
+    throw ApiError.of(Code.badRequest, `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`, '/headers/Idempotency-Key');
   }
-  return { orgId, key: header, requestHash: createHash('sha256').update(requestText).digest('hex') };
+  return { orgId, key: header, requestHash: hashOf(requestText) };
 }
 
-/** The record item that goes into the registration's transaction. */
-export function idempotencyRecord(key: IdempotencyKey, response: StoredResponse, now = Date.now()): ExtraItem {
-  const nowSeconds = Math.floor(now / 1000);
-  return {
-    name: IDEMPOTENCY_RECORD,
-    item: {
-      Put: {
-        TableName: tableName(),
-        Item: {
-          ...keys.idempotency(key.orgId, key.key),
-          entity: 'idempotency',
-          requestHash: key.requestHash,
-          response,
-          expiresAt: nowSeconds + TTL_SECONDS,
-        },
-        // TTL deletes lazily: an expired record counts as absent.
-        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-        ExpressionAttributeValues: { ':now': nowSeconds },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    },
-  };
+export function hashOf(requestText: string): string {
+  return createHash('sha256').update(requestText).digest('hex');
 }
 
-/** When the record already exists: replay it for the same request, 422 for another. */
-export function onExistingRecord(key: IdempotencyKey, cancellation: Cancellation): void {
-  answerFromRecord(key, cancellation.extras.get(IDEMPOTENCY_RECORD));
-}
-
-/**
- * Before a request with a key is rejected: a copy of it may have committed while this one's
- * transaction conflicted with it, so the record is read (strongly consistent) and replayed.
- */
-export async function replayIfRecorded(key: IdempotencyKey, now = Date.now()): Promise<void> {
-  let item: Record<string, unknown> | undefined;
-  try {
-    ({ Item: item } = await documentClient().send(new GetCommand({
-      TableName: tableName(),
-      Key: keys.idempotency(key.orgId, key.key),
-      ConsistentRead: true,
-    })));
-  } catch (error) {
-    throw toStoreError(error);
+/** A record found for the request's key: the response to replay, or 422 when the key was used for another request. */
+export function replayOf(key: RecordKey, record: IdempotencyRecord): StoredResponse {
+  if (record.requestHash !== key.requestHash) {
+    throw ApiError.of(Code.idempotencyKeyReused, 'Idempotency-Key was used with a different request', '/headers/Idempotency-Key');
   }
-  if (item && Number(item.expiresAt) >= Math.floor(now / 1000)) answerFromRecord(key, item);
-}
-
-function answerFromRecord(key: IdempotencyKey, existing: Record<string, unknown> | undefined): void {
-  if (!existing) return;
-  if (existing.requestHash !== key.requestHash) {
-    throw ApiError.of(422, 'Idempotency-Key was used with a different request', '/headers/Idempotency-Key');
-  }
-  throw new Replay(existing.response as StoredResponse);
+  return record.response;
 }

@@ -1,11 +1,11 @@
-import pino from 'pino';
+// JSON-line logs. Requests are logged as outcomes (route, org, status, code, latency), never
+// with bodies, credentials, names or identifier values; the redaction is a second guard.
 
-/**
- * JSON-line logs. Requests are logged as outcomes (route, org, status, code, latency), never
- * with bodies, credentials, names or identifier values; the redaction is a second guard.
- */
+import pino from 'pino';
+import { logLevel } from './config';
+
 export const log = pino({
-  level: process.env.LOG_LEVEL || 'info',
+  level: logLevel(),
   base: undefined,
   timestamp: pino.stdTimeFunctions.isoTime,
   formatters: { level: (label) => ({ level: label }) },

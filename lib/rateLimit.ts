@@ -1,30 +1,22 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { defaultRateLimitPerMinute, tableName } from './config';
-import { ApiError } from './errors';
-import type { OrgConfig } from './org';
-import { documentClient } from './store/client';
-import { toStoreError } from './store/customers';
-import { keys } from './store/keys';
+// The per-org limit on POST /v2/customers (SPEC section 6): a fixed one-minute window counted
+// in one DynamoDB item per org and window, so every Lambda instance shares it.
+//
+// A Lambda instance reserves requests from the window's count in blocks: one conditional
+// `ADD requests :n` that succeeds only while `requests + n` stays within the limit, then
+// serves the block from memory. The table never counts fewer requests than were served, so
+// the limit never overshoots, however many instances run at once. The block is as large as
+// what the instance has served in the window so far (so it doubles), up to 1% of the limit:
+// a busy org pays one counter update per many registrations, a quiet or small org (under 200
+// per minute) one per request.
+// What that costs: an instance's unused reservation (at most 1% of the limit) is lost when the
+// window ends, and `X-RateLimit-Remaining` is exact only for blocks of one.
 
-/**
- * The per-org limit on POST /v2/customers (SPEC section 6): a fixed one-minute window counted
- * in one DynamoDB item per org and window, so every Lambda instance shares it.
- *
- * A Lambda instance reserves requests from the window's count in blocks: one conditional
- * `ADD requests :n` that succeeds only while `requests + n` stays within the limit, then
- * serves the block from memory. The table never counts fewer requests than were served, so
- * the limit never overshoots, however many instances run at once. The block is as large as
- * what the instance has served in the window so far (so it doubles), up to 1% of the limit:
- * a busy org pays one counter update per many registrations, a quiet or small org (under 200
- * per minute) one per request.
- * What that costs: an instance's unused reservation (at most 1% of the limit) is lost when the
- * window ends, and `X-RateLimit-Remaining` is exact only for blocks of one.
- */
+import { defaultRateLimitPerMinute, tableName } from './config';
+import { ApiError, Code } from './errors';
+import type { OrgConfig } from './org';
+import { reserveInWindow } from './store/rateWindows';
 
 const WINDOW_MS = 60_000;
-/** Window items outlive their minute a little, then TTL removes them. */
-const WINDOW_TTL_SECONDS = 120;
 
 export interface RateDecision {
   limit: number;
@@ -66,13 +58,13 @@ export async function takeRequest(org: OrgConfig, now = Date.now()): Promise<Rat
 
   if (reservation.unused === 0) {
     const wanted = Math.min(Math.max(1, reservation.served), Math.max(1, Math.floor(limit / 100)));
-    let result = reservation.full ? { full: true as const } : await reserve(org.orgId, windowStart, reset, limit, wanted);
+    let result = reservation.full ? { full: true as const } : await reserveInWindow(org.orgId, windowStart, reset, limit, wanted);
     // Fewer than a block left: take what is left, once.
-    if ('left' in result) result = await reserve(org.orgId, windowStart, reset, limit, result.left);
+    if ('left' in result) result = await reserveInWindow(org.orgId, windowStart, reset, limit, result.left);
     if (!('reserved' in result)) {
       reservation.full = true;
       const retryAfter = Math.max(1, reset - Math.floor(now / 1000));
-      throw ApiError.of(429, `rate limit of ${limit} requests per minute reached; retry after ${retryAfter} s`)
+      throw ApiError.of(Code.rateLimited, `rate limit of ${limit} requests per minute reached; retry after ${retryAfter} s`)
         .withHeaders({ ...headersOf(limit, 0, reset), 'Retry-After': String(retryAfter) });
     }
     reservation.unused += result.reserved;
@@ -82,38 +74,6 @@ export async function takeRequest(org: OrgConfig, now = Date.now()): Promise<Rat
   reservation.served += 1;
   const remaining = Math.max(0, limit - reservation.counted + reservation.unused);
   return { limit, remaining, reset, headers: headersOf(limit, remaining, reset) };
-}
-
-/**
- * Adds `block` to the window's count if it stays within the limit. When it would not, the
- * count found says whether the window is full or how many are left.
- */
-async function reserve(
-  orgId: number,
-  windowStart: number,
-  reset: number,
-  limit: number,
-  block: number,
-): Promise<{ reserved: number; total: number } | { left: number } | { full: true }> {
-  try {
-    const result = await documentClient().send(new UpdateCommand({
-      TableName: tableName(),
-      Key: keys.rateWindow(orgId, windowStart),
-      UpdateExpression: 'ADD #count :block SET expiresAt = if_not_exists(expiresAt, :expires), entity = :entity',
-      ConditionExpression: 'attribute_not_exists(#count) OR #count <= :most',
-      ExpressionAttributeNames: { '#count': 'requests' },
-      ExpressionAttributeValues: { ':block': block, ':most': limit - block, ':expires': reset + WINDOW_TTL_SECONDS, ':entity': 'rateWindow' },
-      ReturnValues: 'UPDATED_NEW',
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    }));
-    return { reserved: block, total: Number(result.Attributes?.requests ?? block) };
-  } catch (error) {
-    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw toStoreError(error);
-    const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-    const counted = item?.requests?.N === undefined ? limit : Number(item.requests.N);
-    const left = limit - counted;
-    return left > 0 && left < block ? { left } : { full: true };
-  }
 }
 
 function headersOf(limit: number, remaining: number, reset: number): Record<string, string> {

@@ -1,4 +1,4 @@
-/** The fixed words of the API (SPEC section 3). */
+// The fixed words of the API (SPEC section 3).
 
 export const SOURCES = [
   'INSTORE', 'FACEBOOK', 'WEB_ENGAGE', 'WECHAT', 'MARTJACK', 'TMALL',
@@ -18,8 +18,6 @@ export const IDENTIFIER_TYPES = [
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 
 /** `cardnumber` is the older name of the card identifier; both are accepted. */
-export const IDENTIFIER_TYPE_NAMES = [...IDENTIFIER_TYPES, 'cardnumber'] as const;
-
 export function canonicalIdentifierType(name: string): IdentifierType | undefined {
   if (name === 'cardnumber') return 'card';
   return (IDENTIFIER_TYPES as readonly string[]).includes(name) ? (name as IdentifierType) : undefined;

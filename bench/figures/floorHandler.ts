@@ -1,9 +1,9 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { Identifier, Profile, Registration } from '../../lib/registration/model';
+import type { Identifier, Profile, Registration } from '../../lib/customer';
 import { newCustomerId } from '../../lib/registration/register';
 import { documentClient } from '../../lib/store/client';
-import { planCreateCustomer } from '../../lib/store/customers';
+import { planCreateCustomer } from '../../lib/store/plans';
 
 /**
  * The floor of a warm invocation: parse the JSON body, build the same transaction as the

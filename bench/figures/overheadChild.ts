@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { Bench, type Task } from 'tinybench';
 import { handler } from '../../handlers/addCustomer';
 import { authenticate } from '../../lib/auth';
-import { json } from '../../lib/http/response';
+import { answer } from '../../lib/api/answer';
 import { route } from '../../lib/http/route';
 import { log } from '../../lib/log';
 import { takeRequest } from '../../lib/rateLimit';
@@ -18,7 +18,8 @@ import { readRegistration } from '../../lib/registration/read';
 import { newCustomerId } from '../../lib/registration/register';
 import { checkAddCustomerBody } from '../../lib/schemas/validate';
 import { useDocumentClient } from '../../lib/store/client';
-import { planCreateCustomer, runTransaction } from '../../lib/store/customers';
+import { planCreateCustomer } from '../../lib/store/plans';
+import { runTransaction } from '../../lib/store/transactions';
 import { DEMO_ORGS_FILE, loadOrgFiles } from '../../scripts/loadOrgs';
 import { MemoryDynamo, memoryDocumentClient } from '../support/memoryDynamo';
 import { lambdaContext, postEvent, typicalBody } from '../support/requests';
@@ -80,7 +81,7 @@ async function main(out: string, itemsOut?: string): Promise<void> {
   });
   phases.add(TASKS.transaction, () => runTransaction(planCreateCustomer(registration, newCustomerId())));
   // The same wrapper as handlers/addCustomer.ts, around a handler that answers at once.
-  const emptyRoute = route('addCustomer', { body: true }, async () => json(200, {}));
+  const emptyRoute = route('addCustomer', { body: true }, async () => answer(200, {}));
   phases.add(TASKS.route, async () => check(await emptyRoute(event(), context)));
   const logFields = { requestId: context.awsRequestId, route: 'addCustomer', org: 100, outcome: 'created', status: 200, code: undefined, latencyMs: 1 };
   phases.add(TASKS.log, () => log.info(logFields, 'request'));

@@ -1,52 +1,68 @@
+// `POST /v2/customers`: validate, read, count against the org's rate limit, register (SPEC
+// sections 3 and 6), idempotently when asked, and turn the registration's outcome into the
+// answer: the response, a replay, a 422 or a rejection. A request refused before it is
+// counted costs no DynamoDB request at all.
+
 import type { Caller } from '../auth';
-import { asStatusList } from '../http/response';
-import { idempotencyRecord, onExistingRecord, readIdempotencyKey, replayIfRecorded } from '../idempotency';
+import { ApiError, statusList } from '../errors';
+import { replayOf, readIdempotencyKey } from '../idempotency';
 import { takeRequest } from '../rateLimit';
 import { readRegistration } from '../registration/read';
-import { registerCustomer, type RegisterOptions, type RegistrationResult } from '../registration/register';
+import { registerCustomer, type Registered, type RegisterOptions } from '../registration/register';
 import { checkAddCustomerBody } from '../schemas/validate';
+import { answer, type Answer } from './answer';
 
 export interface AddCustomerRequest {
+  /** The parsed JSON body. */
   body: unknown;
+  /** The body as sent, which with the query is what an Idempotency-Key is bound to. */
+  bodyText: string;
   query: { source?: string; accountId?: string };
   caller: Caller;
   /** `Idempotency-Key` header, if sent. */
   idempotencyKey?: string;
-  /** The request as sent (body and the query that fills profiles), to tell a replay from a reuse. */
-  requestText?: string;
-  /** Receives the X-RateLimit-* headers once the request has been counted. */
-  onRateCounted?: (headers: Record<string, string>) => void;
 }
 
 export interface AddCustomerResponse {
   createdId: number;
-  warnings: ReturnType<typeof asStatusList>;
-  sideEffects: RegistrationResult['sideEffects'];
+  warnings: ReturnType<typeof statusList>;
+  sideEffects: Registered['sideEffects'];
 }
 
-/**
- * `POST /v2/customers`: validate, read, count against the org's rate limit, register (SPEC
- * sections 3 and 6), idempotently when asked. A request refused before it is counted costs
- * no DynamoDB request at all.
- */
-export async function addCustomer(request: AddCustomerRequest): Promise<{ response: AddCustomerResponse; result: RegistrationResult }> {
+export async function addCustomer(request: AddCustomerRequest): Promise<Answer> {
   const { org, till } = request.caller;
-  const key = readIdempotencyKey(org.orgId, request.idempotencyKey, request.requestText ?? JSON.stringify(request.body));
+  const key = readIdempotencyKey(org.orgId, request.idempotencyKey, requestText(request));
   const { body, warnings } = checkAddCustomerBody(request.body);
   const registration = readRegistration(body, warnings, { org, till, query: request.query, now: new Date() });
   const rate = await takeRequest(org);
-  request.onRateCounted?.(rate.headers);
-  const options: RegisterOptions = key
-    ? {
-        extras: (pending) => [idempotencyRecord(key, { statusCode: 200, body: JSON.stringify(responseOf(pending)) })],
-        onExtraConflict: (cancellation) => onExistingRecord(key, cancellation),
-        beforeReject: () => replayIfRecorded(key),
+  // From here on every answer, a failure too, carries the rate headers.
+  try {
+    const options: RegisterOptions = key
+      ? { idempotency: { key, response: (registered) => ({ statusCode: 200, body: JSON.stringify(responseOf(registered)) }) } }
+      : {};
+    const outcome = await registerCustomer(registration, org, options);
+    switch (outcome.kind) {
+      case 'created':
+      case 'merged':
+        return answer(200, responseOf(outcome), outcome.kind, rate.headers);
+      case 'rejected':
+        throw new ApiError(outcome.problems, outcome.warnings);
+      case 'recorded': {
+        const replay = replayOf(key!, outcome.record);
+        return { status: replay.statusCode, body: replay.body, headers: { ...rate.headers, 'Idempotent-Replayed': 'true' }, outcome: 'replayed' };
       }
-    : {};
-  const result = await registerCustomer(registration, org, options);
-  return { response: responseOf(result), result };
+    }
+  } catch (error) {
+    if (error instanceof ApiError) error.withHeaders(rate.headers);
+    throw error;
+  }
 }
 
-export function responseOf(result: RegistrationResult): AddCustomerResponse {
-  return { createdId: result.createdId, warnings: asStatusList(result.warnings), sideEffects: result.sideEffects };
+/** What an Idempotency-Key is bound to: the body as sent and the query that fills profiles. */
+export function requestText(request: Pick<AddCustomerRequest, 'bodyText' | 'query'>): string {
+  return JSON.stringify([request.bodyText, request.query]);
+}
+
+export function responseOf(registered: Registered): AddCustomerResponse {
+  return { createdId: registered.customerId, warnings: statusList(registered.warnings), sideEffects: registered.sideEffects };
 }

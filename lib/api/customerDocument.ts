@@ -1,6 +1,6 @@
 import type { OrgConfig } from '../org';
-import type { Profile } from '../registration/model';
-import type { StoredCustomer } from '../store/customers';
+import type { Profile } from '../customer';
+import type { StoredCustomer } from '../store/records';
 
 /** The `GET /v2/customers/{id}` document (SPEC section 5) of a stored customer. */
 export function customerDocument(customer: StoredCustomer, org: OrgConfig) {

@@ -1,34 +1,32 @@
+// Every route is wrapped the same way: log the outcome, map errors to the spec's responses,
+// read and bound the JSON body, authenticate the till. Handlers then get a typed request,
+// call one function of lib/api and return its answer.
+
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Answer } from '../api/answer';
 import { authenticate, type Caller } from '../auth';
-import { ApiError } from '../errors';
-import { Replay } from '../idempotency';
+import { ApiError, Code } from '../errors';
 import { log } from '../log';
-import { errorResponse, internalErrorResponse } from './response';
-
-/**
- * Every route is wrapped the same way: log the outcome, map errors to the spec's responses,
- * read and bound the JSON body, authenticate the till. Handlers then get a typed request and
- * call one domain function.
- */
+import { errorResponse, fromAnswer, internalErrorResponse } from './response';
 
 export interface RouteRequest {
   event: APIGatewayProxyEvent;
   caller: Caller;
   /** Parsed JSON body (routes declared with `body: true`). */
   body: unknown;
+  /** The body's text as sent, decoded from base64 where API Gateway encoded it. */
+  bodyText: string;
   /** Header lookup, case-insensitive as HTTP is. */
   header(name: string): string | undefined;
   query(name: string): string | undefined;
   path(name: string): string | undefined;
   requestId: string;
-  /** Headers added to whatever response the request gets (rate limit state). */
-  responseHeaders: Record<string, string>;
   /** What happened, for the request's log line (created, merged, replayed...). */
   outcome?: string;
 }
 
-export type RouteHandler = (request: RouteRequest) => Promise<APIGatewayProxyResult>;
+export type RouteHandler = (request: RouteRequest) => Promise<Answer> | Answer;
 
 export interface RouteOptions {
   /** Whether the route takes a JSON body. */
@@ -50,7 +48,11 @@ export function route(name: string, options: RouteOptions, handler: RouteHandler
   // Credentials first, then the body: a stranger learns nothing about how it would be judged.
   if (options.body) wrapped.use(jsonBody());
   // API Gateway hands in a plain proxy event; `route` is added by requestContext.
-  return wrapped.handler((event) => handler(event.route)) as unknown as LambdaHandler;
+  return wrapped.handler(async (event) => {
+    const answer = await handler(event.route);
+    event.route.outcome = answer.outcome;
+    return fromAnswer(answer);
+  }) as unknown as LambdaHandler;
 }
 
 export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -69,7 +71,6 @@ function outcomes(route: string): MiddlewareObj<RouteEvent, APIGatewayProxyResul
   const finish = (request: { event: RouteEvent; context: Context; response: APIGatewayProxyResult | null }, code?: number) => {
     const response = request.response;
     const state = request.event.route;
-    if (response && state) response.headers = { ...response.headers, ...state.responseHeaders };
     log.info({
       requestId: request.context?.awsRequestId,
       route,
@@ -87,16 +88,6 @@ function outcomes(route: string): MiddlewareObj<RouteEvent, APIGatewayProxyResul
     after: (request) => finish(request),
     onError: (request) => {
       const error = request.error;
-      if (error instanceof Replay) {
-        request.response = {
-          statusCode: error.response.statusCode,
-          headers: { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true' },
-          body: error.response.body,
-        };
-        if (request.event.route) request.event.route.outcome = 'replayed';
-        finish(request);
-        return;
-      }
       if (error instanceof ApiError) {
         if (error.status === 429 && request.event.route) request.event.route.outcome = 'rate_limited';
         request.response = errorResponse(error);
@@ -105,7 +96,7 @@ function outcomes(route: string): MiddlewareObj<RouteEvent, APIGatewayProxyResul
       }
       log.error({ requestId: request.context?.awsRequestId, route, err: error }, 'unexpected failure');
       request.response = internalErrorResponse();
-      finish(request, 500);
+      finish(request, Code.internal);
     },
   };
 }
@@ -119,11 +110,11 @@ function requestContext(): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
         event,
         caller: undefined as unknown as Caller,
         body: undefined,
+        bodyText: '',
         header: (name) => headerOf(event, name),
         query: (name) => event.queryStringParameters?.[name] ?? undefined,
         path: (name) => event.pathParameters?.[name] ?? undefined,
         requestId: request.context?.awsRequestId ?? '',
-        responseHeaders: {},
       };
     },
   };
@@ -136,15 +127,16 @@ function jsonBody(): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
       const event = request.event;
       const raw = event.body ?? '';
       const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-      if (bytes.length > MAX_BODY_BYTES) throw ApiError.of(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+      if (bytes.length > MAX_BODY_BYTES) throw ApiError.of(Code.tooLarge, `body larger than ${MAX_BODY_BYTES} bytes`);
       const contentType = headerOf(event, 'content-type') ?? '';
       if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())) {
-        throw ApiError.of(415, 'content type must be application/json');
+        throw ApiError.of(Code.unsupportedMediaType, 'content type must be application/json');
       }
+      event.route.bodyText = bytes.toString('utf8');
       try {
-        event.route.body = JSON.parse(bytes.toString('utf8'));
+        event.route.body = JSON.parse(event.route.bodyText);
       } catch {
-        throw ApiError.of(400, 'malformed JSON');
+        throw ApiError.of(Code.badRequest, 'malformed JSON');
       }
     },
   };

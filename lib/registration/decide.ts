@@ -1,11 +1,9 @@
-import type { Problem } from '../errors';
-import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Identifier, type Registration } from './model';
+// The identity and merge rules of SPEC section 3, as a pure function of the registration and
+// of who owns its identifiers. The register loop calls it with what a cancelled transaction
+// told it (the owners of the identifiers whose conditions failed), so no extra read is needed.
 
-/**
- * The identity and merge rules of SPEC section 3, as a pure function of the registration and
- * of who owns its identifiers. The store calls it with what a cancelled transaction told it
- * (the owners of the identifiers whose conditions failed), so no extra read is needed.
- */
+import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Identifier, type Registration } from '../customer';
+import { Code, problem, type Problem } from '../errors';
 
 export type Decision =
   | { kind: 'create' }
@@ -32,13 +30,13 @@ export function decideRegistration(registration: Registration, facts: KnownFacts
   // A card number is issued once: it never leads to the customer who holds it.
   const knownCards = known.filter((i) => i.type === 'card');
   for (const card of knownCards) {
-    problems.push({ code: 3009, message: `card number ${card.value} is already issued`, path: cardPath(registration, card.value) });
+    problems.push(problem(Code.cardNumberIssued, `card number ${card.value} is already issued`, cardPath(registration, card.value)));
   }
 
   const knownPeople = known.filter((i) => i.type !== 'card');
   const owners = new Set(knownPeople.map((i) => facts.owners.get(identifierKeyOf(i))!));
   if (owners.size > 1) {
-    problems.push({ code: 8052, message: `identifiers belong to different customers (${[...owners].sort((a, b) => a - b).join(', ')})` });
+    problems.push(problem(Code.identifiersOfDifferentCustomers, `identifiers belong to different customers (${[...owners].sort((a, b) => a - b).join(', ')})`));
     return { kind: 'reject', problems };
   }
   if (owners.size === 1) {
@@ -47,11 +45,7 @@ export function decideRegistration(registration: Registration, facts: KnownFacts
       .map((profile, index) => ({ index, sourceAccount: sourceAccountOf(profile) }))
       .filter(({ sourceAccount }) => facts.ownerSourceAccounts?.has(sourceAccount));
     for (const { index, sourceAccount } of taken) {
-      problems.push({
-        code: 8006,
-        message: `customer ${customerId} already exists in ${sourceAccount.replace('#', ' account ')}`,
-        path: `/profiles/${index}`,
-      });
+      problems.push(problem(Code.existsInSource, `customer ${customerId} already exists in ${sourceAccount.replace('#', ' account ')}`, `/profiles/${index}`));
     }
     if (problems.length > 0) return { kind: 'reject', problems };
     return { kind: 'merge', customerId, known: knownPeople, unknown };

@@ -1,54 +1,57 @@
+// Registers a customer (SPEC section 3): optimistically creates it in one transaction; if an
+// identifier is taken, the cancellation says by whom, the rules decide, and a merge is one
+// more transaction. Nothing is read before writing, so concurrent requests cannot both win.
+// The result is a value: created, merged, rejected, or the idempotency record already taken.
+
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateCardNumber } from '../cards';
-import { ApiError, type Warning } from '../errors';
+import { identifierKeyOf, uniqueIdentifiers, type Profile, type Registration } from '../customer';
+import { Code, warning, type Problem, type Warning } from '../errors';
 import type { OrgConfig } from '../org';
-import {
-  planCreateCustomer,
-  planMergeProfiles,
-  runTransaction,
-  type Cancellation,
-  type ExtraItem,
-} from '../store/customers';
+import { readIdempotencyRecord, type IdempotencyRecord, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
+import { planCreateCustomer, planMergeProfiles, type PlannedTransaction, type RecordToClaim } from '../store/plans';
+import { unavailable } from '../store/storeError';
+import { runTransaction, type Cancellation, type TransactionResult } from '../store/transactions';
 import { decideRegistration } from './decide';
-import { identifierKeyOf, type Profile, type Registration } from './model';
-
-/**
- * Registers a customer (SPEC section 3): optimistically creates it in one transaction; if an
- * identifier is taken, the cancellation says by whom, the rules decide, and a merge is one
- * more transaction. Nothing is read before writing, so concurrent requests cannot both win.
- */
 
 export interface SideEffect {
   type: 'card' | 'points';
   [key: string]: unknown;
 }
 
-export interface RegistrationResult {
-  createdId: number;
+/** A registration that was written. */
+export interface Registered {
+  kind: 'created' | 'merged';
+  customerId: number;
   warnings: Warning[];
   sideEffects: SideEffect[];
-  outcome: 'created' | 'merged';
 }
 
+export type RegistrationOutcome =
+  | Registered
+  /** The rules refused it (8006, 8052, 3009); nothing was written. */
+  | { kind: 'rejected'; problems: Problem[]; warnings: Warning[] }
+  /** The request's idempotency record was there already; nothing was written. */
+  | { kind: 'recorded'; record: IdempotencyRecord };
+
 export interface RegisterOptions {
-  /** Items written in the same transaction as the registration, given the response it will have. */
-  extras?: (result: RegistrationResult) => ExtraItem[];
-  /** Called when an extra item's condition failed; may throw the response to give instead. */
-  onExtraConflict?: (cancellation: Cancellation) => void;
-  /** Called before a rejection is answered; may throw the response to give instead. */
-  beforeReject?: () => Promise<void>;
+  /** Claim this idempotency record in the registration's transaction, holding the response it will get. */
+  idempotency?: { key: RecordKey; response: (registered: Registered) => StoredResponse };
+  /** Sends a planned transaction; the store's by default (unit tests give their own). */
+  run?: (plan: PlannedTransaction) => Promise<TransactionResult>;
+  /** Reads the idempotency record before a rejection; the store's by default. */
+  readRecord?: (key: RecordKey) => Promise<IdempotencyRecord | undefined>;
 }
 
 /** Transactions before giving up on conflicts and on id or card number collisions. */
-const MAX_ATTEMPTS = 8;
+export const MAX_ATTEMPTS = 8;
 
-export async function registerCustomer(
-  registration: Registration,
-  org: OrgConfig,
-  options: RegisterOptions = {},
-): Promise<RegistrationResult> {
-  const extras = options.extras ?? (() => []);
+export async function registerCustomer(registration: Registration, org: OrgConfig, options: RegisterOptions = {}): Promise<RegistrationOutcome> {
+  const run = options.run ?? runTransaction;
+  const readRecord = options.readRecord ?? ((key: RecordKey) => readIdempotencyRecord(key.orgId, key.key));
+  const claim = (pending: Registered): RecordToClaim | undefined =>
+    options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
   const owners = new Map<string, number>();
   const takenSourceAccounts = new Map<number, Set<string>>();
   let profiles = registration.profiles;
@@ -57,62 +60,68 @@ export async function registerCustomer(
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     profiles = withCardNumbers(profiles, org, owners);
     const current: Registration = { ...registration, profiles };
-    const decision = decideRegistration(current, { owners, ownerSourceAccounts: takenBySingleOwner(owners, takenSourceAccounts) });
+    const decision = decideRegistration(current, { owners, ownerSourceAccounts: takenBySingleOwner(current, owners, takenSourceAccounts) });
 
     if (decision.kind === 'reject') {
-      await options.beforeReject?.();
-      throw rejection(decision.problems, registration.warnings);
+      // A copy of this request may have committed while this one's transaction conflicted with it.
+      const record = options.idempotency && (await readRecord(options.idempotency.key));
+      if (record) return { kind: 'recorded', record };
+      return { kind: 'rejected', problems: decision.problems, warnings: registration.warnings };
     }
 
+    let pending: Registered;
+    let plan: PlannedTransaction;
     if (decision.kind === 'create') {
       const customerId = newCustomerId();
-      const pending = created(customerId, current);
-      const result = await runTransaction(planCreateCustomer(current, customerId, extras(pending)));
-      if (result.ok) return pending;
-      if (learn(result.cancellation, owners, takenSourceAccounts, options)) await backoff(++conflicts);
-      continue;
-    }
-
-    // The request's createDate is customer-level: a profile added later is dated now.
-    const addedAt = new Date().toISOString();
-    const added = profiles.map((p) => ({ ...p, createDate: addedAt, ...(p.card ? { card: { ...p.card, issuedDate: addedAt } } : {}) }));
-    const pending = merged(decision.customerId, current);
-    const result = await runTransaction(
-      planMergeProfiles(
+      pending = created(customerId, current);
+      plan = planCreateCustomer(current, customerId, claim(pending));
+    } else {
+      // The request's createDate is customer-level: a profile added later is dated now.
+      const addedAt = new Date().toISOString();
+      const added = profiles.map((p) => ({ ...p, createDate: addedAt, ...(p.card ? { card: { ...p.card, issuedDate: addedAt } } : {}) }));
+      pending = merged(decision.customerId, current);
+      plan = planMergeProfiles(
         registration.orgId,
-        { id: decision.customerId, knownSourceAccounts: [...(takenSourceAccounts.get(decision.customerId) ?? [])] },
-        added,
-        decision.known,
-        decision.unknown,
-        extras(pending),
-      ),
-    );
+        {
+          customerId: decision.customerId,
+          knownSourceAccounts: [...(takenSourceAccounts.get(decision.customerId) ?? [])],
+          profiles: added,
+          known: decision.known,
+          unknown: decision.unknown,
+        },
+        claim(pending),
+      );
+    }
+    const result = await run(plan);
     if (result.ok) return pending;
-    if (learn(result.cancellation, owners, takenSourceAccounts, options)) await backoff(++conflicts);
+    if (result.cancellation.record) return { kind: 'recorded', record: result.cancellation.record };
+    if (learn(result.cancellation, owners, takenSourceAccounts)) await backoff(++conflicts);
   }
-  throw ApiError.of(503, 'registration kept conflicting with concurrent requests; retry later').withHeaders({ 'Retry-After': '1' });
+  throw unavailable('registration kept conflicting with concurrent requests; retry later');
 }
 
-function learn(
-  cancellation: Cancellation,
-  owners: Map<string, number>,
-  takenSourceAccounts: Map<number, Set<string>>,
-  options: RegisterOptions,
-): boolean {
-  if (cancellation.extras.size > 0) options.onExtraConflict?.(cancellation);
+/** Adds what a cancellation taught; true when it was a conflict that needs a pause first. */
+function learn(cancellation: Cancellation, owners: Map<string, number>, takenSourceAccounts: Map<number, Set<string>>): boolean {
   for (const [key, owner] of cancellation.owners) owners.set(key, owner);
   for (const [customerId, sourceAccounts] of cancellation.takenSourceAccounts) {
     const set = takenSourceAccounts.get(customerId) ?? new Set<string>();
     for (const sourceAccount of sourceAccounts) set.add(sourceAccount);
     takenSourceAccounts.set(customerId, set);
   }
-  // Facts learned lead straight to the next decision; a conflict needs a pause first.
   return cancellation.conflict || cancellation.throttled;
 }
 
-/** The source accounts known to be taken, when the known identifiers have a single owner. */
-function takenBySingleOwner(owners: Map<string, number>, taken: Map<number, Set<string>>): ReadonlySet<string> | undefined {
-  const people = new Set([...owners].filter(([key]) => !key.startsWith('card#')).map(([, owner]) => owner));
+/** The source accounts known to be taken, when the request's known identifiers (cards aside) have a single owner. */
+function takenBySingleOwner(
+  registration: Registration,
+  owners: Map<string, number>,
+  taken: Map<number, Set<string>>,
+): ReadonlySet<string> | undefined {
+  const people = new Set<number>();
+  for (const identifier of uniqueIdentifiers(registration.profiles)) {
+    const owner = owners.get(identifierKeyOf(identifier));
+    if (identifier.type !== 'card' && owner !== undefined) people.add(owner);
+  }
   return people.size === 1 ? taken.get([...people][0]) : undefined;
 }
 
@@ -124,35 +133,32 @@ function withCardNumbers(profiles: Profile[], org: OrgConfig, owners: Map<string
   return profiles.map((profile) => {
     const card = profile.card;
     if (!card || !card.generated) return profile;
-    const taken = card.cardNumber !== '' && owners.has(identifierKeyOf({ type: 'card', value: card.cardNumber }));
+    const key = identifierKeyOf({ type: 'card', value: card.cardNumber });
+    const taken = card.cardNumber !== '' && owners.has(key);
     if (card.cardNumber !== '' && !taken) return profile;
-    if (taken) owners.delete(identifierKeyOf({ type: 'card', value: card.cardNumber }));
+    if (taken) owners.delete(key);
     const series = org.cardSeries.find((s) => s.id === card.seriesId)!;
     return { ...profile, card: { ...card, cardNumber: generateCardNumber(series) } };
   });
 }
 
-function created(customerId: number, registration: Registration): RegistrationResult {
+function created(customerId: number, registration: Registration): Registered {
   const sideEffects: SideEffect[] = cardSideEffects(registration.profiles);
   for (const enrollment of registration.enrollments) {
     if (enrollment.loyaltyPoints > 0) {
       sideEffects.push({ type: 'points', entityType: 'USER', programId: enrollment.programId, awardedPoints: enrollment.loyaltyPoints });
     }
   }
-  return { createdId: customerId, warnings: registration.warnings, sideEffects, outcome: 'created' };
+  return { kind: 'created', customerId, warnings: registration.warnings, sideEffects };
 }
 
-function merged(customerId: number, registration: Registration): RegistrationResult {
+function merged(customerId: number, registration: Registration): Registered {
   const warnings: Warning[] = [
     ...registration.warnings,
-    { code: 8050, message: `merged into existing customer ${customerId}` },
-    ...registration.customerLevelParts.map((part) => ({
-      code: 8200,
-      message: `${part} not applied: the customer already exists`,
-      path: `/${part}`,
-    })),
+    warning(Code.merged, `merged into existing customer ${customerId}`),
+    ...registration.customerLevelParts.map((part) => warning(Code.ignored, `${part} not applied: the customer already exists`, `/${part}`)),
   ];
-  return { createdId: customerId, warnings, sideEffects: cardSideEffects(registration.profiles), outcome: 'merged' };
+  return { kind: 'merged', customerId, warnings, sideEffects: cardSideEffects(registration.profiles) };
 }
 
 function cardSideEffects(profiles: Profile[]): SideEffect[] {
@@ -161,12 +167,6 @@ function cardSideEffects(profiles: Profile[]): SideEffect[] {
       ? [{ type: 'card' as const, cardNumber: p.card.cardNumber, seriesId: p.card.seriesId, seriesCode: p.card.seriesCode, statusLabel: p.card.statusLabel }]
       : [],
   );
-}
-
-function rejection(problems: ConstructorParameters<typeof ApiError>[0], warnings: Warning[]): ApiError {
-  const error = new ApiError(problems);
-  error.warnings = warnings;
-  return error;
 }
 
 /**

@@ -1,7 +1,11 @@
+// Runs a request's compiled validator and turns what it finds into the spec's problems and
+// warnings.
+
 import type { ValidateFunction } from 'ajv';
-import { Problems, type Warning } from '../errors';
-import { validateAddCustomer } from './validators.generated';
+import { Code, isErrorCode, Problems, warning, type ErrorCode, type Warning } from '../errors';
+import { escapePointer } from '../pointer';
 import { addCustomerSchema, type AddCustomerBody } from './addCustomer.schema';
+import { validateAddCustomer } from './validators.generated';
 
 export interface Checked<T> {
   body: T;
@@ -11,10 +15,10 @@ export interface Checked<T> {
 /** Unknown keys reported one by one; beyond this, one warning says how many more were ignored. */
 export const MAX_UNKNOWN_KEY_WARNINGS = 50;
 
-const MESSAGES: Record<number, string> = {
-  8003: 'invalid source',
-  8005: 'invalid identifiers',
-  8010: 'invalid comm channel',
+const MESSAGES: Partial<Record<ErrorCode, string>> = {
+  [Code.invalidSource]: 'invalid source',
+  [Code.profileWithoutIdentifier]: 'invalid identifiers',
+  [Code.invalidCommChannel]: 'invalid comm channel',
 };
 
 /**
@@ -29,7 +33,7 @@ export function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: obj
     for (const error of validate.errors ?? []) {
       if (error.keyword === 'additionalProperties') {
         const path = `${error.instancePath}/${escapePointer(String(error.params.additionalProperty))}`;
-        if (++unknownKeys <= MAX_UNKNOWN_KEY_WARNINGS) warnings.push({ code: 8200, message: `unknown key ignored: ${path}`, path });
+        if (++unknownKeys <= MAX_UNKNOWN_KEY_WARNINGS) warnings.push(warning(Code.ignored, `unknown key ignored: ${path}`, path));
         continue;
       }
       const code = errorCodeAlong(schema, error.schemaPath);
@@ -43,27 +47,22 @@ export function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: obj
   }
   // Bounded, so that a response (and the idempotency record holding it) stays small.
   if (unknownKeys > MAX_UNKNOWN_KEY_WARNINGS) {
-    warnings.push({ code: 8200, message: `${unknownKeys - MAX_UNKNOWN_KEY_WARNINGS} more unknown keys ignored` });
+    warnings.push(warning(Code.ignored, `${unknownKeys - MAX_UNKNOWN_KEY_WARNINGS} more unknown keys ignored`));
   }
   problems.throwIfAny(warnings);
   return { body: body as T, warnings };
 }
 
 /** The `errorCode` of the innermost subschema on the way to the failed keyword, else 400. */
-function errorCodeAlong(schema: object, schemaPath: string): number {
-  let code = 400;
+function errorCodeAlong(schema: object, schemaPath: string): ErrorCode {
+  let code: ErrorCode = Code.badRequest;
   let node: unknown = schema;
   for (const segment of schemaPath.replace(/^#\/?/, '').split('/')) {
     const annotated = (node as { errorCode?: unknown } | undefined)?.errorCode;
-    if (typeof annotated === 'number') code = annotated;
+    if (isErrorCode(annotated)) code = annotated;
     node = (node as Record<string, unknown> | undefined)?.[segment.replace(/~1/g, '/').replace(/~0/g, '~')];
   }
   return code;
-}
-
-/** RFC 6901: `~` and `/` inside a key are escaped in a JSON pointer. */
-export function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 export function checkAddCustomerBody(body: unknown): Checked<AddCustomerBody> {

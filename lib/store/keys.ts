@@ -1,30 +1,53 @@
-/**
- * Every key of the single table is spelled here and nowhere else.
- * `pk` / `sk` are the table's keys; `expiresAt` (epoch seconds) is its TTL attribute.
- */
+// Every key of the single table and every item's entity tag are spelled here and nowhere else.
+// `pk` / `sk` are the table's keys; `expiresAt` (epoch seconds) is its TTL attribute.
 
 export interface Key {
   pk: string;
   sk: string;
 }
 
-export const keys = {
-  org: (orgId: number): Key => ({ pk: `ORG#${orgId}`, sk: 'CONFIG' }),
-  till: (username: string): Key => ({ pk: `TILL#${username}`, sk: 'TILL' }),
-  customer: (orgId: number, customerId: number): Key => ({ pk: customerPartition(orgId, customerId), sk: 'CUSTOMER' }),
-  /** A profile added to an existing customer; the key makes it one per source account. */
-  mergedProfile: (orgId: number, customerId: number, sourceAccount: string): Key => ({
-    pk: customerPartition(orgId, customerId),
-    sk: `PROFILE#${sourceAccount}`,
-  }),
-  customerPartition,
-  identifier: (orgId: number, type: string, value: string): Key => ({ pk: `ORG#${orgId}#ID#${type}#${value}`, sk: 'ID' }),
-  rateWindow: (orgId: number, windowStart: number): Key => ({ pk: `ORG#${orgId}#RATE#${windowStart}`, sk: 'RATE' }),
-  idempotency: (orgId: number, key: string): Key => ({ pk: `ORG#${orgId}#IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
-};
+/** The `entity` attribute of each kind of item. */
+export const Entity = {
+  org: 'org',
+  till: 'till',
+  customer: 'customer',
+  mergedProfile: 'profile',
+  identifier: 'identifier',
+  rateWindow: 'rateWindow',
+  idempotency: 'idempotency',
+} as const;
+export type Entity = (typeof Entity)[keyof typeof Entity];
+
+const CUSTOMER_SK = 'CUSTOMER';
+const MERGED_PROFILE_SK_PREFIX = 'PROFILE#';
 
 function customerPartition(orgId: number, customerId: number): string {
   return `ORG#${orgId}#CUSTOMER#${customerId}`;
 }
 
-export const PROFILE_SK_PREFIX = 'PROFILE#';
+export const keys = {
+  org: (orgId: number): Key => ({ pk: `ORG#${orgId}`, sk: 'CONFIG' }),
+  till: (username: string): Key => ({ pk: `TILL#${username}`, sk: 'TILL' }),
+  customer: (orgId: number, customerId: number): Key => ({ pk: customerPartition(orgId, customerId), sk: CUSTOMER_SK }),
+  /** A profile added to an existing customer; the key makes it one per source account. */
+  mergedProfile: (orgId: number, customerId: number, sourceAccount: string): Key => ({
+    pk: customerPartition(orgId, customerId),
+    sk: `${MERGED_PROFILE_SK_PREFIX}${sourceAccount}`,
+  }),
+  /** The partition holding a customer's item and its merged profiles. */
+  customerPartition,
+  identifier: (orgId: number, type: string, value: string): Key => ({ pk: `ORG#${orgId}#ID#${type}#${value}`, sk: 'ID' }),
+  rateWindow: (orgId: number, windowStart: number): Key => ({ pk: `ORG#${orgId}#RATE#${windowStart}`, sk: 'RATE' }),
+  idempotency: (orgId: number, key: string): Key => ({ pk: `ORG#${orgId}#IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
+  /** The prefix of every key of an org's data, for tests and tools that look at one org. */
+  orgPrefix: (orgId: number): string => `ORG#${orgId}#`,
+};
+
+/** Whether an item of a customer's partition is the customer item or a merged profile. */
+export function isCustomerItem(item: { sk?: unknown }): boolean {
+  return item.sk === CUSTOMER_SK;
+}
+
+export function isMergedProfileItem(item: { sk?: unknown }): boolean {
+  return typeof item.sk === 'string' && item.sk.startsWith(MERGED_PROFILE_SK_PREFIX);
+}

@@ -1,16 +1,13 @@
-import { BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { configCacheMillis, tableName } from '../config';
-import { hashPassword, md5Hex } from '../passwords';
-import { problemsOfOrgFile, type OrgConfig, type OrgFile } from '../org';
-import { MULTI_ACCOUNT_SOURCES, SOURCES } from '../vocabulary';
-import { documentClient } from './client';
-import { toStoreError } from './customers';
-import { keys } from './keys';
+// Org configuration and tills in the table. Reads are cached per Lambda instance for a short
+// time (CONFIG_CACHE_SECONDS), so a warm request costs no configuration read.
 
-/**
- * Org configuration and tills in the table. Reads are cached per Lambda instance for a short
- * time (CONFIG_CACHE_SECONDS), so a warm request costs no configuration read.
- */
+import { BatchWriteCommand, GetCommand, type BatchWriteCommandOutput, type GetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { configCacheMillis, tableName } from '../config';
+import { problemsOfOrgFile, type OrgConfig, type OrgFile } from '../org';
+import { hashPassword, md5Hex } from '../passwords';
+import { MULTI_ACCOUNT_SOURCES, SOURCES } from '../vocabulary';
+import { send } from './client';
+import { Entity, keys } from './keys';
 
 export interface StoredTill {
   username: string;
@@ -27,12 +24,7 @@ async function cachedGet<T>(key: { pk: string; sk: string }, read: (item: Record
   const cacheKey = `${tableName()}|${key.pk}|${key.sk}`;
   const hit = cache.get(cacheKey);
   if (hit && hit.expires > Date.now()) return hit.value as T | undefined;
-  let item: Record<string, unknown> | undefined;
-  try {
-    ({ Item: item } = await documentClient().send(new GetCommand({ TableName: tableName(), Key: key })));
-  } catch (error) {
-    throw toStoreError(error);
-  }
+  const { Item: item } = await send<GetCommandOutput>(new GetCommand({ TableName: tableName(), Key: key }));
   if (!item) return undefined;
   const value = read(item);
   if (cache.size >= MAX_CACHED) cache.clear();
@@ -63,13 +55,13 @@ export async function saveOrg(file: OrgFile): Promise<void> {
   if (problems.length > 0) throw new Error(`invalid org configuration: ${problems.join('; ')}`);
   const { tills, ...rest } = file;
   const config: OrgConfig = { ...rest, tills: tills.map((t) => t.username) };
-  const items: Record<string, unknown>[] = [{ ...keys.org(file.orgId), entity: 'org', config }];
+  const items: Record<string, unknown>[] = [{ ...keys.org(file.orgId), entity: Entity.org, config }];
   for (const till of tills) {
     const md5 = till.passwordMd5 ?? (till.password !== undefined ? md5Hex(till.password) : undefined);
     if (!md5) throw new Error(`till ${till.username} of org ${file.orgId} has neither password nor passwordMd5`);
     items.push({
       ...keys.till(till.username),
-      entity: 'till',
+      entity: Entity.till,
       username: till.username,
       orgId: file.orgId,
       passwordHash: await hashPassword(md5.toLowerCase()),
@@ -79,9 +71,7 @@ export async function saveOrg(file: OrgFile): Promise<void> {
     const batch = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
     let unprocessed: Record<string, unknown> | undefined = { [tableName()]: batch };
     while (unprocessed && Object.keys(unprocessed).length > 0) {
-      const result: { UnprocessedItems?: Record<string, unknown> } = await documentClient().send(
-        new BatchWriteCommand({ RequestItems: unprocessed as never }),
-      );
+      const result: BatchWriteCommandOutput = await send<BatchWriteCommandOutput>(new BatchWriteCommand({ RequestItems: unprocessed as never }));
       unprocessed = result.UnprocessedItems;
     }
   }

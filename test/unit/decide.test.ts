@@ -1,5 +1,5 @@
 import { decideRegistration, type Decision, type KnownFacts } from '../../lib/registration/decide';
-import type { Card, Identifier, Profile, Registration } from '../../lib/registration/model';
+import type { Card, Identifier, Profile, Registration } from '../../lib/customer';
 import type { Source } from '../../lib/vocabulary';
 
 /**

@@ -1,6 +1,6 @@
 import { ApiError, type Problem } from '../../lib/errors';
 import type { OrgConfig } from '../../lib/org';
-import type { Registration } from '../../lib/registration/model';
+import type { Registration } from '../../lib/customer';
 import { readRegistration } from '../../lib/registration/read';
 import { checkAddCustomerBody } from '../../lib/schemas/validate';
 import { MULTI_ACCOUNT_SOURCES } from '../../lib/vocabulary';

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../../lib/errors';
 import { generateValidatorSource } from '../../lib/schemas/generate';
-import { checkAddCustomerBody, escapePointer } from '../../lib/schemas/validate';
+import { escapePointer } from '../../lib/pointer';
+import { checkAddCustomerBody } from '../../lib/schemas/validate';
 
 /** The schema check of `POST /v2/customers` bodies (SPEC sections 3 and 4). */
 

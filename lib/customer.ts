@@ -1,10 +1,8 @@
-import type { Warning } from '../errors';
-import type { CommChannelType, IdentifierType, LoyaltyType, Source } from '../vocabulary';
+// The domain model: a customer's parts and a registration after validation and normalisation,
+// independent of the request's JSON shape and of DynamoDB. Everything else builds on it.
 
-/**
- * A registration after validation and normalisation: what the service is asked to store,
- * independent of the request's JSON shape and of DynamoDB.
- */
+import type { Warning } from './errors';
+import type { CommChannelType, IdentifierType, LoyaltyType, Source } from './vocabulary';
 
 export interface Identifier {
   type: IdentifierType;

@@ -1,0 +1,71 @@
+// The idempotency record of a request sent with an `Idempotency-Key` (SPEC section 6): one item
+// per org and key holding the request's hash and the response it got. It is written inside the
+// registration's own transaction (see plans.ts), so a retry either finds it or finds nothing
+// written at all; TTL removes it after a day.
+
+import { GetCommand, type GetCommandOutput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { tableName } from '../config';
+import { send } from './client';
+import { Entity, keys } from './keys';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export interface StoredResponse {
+  statusCode: number;
+  body: string;
+}
+
+/** Which record a request claims: its org, its key, and the hash of the request sent with it. */
+export interface RecordKey {
+  orgId: number;
+  key: string;
+  requestHash: string;
+}
+
+/** A record found in the table. */
+export interface IdempotencyRecord {
+  requestHash: string;
+  response: StoredResponse;
+  /** Epoch seconds after which the record counts as absent. */
+  expiresAt: number;
+}
+
+const TTL_SECONDS = 24 * 60 * 60;
+
+/** The Put that claims the record, for a transaction; it fails while an unexpired one exists. */
+export function putIdempotencyRecord(key: RecordKey, response: StoredResponse, now = Date.now()): TransactItem {
+  const nowSeconds = Math.floor(now / 1000);
+  return {
+    Put: {
+      TableName: tableName(),
+      Item: {
+        ...keys.idempotency(key.orgId, key.key),
+        entity: Entity.idempotency,
+        requestHash: key.requestHash,
+        response,
+        expiresAt: nowSeconds + TTL_SECONDS,
+      },
+      // TTL deletes lazily: an expired record counts as absent.
+      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+      ExpressionAttributeValues: { ':now': nowSeconds },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/** The record as stored, from the item a read or a cancellation returned. */
+export function recordOf(item: Record<string, unknown> | undefined, now = Date.now()): IdempotencyRecord | undefined {
+  if (!item || typeof item.requestHash !== 'string') return undefined;
+  const expiresAt = Number(item.expiresAt);
+  if (expiresAt < Math.floor(now / 1000)) return undefined;
+  const response = item.response as StoredResponse;
+  return { requestHash: item.requestHash, response: { statusCode: Number(response.statusCode), body: String(response.body) }, expiresAt };
+}
+
+/** Reads a record, strongly consistent (a twin request may have committed just now). */
+export async function readIdempotencyRecord(orgId: number, key: string, now = Date.now()): Promise<IdempotencyRecord | undefined> {
+  const { Item } = await send<GetCommandOutput>(
+    new GetCommand({ TableName: tableName(), Key: keys.idempotency(orgId, key), ConsistentRead: true }),
+  );
+  return recordOf(Item, now);
+}

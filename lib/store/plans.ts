@@ -1,0 +1,152 @@
+// Registrations as DynamoDB transactions, built without sending them (transactions.ts sends),
+// so that unit tests can check each item and condition exactly. A plan also records what each
+// of its items stands for, to read a cancellation back into facts (who owns which identifier,
+// which source accounts are taken) without a second read.
+
+import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { tableName } from '../config';
+import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Identifier, type Profile, type Registration } from '../customer';
+import { putIdempotencyRecord, type RecordKey, type StoredResponse } from './idempotencyRecords';
+import { Entity, keys } from './keys';
+import type { IdentifierRecord } from './records';
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** What each item of a transaction stands for, so a cancellation reason can be read back. */
+export type ItemRole =
+  | { kind: 'customer' }
+  | { kind: 'identifier'; key: string }
+  | { kind: 'profile'; customerId: number; sourceAccount: string }
+  | { kind: 'idempotencyRecord' };
+
+export interface PlannedTransaction {
+  input: TransactWriteCommandInput;
+  roles: ItemRole[];
+}
+
+/** An idempotency record to claim in the same transaction, with the response it will hold. */
+export interface RecordToClaim {
+  key: RecordKey;
+  response: StoredResponse;
+}
+
+/** DynamoDB's limit on the items of one transaction. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
+/**
+ * The most distinct identifiers a request of `profileCount` profiles may hold: its largest
+ * transaction, a merge, writes an item per identifier (a card whose number is still to be
+ * drawn too) and per profile, plus the idempotency record, and must fit one transaction.
+ */
+export function mostIdentifiers(profileCount: number): number {
+  return MAX_TRANSACTION_ITEMS - Math.max(1, profileCount) - 1;
+}
+
+/** The identifier items a registration's transaction writes, a card still to be drawn included. */
+export function identifierItemCount(profiles: Profile[]): number {
+  return uniqueIdentifiers(profiles).length + profiles.filter((p) => p.card?.generated).length;
+}
+
+const ALL_OLD = 'ALL_OLD' as const;
+
+/** The one transaction that creates a customer with all its identifiers. */
+export function planCreateCustomer(registration: Registration, customerId: number, record?: RecordToClaim): PlannedTransaction {
+  const table = tableName();
+  const { orgId } = registration;
+  const customer = {
+    ...keys.customer(orgId, customerId),
+    entity: Entity.customer,
+    orgId,
+    id: customerId,
+    loyaltyType: registration.loyaltyType,
+    profiles: registration.profiles,
+    extendedFields: registration.extendedFields,
+    enrollments: registration.enrollments,
+    createDate: registration.createDate,
+    associatedWith: registration.associatedWith,
+    endPointsEnabled: registration.endPointsEnabled,
+    activity: 'ACTIVE',
+  };
+  const items: TransactItem[] = [{ Put: { TableName: table, Item: customer, ConditionExpression: 'attribute_not_exists(pk)' } }];
+  const roles: ItemRole[] = [{ kind: 'customer' }];
+  const sourceAccounts = registration.profiles.map(sourceAccountOf);
+  for (const identifier of uniqueIdentifiers(registration.profiles)) {
+    items.push(putIdentifier(table, orgId, identifier, { customerId, customerSourceAccounts: sourceAccounts }));
+    roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
+  }
+  return withRecord({ input: { TransactItems: items }, roles }, record);
+}
+
+/** What a merge adds to an existing customer. */
+export interface MergePlan {
+  customerId: number;
+  /** Source accounts the customer is known to have profiles in (from its identifier items). */
+  knownSourceAccounts: string[];
+  profiles: Profile[];
+  /** Identifiers of the request that belong to the customer already: re-checked. */
+  known: Identifier[];
+  /** Identifiers of the request that nobody holds yet: claimed. */
+  unknown: Identifier[];
+}
+
+/**
+ * The transaction that adds profiles to an existing customer: it re-checks that the known
+ * identifiers still belong to that customer, claims the new identifiers, and writes one item
+ * per profile that exists only if the customer has no profile added in that source account
+ * yet. (The source accounts the identifiers recorded were checked before: see decide.ts.)
+ */
+export function planMergeProfiles(orgId: number, merge: MergePlan, record?: RecordToClaim): PlannedTransaction {
+  const table = tableName();
+  const { customerId, profiles } = merge;
+  const sourceAccounts = profiles.map(sourceAccountOf);
+  const items: TransactItem[] = [];
+  const roles: ItemRole[] = [];
+  for (const identifier of merge.known) {
+    items.push({
+      ConditionCheck: {
+        TableName: table,
+        Key: keys.identifier(orgId, identifier.type, identifier.value),
+        ConditionExpression: 'customerId = :owner',
+        ExpressionAttributeValues: { ':owner': customerId },
+        ReturnValuesOnConditionCheckFailure: ALL_OLD,
+      },
+    });
+    roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
+  }
+  const customerSourceAccounts = [...new Set([...merge.knownSourceAccounts, ...sourceAccounts])];
+  for (const identifier of merge.unknown) {
+    items.push(putIdentifier(table, orgId, identifier, { customerId, customerSourceAccounts }));
+    roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
+  }
+  profiles.forEach((profile, i) => {
+    items.push({
+      Put: {
+        TableName: table,
+        Item: { ...keys.mergedProfile(orgId, customerId, sourceAccounts[i]), entity: Entity.mergedProfile, profile },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: ALL_OLD,
+      },
+    });
+    roles.push({ kind: 'profile', customerId, sourceAccount: sourceAccounts[i] });
+  });
+  return withRecord({ input: { TransactItems: items }, roles }, record);
+}
+
+function putIdentifier(table: string, orgId: number, identifier: Identifier, record: IdentifierRecord): TransactItem {
+  return {
+    Put: {
+      TableName: table,
+      Item: { ...keys.identifier(orgId, identifier.type, identifier.value), entity: Entity.identifier, ...record },
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: ALL_OLD,
+    },
+  };
+}
+
+function withRecord(plan: PlannedTransaction, record: RecordToClaim | undefined): PlannedTransaction {
+  if (record) {
+    plan.input.TransactItems!.push(putIdempotencyRecord(record.key, record.response));
+    plan.roles.push({ kind: 'idempotencyRecord' });
+  }
+  return plan;
+}
