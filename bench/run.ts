@@ -1,10 +1,8 @@
-/**
- * `npm run bench`: measures the registration service against the floor of what any
- * implementation of POST /v2/customers must spend, prints one line per figure and writes
- * BENCHMARKS.md. Runs DynamoDB Local (Java 17) in memory on a free port and stops it.
- *
- * Environment: BENCH_QUICK=1 for a short smoke run (fewer rounds and samples).
- */
+// `npm run bench`: measures the registration service against the floor of what any
+// implementation of POST /v2/customers must spend, prints one line per figure and writes
+// BENCHMARKS.md. Runs DynamoDB Local (Java 17) in memory on a free port and stops it.
+//
+// Environment: BENCH_QUICK=1 for a short smoke run (fewer rounds and samples).
 import './support/env';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

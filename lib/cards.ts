@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { CardSeries } from './org';
 
-/** Card numbers of a series: prefix, digit count and check digit (SPEC section 3, Cards). */
+// Card numbers of a series: prefix, digit count and check digit (SPEC section 3, Cards).
 
 /** The Luhn check digit that makes `payload` + digit pass the Luhn check. */
 export function luhnCheckDigit(payload: string): number {

@@ -1,4 +1,4 @@
-/** ISO 8601 dates as the API exchanges them. */
+// ISO 8601 dates as the API exchanges them.
 
 const DATE_TIME_WITH_OFFSET =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))$/;

@@ -95,7 +95,7 @@ export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'number' && Object.prototype.hasOwnProperty.call(STATUS_OF_CODE, code);
 }
 
-export function statusOf(code: ErrorCode): number {
+function statusOf(code: ErrorCode): number {
   return STATUS_OF_CODE[code];
 }
 

@@ -6,10 +6,8 @@ import type { ExtendedFieldDefinition } from './org';
 import type { ExtendedFieldValue } from './customer';
 import { escapePointer } from './pointer';
 
-/**
- * Extended field values checked against the org's definitions (SPEC sections 3 and 7).
- * `null` and `""` are dropped silently; everything else must be enabled and of its type.
- */
+// Extended field values checked against the org's definitions (SPEC sections 3 and 7).
+// `null` and `""` are dropped silently; everything else must be enabled and of its type.
 
 const DEFAULT_STRING_LENGTH = 255;
 /**

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { ApiError, Code } from './errors';
 import type { IdempotencyRecord, RecordKey, StoredResponse } from './store/idempotencyRecords';
 
-export const MAX_KEY_LENGTH = 128;
+const MAX_KEY_LENGTH = 128;
 
 /** Reads the header into the record a request claims; undefined when the request has none. */
 export function readIdempotencyKey(orgId: number, header: string | undefined, requestText: string): RecordKey | undefined {
@@ -17,7 +17,7 @@ export function readIdempotencyKey(orgId: number, header: string | undefined, re
   return { orgId, key: header, requestHash: hashOf(requestText) };
 }
 
-export function hashOf(requestText: string): string {
+function hashOf(requestText: string): string {
   return createHash('sha256').update(requestText).digest('hex');
 }
 

@@ -2,10 +2,8 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
 import { fullFormats } from 'ajv-formats/dist/formats';
 import type { IdentifierType } from './vocabulary';
 
-/**
- * Normalisation of identifier values (SPEC section 3), applied before any uniqueness check so
- * that every spelling of one mobile or email maps to one stored value.
- */
+// Normalisation of identifier values (SPEC section 3), applied before any uniqueness check so
+// that every spelling of one mobile or email maps to one stored value.
 
 export type Normalised = { ok: true; value: string } | { ok: false; reason: string };
 

@@ -1,10 +1,8 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 
-/**
- * Till credentials: clients send the md5 hex of the password (Capillary's scheme); the
- * service keeps only a salted scrypt hash of that md5 hex.
- */
+// Till credentials: clients send the md5 hex of the password (Capillary's scheme); the
+// service keeps only a salted scrypt hash of that md5 hex.
 
 const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, keylen: number) => Promise<Buffer>;
 const KEY_LENGTH = 32;

@@ -40,7 +40,7 @@ interface Reservation {
 
 const reservations = new Map<string, Reservation>();
 
-export function limitOf(org: OrgConfig): number {
+function limitOf(org: OrgConfig): number {
   return org.rateLimitPerMinute ?? defaultRateLimitPerMinute();
 }
 

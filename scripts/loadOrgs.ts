@@ -4,15 +4,13 @@ import type { OrgFile } from '../lib/org';
 import { saveOrg } from '../lib/store/orgs';
 import stages from '../config/stages.json';
 
-/**
- * Loads org configuration files into a stage's table:
- *
- *   npm run load-orgs -- --stage emea config/orgs/acme.json
- *
- * The table is `loyalty-customers-<stage>` unless TABLE_NAME says otherwise; the region is the
- * stage's; DYNAMODB_ENDPOINT points at DynamoDB Local (unset: real AWS, with the usual AWS
- * credentials). Each file holds one org or an array of orgs.
- */
+// Loads org configuration files into a stage's table:
+//
+//   npm run load-orgs -- --stage emea config/orgs/acme.json
+//
+// The table is `loyalty-customers-<stage>` unless TABLE_NAME says otherwise; the region is the
+// stage's; DYNAMODB_ENDPOINT points at DynamoDB Local (unset: real AWS, with the usual AWS
+// credentials). Each file holds one org or an array of orgs.
 
 export async function loadOrgFiles(paths: string[]): Promise<number[]> {
   const loaded: number[] = [];

@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { JavaMissingError, startDynamoDbLocal, stopProcess, type DynamoDbLocal } from './dynamodbLocal';
 import { DEMO_ORGS_FILE, loadOrgFiles } from './loadOrgs';
 import { ensureTable, localClient } from './table';
 
-/**
- * `npm start`: DynamoDB Local (data under .dynamodb/, or in memory with --in-memory), the
- * table, the demo orgs, and `serverless offline` on http://localhost:3000 (PORT to change it).
- */
+// `npm start`: DynamoDB Local (data under .dynamodb/, or in memory with --in-memory), the
+// table, the demo orgs, and `serverless offline` on http://localhost:3000 (PORT to change it).
 
 const root = join(__dirname, '..');
 
@@ -65,7 +64,7 @@ async function main(): Promise<void> {
 }
 
 function announce(port: number, endpoint: string): void {
-  const auth = Buffer.from('demo.till:' + require('node:crypto').createHash('md5').update('demo-password').digest('hex')).toString('base64');
+  const auth = Buffer.from('demo.till:' + createHash('md5').update('demo-password').digest('hex')).toString('base64');
   console.log(`
 API ready on http://localhost:${port}  (Ctrl-C stops it and DynamoDB Local)
 

@@ -1,8 +1,6 @@
-/**
- * Bundle size floor: a Lambda handler that only imports the DynamoDB client (client-dynamodb
- * and lib-dynamodb) and sends one transaction. Every implementation of the API ships at least
- * this much.
- */
+// Bundle size floor: a Lambda handler that only imports the DynamoDB client (client-dynamodb
+// and lib-dynamodb) and sends one transaction. Every implementation of the API ships at least
+// this much.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';

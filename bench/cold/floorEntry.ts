@@ -1,8 +1,6 @@
-/**
- * Cold start floor: a bundle that only has the DynamoDB client (client-dynamodb and
- * lib-dynamodb) and sends one transaction of a customer and its identifiers to the same
- * in-memory DynamoDB as handlerEntry.ts.
- */
+// Cold start floor: a bundle that only has the DynamoDB client (client-dynamodb and
+// lib-dynamodb) and sends one transaction of a customer and its identifiers to the same
+// in-memory DynamoDB as handlerEntry.ts.
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { MemoryDynamo, memoryDocumentClient } from '../support/memoryDynamo';

@@ -8,11 +8,9 @@ import { compareTrimmedMetadata, writeTrimmedMetadata } from '../support/phoneMe
 import { postEvent, typicalBody } from '../support/requests';
 import { ms, ratioOf, spread, timing, type Figure, type Section, type Spread } from '../support/report';
 
-/**
- * Cold start: the esbuild bundle of handlers/addCustomer.ts against a bundle that only holds the
- * DynamoDB client, and the time a new Node process takes to load each bundle and answer a first
- * request against DynamoDB in memory.
- */
+// Cold start: the esbuild bundle of handlers/addCustomer.ts against a bundle that only holds the
+// DynamoDB client, and the time a new Node process takes to load each bundle and answer a first
+// request against DynamoDB in memory.
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -34,7 +32,7 @@ async function bundle(entry: string, outfile: string, plugins: Plugin[] = []): P
 }
 
 /** Bytes of the bundle by package (node_modules/<package>) or project folder. */
-export function bundleBreakdown(metafile: Metafile): [string, number][] {
+function bundleBreakdown(metafile: Metafile): [string, number][] {
   const sizes = new Map<string, number>();
   for (const output of Object.values(metafile.outputs)) {
     for (const [path, input] of Object.entries(output.inputs)) {

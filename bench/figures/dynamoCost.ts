@@ -17,13 +17,11 @@ import {
 } from '../support/scenarios';
 import type { Handler } from '../support/requests';
 
-/**
- * Round trips per request kind and write units per registration, through the real handler
- * against DynamoDB Local, counted on the service's own document client.
- */
+// Round trips per request kind and write units per registration, through the real handler
+// against DynamoDB Local, counted on the service's own document client.
 
 /** On-demand write request units, us-east-1, since the price cut of November 2024 (was $1.25). */
-export const USD_PER_MILLION_WRU = 0.625;
+const USD_PER_MILLION_WRU = 0.625;
 
 /**
  * What the floor of a transaction's write units is made of: items that must be written, plus,
@@ -31,7 +29,7 @@ export const USD_PER_MILLION_WRU = 0.625;
  * that the identifiers still belong to the customer being merged into"). 2 units per item of
  * up to 1 KB in a transaction, a ConditionCheck included.
  */
-export const FLOOR_ITEMS: Partial<Record<RequestKind, { items: number; why: string; reason?: string }>> = {
+const FLOOR_ITEMS: Partial<Record<RequestKind, { items: number; why: string; reason?: string }>> = {
   newCustomer: { items: 4, why: 'the customer + one per unique identifier value: mobile, email, externalId' },
   newCustomerFull: { items: 5, why: 'the customer + one per unique identifier value: mobile, email, externalId, card number' },
   merge: {
@@ -71,7 +69,7 @@ export interface DynamoCost {
   busyRefusal: BusyRefusal;
 }
 
-export function kindCost(measured: Measured, costs: WriteCost[]): KindCost {
+function kindCost(measured: Measured, costs: WriteCost[]): KindCost {
   const sum = (list: WriteCost[]) => list.reduce((s, c) => s + c.units, 0);
   const transactions = costs.filter((c) => c.operation === 'TransactWriteItems' && c.ok);
   const reported = transactions.every((c) => c.reported !== undefined) ? transactions.reduce((s, c) => s + (c.reported ?? 0), 0) : undefined;

@@ -5,12 +5,10 @@ import { newCustomerId } from '../../lib/registration/register';
 import { documentClient } from '../../lib/store/client';
 import { planCreateCustomer } from '../../lib/store/plans';
 
-/**
- * The floor of a warm invocation: parse the JSON body, build the same transaction as the
- * service (planCreateCustomer) and send it through the same client. No authentication, rate
- * limit, validation, normalisation, logging or middleware; what every implementation must at
- * least do to register a customer.
- */
+// The floor of a warm invocation: parse the JSON body, build the same transaction as the
+// service (planCreateCustomer) and send it through the same client. No authentication, rate
+// limit, validation, normalisation, logging or middleware; what every implementation must at
+// least do to register a customer.
 
 interface Body {
   profiles: { source?: string; firstName?: string; lastName?: string; identifiers: Identifier[] }[];

@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { ms, ratioOf, type Figure, type Section } from '../support/report';
 import { COUNTER, TASKS, type OverheadResults, type TaskStats } from './overheadTasks';
 
-/**
- * Warm handler overhead: runs overheadChild.ts in its own process (production log level,
- * stdout discarded) and turns its tinybench results into the figure.
- */
+// Warm handler overhead: runs overheadChild.ts in its own process (production log level,
+// stdout discarded) and turns its tinybench results into the figure.
 
 export interface OverheadOptions {
   workDir: string;

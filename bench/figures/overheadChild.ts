@@ -1,10 +1,8 @@
-/**
- * Warm handler overhead, in a process of its own (spawned by overhead.ts with the production
- * log level and stdout discarded, as a Lambda's log lines cost what they cost): the real
- * addCustomer handler and the floor handler, both over DynamoDB answering from memory, plus the
- * phases of the handler's work timed one by one and the rate counter updates the handler sent. Writes its results as JSON to argv[2] and, if
- * argv[3] is given, the in-memory table (org 100 and its tills) there for the cold start.
- */
+// Warm handler overhead, in a process of its own (spawned by overhead.ts with the production
+// log level and stdout discarded, as a Lambda's log lines cost what they cost): the real
+// addCustomer handler and the floor handler, both over DynamoDB answering from memory, plus the
+// phases of the handler's work timed one by one and the rate counter updates the handler sent. Writes its results as JSON to argv[2] and, if
+// argv[3] is given, the in-memory table (org 100 and its tills) there for the cold start.
 import '../support/env';
 import { writeFileSync } from 'node:fs';
 import { Bench, type Task } from 'tinybench';

@@ -1,4 +1,4 @@
-/** The tasks of the warm overhead benchmark and the shape of its results. */
+// The tasks of the warm overhead benchmark and the shape of its results.
 
 export interface TaskStats {
   p50: number;

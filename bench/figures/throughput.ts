@@ -6,12 +6,10 @@ import { ensureTable } from '../../scripts/table';
 import { lambdaContext, postEvent, typicalBody } from '../support/requests';
 import { ratioOf, spread, type Figure, type Section } from '../support/report';
 
-/**
- * Registrations per second through the handler against DynamoDB Local (in memory) with a fixed
- * number of requests in flight, against the same transactions sent raw from the same client.
- * Rounds alternate handler and raw; the raw round replays, into a second table, exactly the
- * transactions the handler round sent.
- */
+// Registrations per second through the handler against DynamoDB Local (in memory) with a fixed
+// number of requests in flight, against the same transactions sent raw from the same client.
+// Rounds alternate handler and raw; the raw round replays, into a second table, exactly the
+// transactions the handler round sent.
 
 export interface ThroughputOptions {
   raw: DynamoDBClient;

@@ -2,19 +2,17 @@ import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-s
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { operationOf, WRITE_OPERATIONS } from './roundTrips';
 
-/**
- * Write capacity, two ways:
- * - asked of DynamoDB: ReturnConsumedCapacity TOTAL is set on every write the client sends and
- *   the ConsumedCapacity that comes back is kept;
- * - computed as DynamoDB bills it, from the marshalled items the client sent: an item's size is
- *   the sum of its attribute names and values (CapacityUnitCalculations in the DynamoDB
- *   developer guide), a write costs 1 unit per started KB of the larger of the old and new item,
- *   and every item of a TransactWriteItems (ConditionCheck included, billed by the size of the
- *   item it checks) costs twice that.
- * DynamoDB Local returns a ConsumedCapacity for TransactWriteItems, but not DynamoDB's (2 for a
- * transaction of four small Puts, which DynamoDB bills 8) and none for a cancelled transaction;
- * the computed figure is the one reported.
- */
+// Write capacity, two ways:
+// - asked of DynamoDB: ReturnConsumedCapacity TOTAL is set on every write the client sends and
+//   the ConsumedCapacity that comes back is kept;
+// - computed as DynamoDB bills it, from the marshalled items the client sent: an item's size is
+//   the sum of its attribute names and values (CapacityUnitCalculations in the DynamoDB
+//   developer guide), a write costs 1 unit per started KB of the larger of the old and new item,
+//   and every item of a TransactWriteItems (ConditionCheck included, billed by the size of the
+//   item it checks) costs twice that.
+// DynamoDB Local returns a ConsumedCapacity for TransactWriteItems, but not DynamoDB's (2 for a
+// transaction of four small Puts, which DynamoDB bills 8) and none for a cancelled transaction;
+// the computed figure is the one reported.
 
 type Item = Record<string, AttributeValue>;
 
@@ -91,7 +89,7 @@ function reportedUnits(consumed: unknown): number | undefined {
 const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
 
 /** 1 byte per two significant digits, plus 1. */
-export function numberSize(text: string): number {
+function numberSize(text: string): number {
   const mantissa = text.trim().replace(/^[-+]/, '').split(/[eE]/)[0].replace('.', '');
   const significant = mantissa.replace(/^0+/, '').replace(/0+$/, '');
   return Math.ceil(Math.max(1, significant.length) / 2) + 1;
@@ -103,7 +101,7 @@ function binarySize(value: unknown): number {
   return 0;
 }
 
-export function valueSize(value: AttributeValue): number {
+function valueSize(value: AttributeValue): number {
   if (value.S !== undefined) return utf8(value.S);
   if (value.N !== undefined) return numberSize(value.N);
   if (value.B !== undefined) return binarySize(value.B);
@@ -119,12 +117,12 @@ export function valueSize(value: AttributeValue): number {
   throw new Error(`unknown attribute value ${JSON.stringify(value)}`);
 }
 
-export function itemSize(item: Item): number {
+function itemSize(item: Item): number {
   return Object.entries(item).reduce((sum, [name, value]) => sum + utf8(name) + valueSize(value), 0);
 }
 
 /** Write units of a standard write of an item of this size: 1 per started KB. */
-export function unitsOf(bytes: number): number {
+function unitsOf(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / 1024));
 }
 
@@ -168,7 +166,7 @@ function keyOf(item: Item): Item {
  * service's writes (checked items never change; the rate counter only grows) is the larger of
  * before and after.
  */
-export async function costOf(write: CapturedWrite, lookup: Lookup): Promise<WriteCost> {
+async function costOf(write: CapturedWrite, lookup: Lookup): Promise<WriteCost> {
   const items: ItemCost[] = [];
   const stored = async (table: string, key: Item) => {
     const item = await lookup(table, key);

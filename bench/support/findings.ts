@@ -1,11 +1,9 @@
 import type { Figure } from './report';
 
-/**
- * Why a figure misses its target: the cause in the code as it is now, with the evidence this
- * run measured (each figure's `evidence`, see its note), and what would and would not be
- * reasonable to change. Printed in BENCHMARKS.md only for figures that miss their target, so
- * that a fixed figure drops out; a figure that misses with no finding here says so.
- */
+// Why a figure misses its target: the cause in the code as it is now, with the evidence this
+// run measured (each figure's `evidence`, see its note), and what would and would not be
+// reasonable to change. Printed in BENCHMARKS.md only for figures that miss their target, so
+// that a fixed figure drops out; a figure that misses with no finding here says so.
 
 type Evidence = Record<string, number>;
 

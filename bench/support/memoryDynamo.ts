@@ -2,17 +2,15 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
-/**
- * DynamoDB answering from memory, below the SDK: a request handler in place of the HTTP client,
- * so that a request still goes through the whole SDK (marshalling, serialising, signing,
- * retries, parsing) and only the network and the database are missing.
- *
- * - GetItem, PutItem, BatchWriteItem, Query work on a map of items;
- * - UpdateItem counts: it adds `:block` (the rate limiter's reservation) and answers
- *   `Attributes: {requests: n}`, never refusing (the benchmarks stay far under org 100's limit);
- * - TransactWriteItems succeeds without keeping its items, so that a benchmark can send the
- *   same registration any number of times and memory stays flat.
- */
+// DynamoDB answering from memory, below the SDK: a request handler in place of the HTTP client,
+// so that a request still goes through the whole SDK (marshalling, serialising, signing,
+// retries, parsing) and only the network and the database are missing.
+//
+// - GetItem, PutItem, BatchWriteItem, Query work on a map of items;
+// - UpdateItem counts: it adds `:block` (the rate limiter's reservation) and answers
+//   `Attributes: {requests: n}`, never refusing (the benchmarks stay far under org 100's limit);
+// - TransactWriteItems succeeds without keeping its items, so that a benchmark can send the
+//   same registration any number of times and memory stays flat.
 
 type Item = Record<string, AttributeValue>;
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
-/** Figures, their floors and ratios; the summary lines and BENCHMARKS.md. */
+// Figures, their floors and ratios; the summary lines and BENCHMARKS.md.
 
 export interface Spread {
   median: number;
@@ -36,7 +36,7 @@ export interface Figure {
   evidence?: Record<string, number>;
 }
 
-export function ratioText(ratio: number): string {
+function ratioText(ratio: number): string {
   if (Number.isNaN(ratio)) return '1.00';
   return Number.isFinite(ratio) ? ratio.toFixed(2) : '∞';
 }

@@ -2,10 +2,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { apiEvent, type EventOptions } from '../../test/support/http';
 
-/**
- * Request bodies of the kinds the benchmarks measure, with identifier values that no other
- * request of the process uses, and the Lambda plumbing to send them to a handler.
- */
+// Request bodies of the kinds the benchmarks measure, with identifier values that no other
+// request of the process uses, and the Lambda plumbing to send them to a handler.
 
 export type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

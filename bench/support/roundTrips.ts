@@ -1,10 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
-/**
- * Counts what a DynamoDB client sends: commands by name (at `initialize`, once per `send`) and
- * HTTP requests (at `finalizeRequest` below the retry middleware, so every attempt counts).
- * A round trip is one HTTP request.
- */
+// Counts what a DynamoDB client sends: commands by name (at `initialize`, once per `send`) and
+// HTTP requests (at `finalizeRequest` below the retry middleware, so every attempt counts).
+// A round trip is one HTTP request.
 
 export type Counts = Record<string, number>;
 
@@ -63,10 +61,6 @@ export function countRoundTrips(client: DynamoDBDocumentClient): RoundTripCounte
 
 export function total(counts: Counts): number {
   return Object.values(counts).reduce((sum, n) => sum + n, 0);
-}
-
-export function writes(counts: Counts): number {
-  return Object.entries(counts).reduce((sum, [name, n]) => sum + (WRITE_OPERATIONS.has(name) ? n : 0), 0);
 }
 
 /** `UpdateItem 1 + TransactWriteItems 1` */

@@ -15,11 +15,9 @@ import {
   type Reply,
 } from './requests';
 
-/**
- * The request kinds whose DynamoDB traffic is measured, each sent warm (org configuration and
- * credentials already cached by an earlier request of the same till) through the real handler,
- * with what the client sent recorded for that request alone.
- */
+// The request kinds whose DynamoDB traffic is measured, each sent warm (org configuration and
+// credentials already cached by an earlier request of the same till) through the real handler,
+// with what the client sent recorded for that request alone.
 
 export type RequestKind =
   | 'newCustomer'

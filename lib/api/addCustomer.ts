@@ -59,7 +59,7 @@ export async function addCustomer(request: AddCustomerRequest): Promise<Answer> 
 }
 
 /** What an Idempotency-Key is bound to: the body as sent and the query that fills profiles. */
-export function requestText(request: Pick<AddCustomerRequest, 'bodyText' | 'query'>): string {
+function requestText(request: Pick<AddCustomerRequest, 'bodyText' | 'query'>): string {
   return JSON.stringify([request.bodyText, request.query]);
 }
 

@@ -3,7 +3,7 @@
 import type { Caller } from '../auth';
 import { sourceAccountOf } from '../customer';
 import { ApiError, Code, identifierProblemCode, Problems } from '../errors';
-import { normaliseIdentifier } from '../identifiers';
+import { MAX_IDENTIFIER_LENGTH, normaliseIdentifier } from '../identifiers';
 import { findOwner, loadCustomer } from '../store/customers';
 import { canonicalIdentifierType, MULTI_ACCOUNT_SOURCES, SOURCES, type Source } from '../vocabulary';
 import { answer, type Answer } from './answer';
@@ -37,8 +37,8 @@ export async function lookupCustomer(caller: Caller, query: LookupQuery): Promis
   if (!name) problems.add(Code.lookupWithoutIdentifier, 'identifierName is required', '/identifierName');
   if (rawValue === undefined || rawValue.trim() === '') {
     problems.add(Code.lookupWithoutIdentifier, 'identifierValue is required', '/identifierValue');
-  } else if (rawValue.length > 255) {
-    problems.add(Code.badRequest, 'identifierValue is longer than 255 characters', '/identifierValue');
+  } else if (rawValue.length > MAX_IDENTIFIER_LENGTH) {
+    problems.add(Code.badRequest, `identifierValue is longer than ${MAX_IDENTIFIER_LENGTH} characters`, '/identifierValue');
   }
   const type = name ? canonicalIdentifierType(name) : undefined;
   if (name && !type) problems.add(Code.lookupWithoutIdentifier, `unknown identifier ${name}`, '/identifierName');

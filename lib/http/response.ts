@@ -4,7 +4,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Answer } from '../api/answer';
 import { ApiError, Code, statusList } from '../errors';
 
-export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return proxyResult(statusCode, JSON.stringify(body), headers);
 }
 

@@ -1,14 +1,12 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { COMM_CHANNEL_TYPES, END_POINTS, LOYALTY_TYPES } from '../vocabulary';
 
-/**
- * The body of `POST /v2/customers` (SPEC section 3). This one schema is the source of the
- * compiled validator (`npm run build:schemas`) and of the `AddCustomerBody` type.
- *
- * `additionalProperties: false` marks where unknown keys are reported; they become warnings
- * (8200), not errors. `errorCode` names the spec's code for a violation anywhere inside that
- * subschema (the innermost one wins); anything else is a plain 400.
- */
+// The body of `POST /v2/customers` (SPEC section 3). This one schema is the source of the
+// compiled validator (`npm run build:schemas`) and of the `AddCustomerBody` type.
+//
+// `additionalProperties: false` marks where unknown keys are reported; they become warnings
+// (8200), not errors. `errorCode` names the spec's code for a violation anywhere inside that
+// subschema (the innermost one wins); anything else is a plain 400.
 
 const flag = { enum: [true, false, 'true', 'false'] } as const;
 

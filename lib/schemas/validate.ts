@@ -13,7 +13,7 @@ export interface Checked<T> {
 }
 
 /** Unknown keys reported one by one; beyond this, one warning says how many more were ignored. */
-export const MAX_UNKNOWN_KEY_WARNINGS = 50;
+const MAX_UNKNOWN_KEY_WARNINGS = 50;
 
 const MESSAGES: Partial<Record<ErrorCode, string>> = {
   [Code.invalidSource]: 'invalid source',
@@ -25,7 +25,7 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
  * Runs a compiled validator and sorts what it finds: unknown keys become warnings 8200 (so a
  * typo is never silent), every other violation an error with the code its subschema names.
  */
-export function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: object, body: unknown): Checked<T> {
+function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: object, body: unknown): Checked<T> {
   const warnings: Warning[] = [];
   const problems = new Problems();
   let unknownKeys = 0;

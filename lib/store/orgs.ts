@@ -45,7 +45,7 @@ export function getTill(username: string): Promise<StoredTill | undefined> {
 }
 
 /** Forgets cached configuration (after loading new configuration in the same process). */
-export function clearConfigCache(): void {
+function clearConfigCache(): void {
   cache.clear();
 }
 

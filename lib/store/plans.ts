@@ -31,7 +31,7 @@ export interface RecordToClaim {
 }
 
 /** DynamoDB's limit on the items of one transaction. */
-export const MAX_TRANSACTION_ITEMS = 100;
+const MAX_TRANSACTION_ITEMS = 100;
 
 /**
  * The most distinct identifiers a request of `profileCount` profiles may hold: its largest

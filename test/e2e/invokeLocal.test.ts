@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { prepareLocalTable, ROOT, SERVERLESS } from '../support/offline';
 
-/** `serverless invoke local -f <fn> -p events/<file>.json` against the local table. */
+// `serverless invoke local -f <fn> -p events/<file>.json` against the local table.
 
 const run = promisify(execFile);
 

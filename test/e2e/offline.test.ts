@@ -2,7 +2,7 @@ import { basicAuth, TILLS } from '../support/http';
 import { uniqueMobile } from '../support/customers';
 import { prepareLocalTable, startOffline, type Offline } from '../support/offline';
 
-/** The API as a client meets it: HTTP against `serverless offline`, routes at /v2/... */
+// The API as a client meets it: HTTP against `serverless offline`, routes at /v2/...
 
 let offline: Offline;
 const auth = basicAuth(TILLS.demo[0], TILLS.demo[1]);

@@ -5,15 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import stages from '../../config/stages.json';
 
-/**
- * What `serverless package --stage <stage>` produces for each regional stage (SPEC section 1:
- * region and API Gateway stage throttling per stage, derived from config/stages.json; one
- * on-demand table; section 6: the per-org default limit per stage).
- *
- * Packaging runs in a scratch copy of the service (serverless.yml copied, everything else
- * linked), so that serverless-esbuild's `.esbuild` work folder, which it deletes when done,
- * is never the one a `serverless offline` of another suite is serving from.
- */
+// What `serverless package --stage <stage>` produces for each regional stage (SPEC section 1:
+// region and API Gateway stage throttling per stage, derived from config/stages.json; one
+// on-demand table; section 6: the per-org default limit per stage).
+//
+// Packaging runs in a scratch copy of the service (serverless.yml copied, everything else
+// linked), so that serverless-esbuild's `.esbuild` work folder, which it deletes when done,
+// is never the one a `serverless offline` of another suite is serving from.
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');

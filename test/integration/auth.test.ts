@@ -6,12 +6,11 @@ import { handler as lookupHandler } from '../../handlers/lookupCustomer';
 import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
 import { apiEvent, basicAuth, call, codes, warningCodes, type Reply } from '../support/http';
 import { customerItems, useDemoTable } from '../support/table';
+import { Entity } from '../../lib/store/keys';
 
-/**
- * Authentication and tenant isolation (SPEC section 2): every route needs a till's Basic
- * credentials (username and md5 hex of the password); every read and write is scoped to the
- * till's org.
- */
+// Authentication and tenant isolation (SPEC section 2): every route needs a till's Basic
+// credentials (username and md5 hex of the password); every read and write is scoped to the
+// till's org.
 
 useDemoTable();
 
@@ -130,9 +129,9 @@ describe('tenant isolation', () => {
     }
 
     const items = await customerItems();
-    const customers = items.filter((i) => i.entity === 'customer' && (i.id === inDemo.body.createdId || i.id === inOther.body.createdId));
+    const customers = items.filter((i) => i.entity === Entity.customer && (i.id === inDemo.body.createdId || i.id === inOther.body.createdId));
     expect(customers.map((c) => c.orgId).sort()).toEqual([100, 200]);
-    const identifierOwners = items.filter((i) => i.entity === 'identifier' && String(i.pk).includes(email)).map((i) => i.customerId).sort();
+    const identifierOwners = items.filter((i) => i.entity === Entity.identifier && String(i.pk).includes(email)).map((i) => i.customerId).sort();
     expect(identifierOwners).toEqual([inDemo.body.createdId, inOther.body.createdId].sort());
   });
 

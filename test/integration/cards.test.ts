@@ -2,12 +2,11 @@ import { randomInt } from 'node:crypto';
 import { addCustomer, expectRefused, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
 import { codes } from '../support/http';
 import { customerItems, useDemoTable } from '../support/table';
+import { Entity, keys } from '../../lib/store/keys';
 
-/**
- * Cards issued with a registration (SPEC section 3, Cards; section 7 for org 100's series):
- * 501 DEMO-GEN generates `DEMO` + 12 Luhn-valid digits, 502 PARTNER-EXT takes given numbers
- * of 10 to 20 digits; a card number belongs to at most one customer of the org.
- */
+// Cards issued with a registration (SPEC section 3, Cards; section 7 for org 100's series):
+// 501 DEMO-GEN generates `DEMO` + 12 Luhn-valid digits, 502 PARTNER-EXT takes given numbers
+// of 10 to 20 digits; a card number belongs to at most one customer of the org.
 
 useDemoTable();
 jest.setTimeout(120_000);
@@ -386,12 +385,12 @@ describe('a card number belongs to one customer', () => {
     expect(holder.body.entity).toBe(winner);
 
     const items = await customerItems();
-    const cardItems = items.filter((i) => String(i.pk).includes(`#ID#card#${cardNumber}`));
+    const cardItems = items.filter((i) => i.pk === keys.identifier(100, 'card', cardNumber).pk);
     expect(cardItems).toEqual([expect.objectContaining({ customerId: winner })]);
     const loserMobiles = mobiles.filter((_, i) => i !== winnerIndex);
     const leftovers = items.filter((i) => loserMobiles.some((m) => String(i.pk).includes(m)));
     expect(leftovers).toEqual([]);
-    const customersOfRace = items.filter((i) => i.entity === 'customer' && JSON.stringify(i).includes(cardNumber));
+    const customersOfRace = items.filter((i) => i.entity === Entity.customer && JSON.stringify(i).includes(cardNumber));
     expect(customersOfRace.map((i) => i.id)).toEqual([winner]);
     for (const m of loserMobiles) {
       const found = await lookup({ source: 'ALL', identifierName: 'mobile', identifierValue: m });

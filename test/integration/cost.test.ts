@@ -5,14 +5,13 @@ import { countRoundTrips, type RoundTripCounter } from '../../bench/support/roun
 import { addCustomer, instoreProfile, uniqueMobile } from '../support/customers';
 import { codes, warningCodes, type EventOptions, type Reply } from '../support/http';
 import { allItems as registrationItemsAndCounters, registrationItems, useDemoTable } from '../support/table';
+import { Entity, keys } from '../../lib/store/keys';
 
-/**
- * What a warm POST /v2/customers costs in DynamoDB, as exact numbers (no timings): round trips
- * per kind of request, counted on the service's own client, and write capacity units per
- * registration, computed from the items sent as DynamoDB bills them (the computation
- * `npm run bench` reports; see BENCHMARKS.md). Each request is sent after a first request of
- * the same till, which caches its credentials and its org's configuration.
- */
+// What a warm POST /v2/customers costs in DynamoDB, as exact numbers (no timings): round trips
+// per kind of request, counted on the service's own client, and write capacity units per
+// registration, computed from the items sent as DynamoDB bills them (the computation
+// `npm run bench` reports; see BENCHMARKS.md). Each request is sent after a first request of
+// the same till, which caches its credentials and its org's configuration.
 
 useDemoTable();
 
@@ -227,7 +226,7 @@ describe('the rate counter', () => {
     const updates = counter.commands().UpdateItem ?? 0;
     expect(updates).toBeGreaterThanOrEqual(1);
     expect(updates).toBeLessThanOrEqual(12);
-    const windows = (await registrationItemsAndCounters()).filter((i) => i.entity === 'rateWindow' && String(i.pk).startsWith('ORG#100#'));
+    const windows = (await registrationItemsAndCounters()).filter((i) => i.entity === Entity.rateWindow && String(i.pk).startsWith(keys.orgPrefix(100)));
     const counted = windows.reduce((sum, w) => sum + Number(w.requests), 0);
     expect(counted).toBeGreaterThanOrEqual(60);
   });

@@ -2,11 +2,9 @@ import { addCustomer, instoreProfile, registerAndGet as registerWithProfileAndGe
 import { codes, type EventOptions, type Reply } from '../support/http';
 import { customerItems, useDemoTable } from '../support/table';
 
-/**
- * Loyalty program enrollment at registration (SPEC section 3, Enrollment; section 7 for the
- * demo programs): org 100 has program 1 "Demo Rewards" (default; Silver, Gold, Platinum) and
- * program 2 "Demo Partner Club" (Blue, Black); org 200 has program 1 "Default" (Basic).
- */
+// Loyalty program enrollment at registration (SPEC section 3, Enrollment; section 7 for the
+// demo programs): org 100 has program 1 "Demo Rewards" (default; Silver, Gold, Platinum) and
+// program 2 "Demo Partner Club" (Blue, Black); org 200 has program 1 "Default" (Basic).
 
 useDemoTable();
 jest.setTimeout(120_000);

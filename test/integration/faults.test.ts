@@ -9,16 +9,15 @@ import { documentClient } from '../../lib/store/client';
 import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
 import { codes, warningCodes, type Reply } from '../support/http';
 import { registrationItems, useDemoTable } from '../support/table';
+import { Entity } from '../../lib/store/keys';
 
-/**
- * DynamoDB failing under the service (SPEC section 6: the client retries throttling and
- * transaction conflicts with backoff; when it gives up, 503 with Retry-After and nothing
- * written; section 3 rule 6: a request applies completely or not at all).
- *
- * Faults are injected into the process's document client with middleware: at
- * `finalizeRequest` with low priority, i.e. inside the SDK's retry middleware, so each of the
- * SDK's attempts meets the fault as it would meet DynamoDB's answer.
- */
+// DynamoDB failing under the service (SPEC section 6: the client retries throttling and
+// transaction conflicts with backoff; when it gives up, 503 with Retry-After and nothing
+// written; section 3 rule 6: a request applies completely or not at all).
+//
+// Faults are injected into the process's document client with middleware: at
+// `finalizeRequest` with low priority, i.e. inside the SDK's retry middleware, so each of the
+// SDK's attempts meets the fault as it would meet DynamoDB's answer.
 
 useDemoTable();
 jest.setTimeout(120_000);
@@ -124,8 +123,8 @@ async function expectOneCustomer(reply: Reply, mobile: string, before: Record<st
   expect(codes(reply)).toEqual([]);
   const after = await written();
   const added = after.filter((i) => !before.some((b) => b.pk === i.pk && b.sk === i.sk));
-  expect(added.filter((i) => i.entity === 'customer').map((c) => c.id)).toEqual([reply.body.createdId]);
-  expect(added.filter((i) => i.entity === 'identifier').map((i) => i.customerId)).toEqual([reply.body.createdId]);
+  expect(added.filter((i) => i.entity === Entity.customer).map((c) => c.id)).toEqual([reply.body.createdId]);
+  expect(added.filter((i) => i.entity === Entity.identifier).map((i) => i.customerId)).toEqual([reply.body.createdId]);
   expect(await ownerOf('mobile', mobile)).toBe(reply.body.createdId);
   expect((await getCustomer(reply.body.createdId)).status).toBe(200);
 }

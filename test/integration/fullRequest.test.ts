@@ -7,11 +7,9 @@ import { addCustomer, expectRefused, getCustomer, instoreProfile, lookup, regist
 import { call, codes, warningCodes } from '../support/http';
 import { useDemoTable } from '../support/table';
 
-/**
- * Every part of a `POST /v2/customers` body beyond identity (SPEC sections 3, 4, 5 and 7):
- * extended fields, custom fields, comm channels, createDate, associatedWith,
- * endPointsEnabled, activity, what a merge takes and leaves, and the example events.
- */
+// Every part of a `POST /v2/customers` body beyond identity (SPEC sections 3, 4, 5 and 7):
+// extended fields, custom fields, comm channels, createDate, associatedWith,
+// endPointsEnabled, activity, what a merge takes and leaves, and the example events.
 
 useDemoTable();
 jest.setTimeout(120_000);

@@ -7,16 +7,14 @@ import { addCustomer, getCustomer, instoreProfile, uniqueMobile } from '../suppo
 import { apiEvent, call, codes, type Reply } from '../support/http';
 import { registrationItems, useDemoTable } from '../support/table';
 
-/**
- * Hostile request bodies against POST /v2/customers, through the real handler and DynamoDB
- * Local (SPEC sections 3 and 4: "No client input ever produces a 500"; a rejection lists its
- * problems as `{status: false, code, message, path}`; a rejected request writes nothing).
- *
- * Property-based: generated JSON, generated raw text, and mutations of a valid body (wrong
- * types, huge and odd strings, extreme numbers, deep nesting, keys named after
- * Object.prototype members, unknown keys), about 1500 requests in all. A failing property
- * prints the smallest body fast-check found.
- */
+// Hostile request bodies against POST /v2/customers, through the real handler and DynamoDB
+// Local (SPEC sections 3 and 4: "No client input ever produces a 500"; a rejection lists its
+// problems as `{status: false, code, message, path}`; a rejected request writes nothing).
+//
+// Property-based: generated JSON, generated raw text, and mutations of a valid body (wrong
+// types, huge and odd strings, extreme numbers, deep nesting, keys named after
+// Object.prototype members, unknown keys), about 1500 requests in all. A failing property
+// prints the smallest body fast-check found.
 
 useDemoTable();
 jest.setTimeout(300_000);

@@ -3,13 +3,12 @@ import { documentClient } from '../../lib/store/client';
 import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
 import { codes, warningCodes, type EventOptions, type Reply } from '../support/http';
 import { registrationItems, useDemoTable } from '../support/table';
+import { Entity } from '../../lib/store/keys';
 
-/**
- * `Idempotency-Key` on POST /v2/customers (SPEC section 6, 422 in section 4): 1 to 128
- * characters, scoped to the org; a repeat within 24 hours returns the first response (status
- * and body) with `Idempotent-Replayed: true` and writes nothing; the same key with a different
- * body is 422. A rejected request writes nothing, so its key stays free.
- */
+// `Idempotency-Key` on POST /v2/customers (SPEC section 6, 422 in section 4): 1 to 128
+// characters, scoped to the org; a repeat within 24 hours returns the first response (status
+// and body) with `Idempotent-Replayed: true` and writes nothing; the same key with a different
+// body is 422. A rejected request writes nothing, so its key stays free.
 
 useDemoTable();
 jest.setTimeout(120_000);
@@ -26,7 +25,7 @@ async function written(): Promise<Record<string, unknown>[]> {
 }
 
 async function customerCount(): Promise<number> {
-  return (await written()).filter((i) => i.entity === 'customer').length;
+  return (await written()).filter((i) => i.entity === Entity.customer).length;
 }
 
 const newKey = () => `key-${randomUUID()}`;

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
 import { codes, warningCodes, TILLS, type Reply } from '../support/http';
 import { registrationItems, useDemoTable } from '../support/table';
+import { Entity, keys } from '../../lib/store/keys';
 
-/**
- * Orgs never see each other (SPEC section 2: every read and write is scoped to the caller's
- * org; section 3 rule 1: an identifier belongs to at most one customer *of the org*; section
- * 5: an id of another org is 404 8015). Org 100 is reached with the demo and store2 tills,
- * org 200 with the other till.
- */
+// Orgs never see each other (SPEC section 2: every read and write is scoped to the caller's
+// org; section 3 rule 1: an identifier belongs to at most one customer *of the org*; section
+// 5: an id of another org is 404 8015). Org 100 is reached with the demo and store2 tills,
+// org 200 with the other till.
 
 useDemoTable();
 jest.setTimeout(120_000);
@@ -52,7 +51,7 @@ function expectNotFound(reply: Reply): void {
 /** Every item stored under one org's keys. */
 async function itemsOfOrg(orgId: number): Promise<Record<string, unknown>[]> {
   return (await registrationItems())
-    .filter((item) => String(item.pk).startsWith(`ORG#${orgId}#`) && item.entity !== 'rateWindow')
+    .filter((item) => String(item.pk).startsWith(keys.orgPrefix(orgId)) && item.entity !== Entity.rateWindow)
     .sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
 }
 

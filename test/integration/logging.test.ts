@@ -2,7 +2,7 @@ import { log } from '../../lib/log';
 import { addCustomer, instoreProfile, uniqueMobile } from '../support/customers';
 import { useDemoTable } from '../support/table';
 
-/** SPEC section 6: one JSON line per request with its outcome, and no identifier values or names. */
+// SPEC section 6: one JSON line per request with its outcome, and no identifier values or names.
 
 useDemoTable();
 

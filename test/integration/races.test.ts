@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
 import { codes, warningCodes, type Reply } from '../support/http';
 import { allItems, useDemoTable } from '../support/table';
+import { Entity, keys } from '../../lib/store/keys';
 
-/**
- * Concurrent registrations (SPEC section 3, rule 6): a request applies completely or not at
- * all, and concurrent requests never create two customers sharing an identifier, whatever
- * their timing. Requests run in parallel through the real handler against DynamoDB Local.
- */
+// Concurrent registrations (SPEC section 3, rule 6): a request applies completely or not at
+// all, and concurrent requests never create two customers sharing an identifier, whatever
+// their timing. Requests run in parallel through the real handler against DynamoDB Local.
 
 useDemoTable();
 
@@ -43,11 +42,11 @@ interface Table {
 
 async function table(): Promise<Table> {
   // Every registration here is made by a till of org 100.
-  const items = (await allItems()).filter((i) => String(i.pk).startsWith('ORG#100#'));
+  const items = (await allItems()).filter((i) => String(i.pk).startsWith(keys.orgPrefix(100)));
   return {
-    customers: items.filter((i) => i.entity === 'customer'),
-    profiles: items.filter((i) => i.entity === 'profile'),
-    identifiers: items.filter((i) => i.entity === 'identifier'),
+    customers: items.filter((i) => i.entity === Entity.customer),
+    profiles: items.filter((i) => i.entity === Entity.mergedProfile),
+    identifiers: items.filter((i) => i.entity === Entity.identifier),
   };
 }
 
@@ -88,7 +87,7 @@ async function expectConsistentTable(): Promise<void> {
     const [type, ...rest] = key.split('#');
     const [holder] = [...ids];
     expect({ identifier: key, owner: await ownerOf(type, rest.join('#')) }).toEqual({ identifier: key, owner: holder });
-    const backing = identifiers.filter((i) => String(i.pk).endsWith(`#ID#${key}`));
+    const backing = identifiers.filter((i) => i.pk === keys.identifier(100, type, rest.join('#')).pk);
     expect({ identifier: key, items: backing.map((i) => i.customerId) }).toEqual({ identifier: key, items: [holder] });
   }
   expect(identifiers).toHaveLength(holders.size);
@@ -109,10 +108,10 @@ describe('concurrent registrations', () => {
     expect(warningCodes(winner)).toEqual([]);
 
     const { customers, profiles, identifiers } = await table();
-    const mine = identifiers.filter((i) => String(i.pk).endsWith(`#mobile#91${mobile}`) || String(i.pk).endsWith(`#email#${email}`));
+    const mine = identifiers.filter((i) => i.pk === keys.identifier(100, 'mobile', `91${mobile}`).pk || i.pk === keys.identifier(100, 'email', email).pk);
     expect(mine.map((i) => i.customerId)).toEqual([id, id]);
     expect(customers.filter((c) => c.id === id)).toHaveLength(1);
-    expect(profiles.filter((p) => String(p.pk).endsWith(`#CUSTOMER#${id}`))).toEqual([]);
+    expect(profiles.filter((p) => p.pk === keys.customerPartition(100, id))).toEqual([]);
     // No other customer was left behind by the losers.
     expect(identifiers.filter((i) => i.customerId !== id && customers.every((c) => c.id !== i.customerId))).toEqual([]);
     const document = await getCustomer(id);
@@ -157,7 +156,7 @@ describe('concurrent registrations', () => {
 
     const { customers, profiles, identifiers } = await table();
     expect(customers.filter((c) => c.id === id)).toHaveLength(1);
-    expect(profiles.filter((p) => String(p.pk).endsWith(`#CUSTOMER#${id}`))).toHaveLength(11);
+    expect(profiles.filter((p) => p.pk === keys.customerPartition(100, id))).toHaveLength(11);
     expect(identifiers.filter((i) => i.customerId === id)).toHaveLength(13);
     await expectConsistentTable();
   }, RACE_TIMEOUT);
@@ -181,7 +180,7 @@ describe('concurrent registrations', () => {
     const document = await getCustomer(id);
     expect(document.body.profiles.map((p: { source: string }) => p.source).sort()).toEqual(['INSTORE', 'WEBSITE']);
     const { profiles, identifiers } = await table();
-    expect(profiles.filter((p) => String(p.pk).endsWith(`#CUSTOMER#${id}`))).toHaveLength(1);
+    expect(profiles.filter((p) => p.pk === keys.customerPartition(100, id))).toHaveLength(1);
     expect(identifiers.filter((i) => i.customerId === id)).toHaveLength(2);
     await expectConsistentTable();
   }, RACE_TIMEOUT);

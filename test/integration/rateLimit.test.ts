@@ -5,18 +5,17 @@ import { getOrgConfig } from '../../lib/store/orgs';
 import { addCustomer, instoreProfile, uniqueMobile } from '../support/customers';
 import { codes, type Reply, TILLS } from '../support/http';
 import { registrationItems, useDemoTable } from '../support/table';
+import { Entity, keys } from '../../lib/store/keys';
 
-/**
- * The per-org limit on POST /v2/customers (SPEC section 6, 429 in section 4): a fixed
- * one-minute window counted in DynamoDB, the org's override (org 100: 100000, org 300: 10)
- * or else the stage default (RATE_LIMIT_PER_MINUTE); over the limit 429 with Retry-After and
- * X-RateLimit-*, nothing written.
- *
- * Each test runs in minute windows of its own: Date.now is pinned (and keeps ticking) from
- * 5 s into a fresh minute, so no test shares a window with another or straddles a minute
- * boundary. Only Date.now moves; timers are real, so the SDK's retries and backoff are
- * untouched, and DynamoDB Local ignores the request signature's date.
- */
+// The per-org limit on POST /v2/customers (SPEC section 6, 429 in section 4): a fixed
+// one-minute window counted in DynamoDB, the org's override (org 100: 100000, org 300: 10)
+// or else the stage default (RATE_LIMIT_PER_MINUTE); over the limit 429 with Retry-After and
+// X-RateLimit-*, nothing written.
+//
+// Each test runs in minute windows of its own: Date.now is pinned (and keeps ticking) from
+// 5 s into a fresh minute, so no test shares a window with another or straddles a minute
+// boundary. Only Date.now moves; timers are real, so the SDK's retries and backoff are
+// untouched, and DynamoDB Local ignores the request signature's date.
 
 // Org 200 has no override: it gets the stage default, which this variable sets. Read on use,
 // so setting it before any request is enough.
@@ -117,10 +116,10 @@ describe('the per-org limit on POST /v2/customers', () => {
 
     // Exactly the admitted requests wrote their customer; the refused ones wrote nothing.
     const after = await written();
-    const newCustomers = after.filter((i) => i.entity === 'customer' && !before.some((b) => b.pk === i.pk));
+    const newCustomers = after.filter((i) => i.entity === Entity.customer && !before.some((b) => b.pk === i.pk));
     expect(newCustomers.map((c) => c.id).sort()).toEqual(accepted.map((r) => r.body.createdId).sort());
     mobiles.forEach((mobile, index) => {
-      const stored = after.some((i) => i.entity === 'identifier' && String(i.pk).endsWith(`#mobile#91${mobile}`));
+      const stored = after.some((i) => i.entity === Entity.identifier && i.pk === keys.identifier(300, 'mobile', `91${mobile}`).pk);
       expect({ mobile, stored }).toEqual({ mobile, stored: replies[index].status === 200 });
     });
   });
@@ -211,8 +210,8 @@ describe('the per-org limit on POST /v2/customers', () => {
     const refused = replies.filter((r) => r.status !== 200);
     expect(refused).toHaveLength(4);
     for (const reply of refused) expectTooManyRequests(reply, STAGE_DEFAULT, windowStart);
-    expect((await written()).filter((i) => i.entity === 'customer')).toHaveLength(
-      before.filter((i) => i.entity === 'customer').length + STAGE_DEFAULT,
+    expect((await written()).filter((i) => i.entity === Entity.customer)).toHaveLength(
+      before.filter((i) => i.entity === Entity.customer).length + STAGE_DEFAULT,
     );
 
     // Orgs with an override keep it whatever the stage default is.

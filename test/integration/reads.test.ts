@@ -4,10 +4,8 @@ import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '
 import { apiEvent, call, codes, type EventOptions } from '../support/http';
 import { useDemoTable } from '../support/table';
 
-/**
- * The read routes of SPEC section 5 through their real handlers: GET /v2/customers/{id},
- * GET /v2/customers/lookup and GET /v2/extendedFields.
- */
+// The read routes of SPEC section 5 through their real handlers: GET /v2/customers/{id},
+// GET /v2/customers/lookup and GET /v2/extendedFields.
 
 useDemoTable();
 

@@ -3,12 +3,11 @@ import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '
 import { saveOrg } from '../../lib/store/orgs';
 import { basicAuth, codes, warningCodes, type Reply } from '../support/http';
 import { customerItems, useDemoTable } from '../support/table';
+import { Entity, keys } from '../../lib/store/keys';
 
-/**
- * POST /v2/customers through the real handler against DynamoDB Local (SPEC sections 3 and 4):
- * creation, normalisation, the identity and merge rules, and every rejection, each checked in
- * the response and in what the table holds afterwards.
- */
+// POST /v2/customers through the real handler against DynamoDB Local (SPEC sections 3 and 4):
+// creation, normalisation, the identity and merge rules, and every rejection, each checked in
+// the response and in what the table holds afterwards.
 
 useDemoTable();
 
@@ -25,15 +24,15 @@ const uniqueEmail = (name = 'person') => `${name}.${randomUUID().slice(0, 8)}@ex
 const uniqueValue = (prefix: string) => `${prefix}-${randomUUID()}`;
 
 async function customerRecords(): Promise<Record<string, unknown>[]> {
-  return (await customerItems()).filter((i) => i.entity === 'customer');
+  return (await customerItems()).filter((i) => i.entity === Entity.customer);
 }
 
 async function identifierItemsOf(customerId: number): Promise<Record<string, unknown>[]> {
-  return (await customerItems()).filter((i) => i.entity === 'identifier' && i.customerId === customerId);
+  return (await customerItems()).filter((i) => i.entity === Entity.identifier && i.customerId === customerId);
 }
 
 async function profileItemsOf(customerId: number): Promise<Record<string, unknown>[]> {
-  return (await customerItems()).filter((i) => i.entity === 'profile' && String(i.pk).endsWith(`#CUSTOMER#${customerId}`));
+  return (await customerItems()).filter((i) => i.entity === Entity.mergedProfile && i.pk === keys.customerPartition(100, customerId));
 }
 
 /** The customer that lookup (source ALL) finds for an identifier, or the error code. */

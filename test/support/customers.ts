@@ -5,7 +5,7 @@ import { handler as lookupHandler } from '../../handlers/lookupCustomer';
 import { apiEvent, call, codes, type EventOptions, type Reply } from './http';
 import { customerItems } from './table';
 
-/** Short ways to call the customer routes through their real handlers. */
+// Short ways to call the customer routes through their real handlers.
 
 export const addCustomer = (body: unknown, options?: EventOptions) =>
   call(addHandler as never, apiEvent('POST', '/v2/customers', body, options));

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 
-/** API Gateway events and calls through the real handlers. */
+// API Gateway events and calls through the real handlers.
 
 export const TILLS = {
   demo: ['demo.till', 'demo-password'],

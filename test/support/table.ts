@@ -3,6 +3,7 @@ import { DeleteTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ensureTable, localClient } from '../../scripts/table';
 import { DEMO_ORGS_FILE, loadOrgFiles } from '../../scripts/loadOrgs';
+import { Entity } from '../../lib/store/keys';
 
 /**
  * Gives the calling test file its own table in the run's DynamoDB Local, loaded with the
@@ -42,12 +43,12 @@ export async function allItems(): Promise<Record<string, unknown>[]> {
 
 /** What registrations wrote: everything but configuration (orgs, tills) and rate-limit counters. */
 export async function registrationItems(): Promise<Record<string, unknown>[]> {
-  return (await allItems()).filter((i) => !['org', 'till', 'rateWindow'].includes(String(i.entity)));
+  return (await allItems()).filter((i) => !([Entity.org, Entity.till, Entity.rateWindow] as string[]).includes(String(i.entity)));
 }
 
 /** The customer, merged profile and identifier items, in a stable order: what a rejection must leave as it was. */
 export async function customerItems(): Promise<Record<string, unknown>[]> {
   return (await registrationItems())
-    .filter((item) => ['customer', 'profile', 'identifier'].includes(String(item.entity)))
+    .filter((item) => ([Entity.customer, Entity.mergedProfile, Entity.identifier] as string[]).includes(String(item.entity)))
     .sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
 }

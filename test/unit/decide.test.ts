@@ -2,10 +2,8 @@ import { decideRegistration, type Decision, type KnownFacts } from '../../lib/re
 import type { Card, Identifier, Profile, Registration } from '../../lib/customer';
 import type { Source } from '../../lib/vocabulary';
 
-/**
- * The identity and merge rules of SPEC section 3 (rules 2 to 5, and 3009 for cards), as a
- * function of the registration and of who already owns its identifiers.
- */
+// The identity and merge rules of SPEC section 3 (rules 2 to 5, and 3009 for cards), as a
+// function of the registration and of who already owns its identifiers.
 
 const MOBILE: Identifier = { type: 'mobile', value: '919876543210' };
 const EMAIL: Identifier = { type: 'email', value: 'asha@example.com' };

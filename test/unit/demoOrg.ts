@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CardSeries, OrgConfig, OrgFile } from '../../lib/org';
 
-/** The demo orgs of SPEC section 7, as the service holds them once loaded (tills by code). */
+// The demo orgs of SPEC section 7, as the service holds them once loaded (tills by code).
 
 const files = JSON.parse(readFileSync(join(__dirname, '..', '..', 'config', 'orgs', 'demo.json'), 'utf8')) as OrgFile[];
 

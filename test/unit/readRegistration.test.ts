@@ -6,11 +6,9 @@ import { checkAddCustomerBody } from '../../lib/schemas/validate';
 import { MULTI_ACCOUNT_SOURCES } from '../../lib/vocabulary';
 import { demoRetail, otherBrand } from './demoOrg';
 
-/**
- * Reading a schema-valid `POST /v2/customers` body against org 100 (SPEC sections 3, 4, 7).
- * Bodies go through the schema check first, as in the service, so every body here is one a
- * client can really send.
- */
+// Reading a schema-valid `POST /v2/customers` body against org 100 (SPEC sections 3, 4, 7).
+// Bodies go through the schema check first, as in the service, so every body here is one a
+// client can really send.
 
 const NOW = new Date('2024-06-01T12:00:00.000Z');
 

@@ -5,7 +5,7 @@ import { generateValidatorSource } from '../../lib/schemas/generate';
 import { escapePointer } from '../../lib/pointer';
 import { checkAddCustomerBody } from '../../lib/schemas/validate';
 
-/** The schema check of `POST /v2/customers` bodies (SPEC sections 3 and 4). */
+// The schema check of `POST /v2/customers` bodies (SPEC sections 3 and 4).
 
 const MOBILE = { type: 'mobile', value: '9876543210' };
 const PROFILE = { source: 'INSTORE', identifiers: [MOBILE] };
