@@ -41,7 +41,7 @@ export function dynamoConnectTimeoutMillis(): number {
 }
 
 export function dynamoRequestTimeoutMillis(): number {
-  return positiveInteger('DYNAMODB_REQUEST_TIMEOUT_MS', 1000);
+  return positiveInteger('DYNAMODB_REQUEST_TIMEOUT_MS', 4000);
 }
 
 function positiveInteger(name: string, fallback: number): number {

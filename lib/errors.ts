@@ -162,25 +162,50 @@ export function identifierProblemCode(type: string): ErrorCode {
   return type === 'mobile' ? Code.invalidMobile : type === 'email' ? Code.invalidEmail : Code.badRequest;
 }
 
-/** Collects problems while a request is read, so that all of them are reported at once. */
+/** Problems listed in one response; the rest are counted in one more problem. */
+export const MAX_LISTED_PROBLEMS = 100;
+
+/**
+ * Collects problems while a request is read, so that all of them are reported at once: one
+ * per place and code, at most MAX_LISTED_PROBLEMS listed (a response, and the idempotency record
+ * holding it, stay small), in time linear in their number.
+ */
 export class Problems {
   readonly list: Problem[] = [];
+  private readonly seen = new Set<string>();
+  private unlisted = 0;
 
   add(code: ErrorCode, message: string, path?: string): void {
-    this.list.push(problem(code, message, path));
+    const place = `${code}|${path ?? ''}`;
+    if (this.seen.has(place)) return;
+    this.seen.add(place);
+    if (this.list.length < MAX_LISTED_PROBLEMS) this.list.push(problem(code, message, path));
+    else this.unlisted += 1;
+  }
+
+  /** Problems found, listed or not. */
+  get count(): number {
+    return this.list.length + this.unlisted;
   }
 
   get empty(): boolean {
-    return this.list.length === 0;
+    return this.count === 0;
   }
 
   /** Throws the collected problems, if any. */
   throwIfAny(warnings: Warning[] = []): void {
-    if (!this.empty) throw new ApiError(this.list, warnings);
+    if (this.empty) return;
+    const listed = this.unlisted > 0 ? [...this.list, problem(Code.badRequest, `${this.unlisted} more problems not listed`)] : this.list;
+    throw new ApiError(listed, warnings);
   }
 }
 
 /** Problems and warnings as responses carry them: `{status: false, code, message, path}`. */
 export function statusList(problems: readonly (Problem | Warning)[]): Array<{ status: false; code: Code; message: string; path?: string }> {
   return problems.map(({ code, message, path }) => (path === undefined ? { status: false, code, message } : { status: false, code, message, path }));
+}
+
+/** The body of an error response (SPEC section 4). */
+export function errorBody(problems: readonly Problem[], warnings: readonly Warning[]) {
+  return { errors: statusList(problems), warnings: statusList(warnings) };
 }

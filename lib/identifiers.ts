@@ -1,5 +1,6 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/mobile';
 import { fullFormats } from 'ajv-formats/dist/formats';
+import { isWellFormed } from './text';
 import type { IdentifierType } from './vocabulary';
 
 // Normalisation of identifier values (SPEC section 3), applied before any uniqueness check so
@@ -50,13 +51,29 @@ export function normaliseOther(raw: string): Normalised {
   return { ok: true, value };
 }
 
+/**
+ * Invisible characters that join or separate nothing visible (zero-width space, non-joiner and
+ * joiner, word joiner and the invisible operators, BOM, soft hyphen, Mongolian vowel
+ * separator): a value typed or pasted with one is the value without it. Bidi controls are
+ * kept: they change how a value reads, so they are part of it.
+ */
+const FORMAT_CHARACTERS = /[\u00AD\u180E\u200B-\u200D\u2060-\u2064\uFEFF]/g;
+
+/** One form for every spelling of an identifier value: NFC, without invisible format characters. */
+export function canonicalText(raw: string): string {
+  return raw.normalize('NFC').replace(FORMAT_CHARACTERS, '');
+}
+
 export function normaliseIdentifier(type: IdentifierType, raw: string, baseCountry: string): Normalised {
+  // A lone surrogate cannot be stored faithfully: two such values could become one.
+  if (!isWellFormed(raw)) return { ok: false, reason: 'not well-formed Unicode (a lone surrogate)' };
+  const text = canonicalText(raw);
   switch (type) {
     case 'mobile':
-      return normaliseMobile(raw, baseCountry);
+      return normaliseMobile(text, baseCountry);
     case 'email':
-      return normaliseEmail(raw);
+      return normaliseEmail(text);
     default:
-      return normaliseOther(raw);
+      return normaliseOther(text);
   }
 }

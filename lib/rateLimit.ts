@@ -45,11 +45,17 @@ function limitOf(org: OrgConfig): number {
 }
 
 /** Counts one request for the org; throws 429 (with the rate headers) when over the limit. */
-export async function takeRequest(org: OrgConfig, now = Date.now()): Promise<RateDecision> {
+export function takeRequest(org: OrgConfig, now = Date.now()): Promise<RateDecision> {
+  const key = `${tableName()}|${org.orgId}`;
+  // One reservation at a time per org and process, so that a re-sent one can tell it was applied
+  // (lib/store/rateWindows.ts); requests waiting meanwhile are served from the block it brings.
+  return oneAtATime(key, () => take(org, key, now));
+}
+
+async function take(org: OrgConfig, key: string, now: number): Promise<RateDecision> {
   const limit = limitOf(org);
   const windowStart = Math.floor(now / WINDOW_MS) * WINDOW_MS;
   const reset = Math.ceil((windowStart + WINDOW_MS) / 1000);
-  const key = `${tableName()}|${org.orgId}`;
   let reservation = reservations.get(key);
   if (!reservation || reservation.windowStart !== windowStart) {
     reservation = { windowStart, unused: 0, counted: 0, served: 0, full: false };
@@ -74,6 +80,21 @@ export async function takeRequest(org: OrgConfig, now = Date.now()): Promise<Rat
   reservation.served += 1;
   const remaining = Math.max(0, limit - reservation.counted + reservation.unused);
   return { limit, remaining, reset, headers: headersOf(limit, remaining, reset) };
+}
+
+const queues = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const next = (queues.get(key) ?? Promise.resolve()).then(work, work);
+  const settled = next.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(key, settled);
+  void settled.then(() => {
+    if (queues.get(key) === settled) queues.delete(key);
+  });
+  return next;
 }
 
 function headersOf(limit: number, remaining: number, reset: number): Record<string, string> {

@@ -4,12 +4,13 @@
 // counted costs no DynamoDB request at all.
 
 import type { Caller } from '../auth';
-import { ApiError, statusList } from '../errors';
+import { ApiError, errorBody, statusList } from '../errors';
 import { replayOf, readIdempotencyKey } from '../idempotency';
 import { takeRequest } from '../rateLimit';
 import { readRegistration } from '../registration/read';
-import { registerCustomer, type Registered, type RegisterOptions } from '../registration/register';
+import { registerCustomer, type Registered, type RegisterOptions, type Rejected } from '../registration/register';
 import { checkAddCustomerBody } from '../schemas/validate';
+import type { StoredResponse } from '../store/idempotencyRecords';
 import { answer, type Answer } from './answer';
 
 export interface AddCustomerRequest {
@@ -37,9 +38,7 @@ export async function addCustomer(request: AddCustomerRequest): Promise<Answer> 
   const rate = await takeRequest(org);
   // From here on every answer, a failure too, carries the rate headers.
   try {
-    const options: RegisterOptions = key
-      ? { idempotency: { key, response: (registered) => ({ statusCode: 200, body: JSON.stringify(responseOf(registered)) }) } }
-      : {};
+    const options: RegisterOptions = key ? { idempotency: { key, response: storedResponseOf } } : {};
     const outcome = await registerCustomer(registration, org, options);
     switch (outcome.kind) {
       case 'created':
@@ -61,6 +60,15 @@ export async function addCustomer(request: AddCustomerRequest): Promise<Answer> 
 /** What an Idempotency-Key is bound to: the body as sent and the query that fills profiles. */
 function requestText(request: Pick<AddCustomerRequest, 'bodyText' | 'query'>): string {
   return JSON.stringify([request.bodyText, request.query]);
+}
+
+/** The response an outcome gets, as its idempotency record keeps it. */
+function storedResponseOf(outcome: Registered | Rejected): StoredResponse {
+  if (outcome.kind === 'rejected') {
+    const error = new ApiError(outcome.problems, outcome.warnings);
+    return { statusCode: error.status, body: JSON.stringify(errorBody(error.problems, error.warnings)) };
+  }
+  return { statusCode: 200, body: JSON.stringify(responseOf(outcome)) };
 }
 
 export function responseOf(registered: Registered): AddCustomerResponse {

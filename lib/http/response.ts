@@ -2,7 +2,7 @@
 
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Answer } from '../api/answer';
-import { ApiError, Code, statusList } from '../errors';
+import { ApiError, Code, errorBody } from '../errors';
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return proxyResult(statusCode, JSON.stringify(body), headers);
@@ -17,7 +17,7 @@ function proxyResult(statusCode: number, body: string, headers: Record<string, s
 }
 
 export function errorResponse(error: ApiError): APIGatewayProxyResult {
-  return json(error.status, { errors: statusList(error.problems), warnings: statusList(error.warnings) }, error.headers);
+  return json(error.status, errorBody(error.problems, error.warnings), error.headers);
 }
 
 /** What a client sees of a failure that is not its own: no stack, no internals. */

@@ -6,6 +6,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Answer } from '../api/answer';
 import { authenticate, type Caller } from '../auth';
+import { withDeadline } from '../deadline';
 import { ApiError, Code } from '../errors';
 import { log } from '../log';
 import { errorResponse, fromAnswer, internalErrorResponse } from './response';
@@ -48,11 +49,13 @@ export function route(name: string, options: RouteOptions, handler: RouteHandler
   // Credentials first, then the body: a stranger learns nothing about how it would be judged.
   if (options.body) wrapped.use(jsonBody());
   // API Gateway hands in a plain proxy event; `route` is added by requestContext.
-  return wrapped.handler(async (event) => {
+  const lambda = wrapped.handler(async (event) => {
     const answer = await handler(event.route);
     event.route.outcome = answer.outcome;
     return fromAnswer(answer);
   }) as unknown as LambdaHandler;
+  // Every DynamoDB call of the request, retries included, shares one deadline inside the function's timeout.
+  return ((event, context) => withDeadline(context?.getRemainingTimeInMillis?.(), () => lambda(event, context))) as LambdaHandler;
 }
 
 export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

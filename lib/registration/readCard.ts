@@ -4,6 +4,7 @@ import { cardNumberMisfit } from '../cards';
 import type { Card } from '../customer';
 import { Code, type Problems } from '../errors';
 import { readExtendedFields } from '../extendedFields';
+import { canonicalText } from '../identifiers';
 import type { OrgConfig } from '../org';
 import type { IdentifierInput } from '../schemas/addCustomer.schema';
 
@@ -26,8 +27,12 @@ export function readCard(input: IdentifierInput, path: string, org: OrgConfig, c
     problems.add(Code.invalidCardStatus, statusLabel ? `invalid card status label ${statusLabel}` : 'statusLabel is required', `${path}/statusLabel`);
     ok = false;
   }
-  const cardNumber = input.value?.trim() ?? '';
-  if (series) {
+  // An omitted value asks the series for a number; a value sent must be one.
+  const cardNumber = input.value === undefined ? '' : canonicalText(input.value).trim();
+  if (input.value !== undefined && cardNumber === '') {
+    problems.add(Code.badRequest, 'card number is empty; omit value to have the series generate one', `${path}/value`);
+    ok = false;
+  } else if (series) {
     if (cardNumber === '' && !series.generates) {
       problems.add(Code.cardNumberMisfit, `series ${series.code} does not generate numbers; a card number is required`, `${path}/value`);
       ok = false;

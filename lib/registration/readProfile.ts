@@ -11,6 +11,8 @@ import type { RegistrationContext } from './context';
 import { readCard } from './readCard';
 import { readCommChannel } from './readCommChannel';
 
+const CARD_ONLY_KEYS = ['seriesId', 'seriesCode', 'statusLabel', 'fields', 'extendedFields'] as const;
+
 export function readProfile(
   input: ProfileInput,
   path: string,
@@ -39,6 +41,10 @@ export function readProfile(
       if (cards.count > 1) problems.add(Code.severalCards, 'at most one card per request', at);
       else card = readCard(raw, at, org, createDate, problems);
       return;
+    }
+    // Card-only keys on another identifier are ignored, with the warning every ignored part gets.
+    for (const key of CARD_ONLY_KEYS) {
+      if (raw[key] !== undefined) warnings.push(warning(Code.ignored, `${key} is only for card identifiers; ignored`, `${at}/${key}`));
     }
     if (typesSeen.has(type)) {
       problems.add(Code.badRequest, `only one ${type} identifier per profile`, at);

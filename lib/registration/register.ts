@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateCardNumber } from '../cards';
 import { identifierKeyOf, uniqueIdentifiers, type Profile, type Registration } from '../customer';
-import { Code, warning, type Problem, type Warning } from '../errors';
+import { ApiError, Code, warning, type Problem, type Warning } from '../errors';
 import type { OrgConfig } from '../org';
-import { readIdempotencyRecord, type IdempotencyRecord, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
+import { claimIdempotencyRecord, type IdempotencyRecord, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
 import { planCreateCustomer, planMergeProfiles, type PlannedTransaction, type RecordToClaim } from '../store/plans';
 import { unavailable } from '../store/storeError';
 import { runTransaction, type Cancellation, type TransactionResult } from '../store/transactions';
@@ -28,20 +28,29 @@ export interface Registered {
   sideEffects: SideEffect[];
 }
 
+/** The rules refused it (8006, 8052, 3009): nothing was written but its idempotency record. */
+export interface Rejected {
+  kind: 'rejected';
+  problems: Problem[];
+  warnings: Warning[];
+}
+
 export type RegistrationOutcome =
   | Registered
-  /** The rules refused it (8006, 8052, 3009); nothing was written. */
-  | { kind: 'rejected'; problems: Problem[]; warnings: Warning[] }
+  | Rejected
   /** The request's idempotency record was there already; nothing was written. */
   | { kind: 'recorded'; record: IdempotencyRecord };
 
 export interface RegisterOptions {
-  /** Claim this idempotency record in the registration's transaction, holding the response it will get. */
-  idempotency?: { key: RecordKey; response: (registered: Registered) => StoredResponse };
+  /**
+   * Claim this idempotency record, holding the response the outcome gets: in the registration's
+   * transaction, or alone for a rejection (so that a repeat replays the 409, SPEC section 6).
+   */
+  idempotency?: { key: RecordKey; response: (outcome: Registered | Rejected) => StoredResponse };
   /** Sends a planned transaction; the store's by default (unit tests give their own). */
   run?: (plan: PlannedTransaction) => Promise<TransactionResult>;
-  /** Reads the idempotency record before a rejection; the store's by default. */
-  readRecord?: (key: RecordKey) => Promise<IdempotencyRecord | undefined>;
+  /** Claims the idempotency record of a rejection; the store's by default. Returns the record found in place, if any. */
+  claimRecord?: (key: RecordKey, response: StoredResponse) => Promise<IdempotencyRecord | undefined>;
 }
 
 /** Transactions before giving up on conflicts and on id or card number collisions. */
@@ -49,7 +58,7 @@ export const MAX_ATTEMPTS = 8;
 
 export async function registerCustomer(registration: Registration, org: OrgConfig, options: RegisterOptions = {}): Promise<RegistrationOutcome> {
   const run = options.run ?? runTransaction;
-  const readRecord = options.readRecord ?? ((key: RecordKey) => readIdempotencyRecord(key.orgId, key.key));
+  const claimRecord = options.claimRecord ?? claimIdempotencyRecord;
   const claim = (pending: Registered): RecordToClaim | undefined =>
     options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
   const owners = new Map<string, number>();
@@ -63,10 +72,12 @@ export async function registerCustomer(registration: Registration, org: OrgConfi
     const decision = decideRegistration(current, { owners, ownerSourceAccounts: takenBySingleOwner(current, owners, takenSourceAccounts) });
 
     if (decision.kind === 'reject') {
-      // A copy of this request may have committed while this one's transaction conflicted with it.
-      const record = options.idempotency && (await readRecord(options.idempotency.key));
-      if (record) return { kind: 'recorded', record };
-      return { kind: 'rejected', problems: decision.problems, warnings: registration.warnings };
+      const rejected: Rejected = { kind: 'rejected', problems: decision.problems, warnings: registration.warnings };
+      if (!options.idempotency) return rejected;
+      // A copy of this request may have committed while this one's transaction conflicted with
+      // it: then its record is in place, and this one replays it.
+      const record = await claimRecord(options.idempotency.key, options.idempotency.response(rejected));
+      return record ? { kind: 'recorded', record } : rejected;
     }
 
     let pending: Registered;
@@ -94,10 +105,25 @@ export async function registerCustomer(registration: Registration, org: OrgConfi
     }
     const result = await run(plan);
     if (result.ok) return pending;
+    if ('unknown' in result) throw outcomeUnknown(pending, options.idempotency !== undefined);
+    // An earlier send of this very transaction was applied: this is its success.
+    if (result.cancellation.ownWrite) return pending;
     if (result.cancellation.record) return { kind: 'recorded', record: result.cancellation.record };
     if (learn(result.cancellation, owners, takenSourceAccounts)) await backoff(++conflicts);
   }
   throw unavailable('registration kept conflicting with concurrent requests; retry later');
+}
+
+/**
+ * The table stopped answering after the transaction was sent: it may have been written. The
+ * 503 says so, and how a retry learns the outcome.
+ */
+function outcomeUnknown(pending: Registered, keyed: boolean): ApiError {
+  const what = pending.kind === 'created' ? `customer ${pending.customerId} may have been created` : `the profile may have been added to customer ${pending.customerId}`;
+  const retry = keyed
+    ? 'retry with the same Idempotency-Key to get the outcome'
+    : 'a retry answers 409 naming the customer if it was; send an Idempotency-Key to have retries replay the outcome';
+  return unavailable(`the customer table did not answer in time: ${what}; ${retry}`);
 }
 
 /** Adds what a cancellation taught; true when it was a conflict that needs a pause first. */

@@ -4,6 +4,7 @@
 import type { ValidateFunction } from 'ajv';
 import { Code, isErrorCode, Problems, warning, type ErrorCode, type Warning } from '../errors';
 import { escapePointer } from '../pointer';
+import { checkBounds } from './bounds';
 import { addCustomerSchema, type AddCustomerBody } from './addCustomer.schema';
 import { validateAddCustomer } from './validators.generated';
 
@@ -29,6 +30,8 @@ function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: object, bo
   const warnings: Warning[] = [];
   const problems = new Problems();
   let unknownKeys = 0;
+  // Bounds first: a body over them is refused without running the validator over its contents.
+  if (!checkBounds(schema, body, problems)) problems.throwIfAny();
   if (!validate(body)) {
     for (const error of validate.errors ?? []) {
       if (error.keyword === 'additionalProperties') {
@@ -40,8 +43,7 @@ function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: object, bo
       const path = error.keyword === 'required'
         ? `${error.instancePath}/${escapePointer(String(error.params.missingProperty))}`
         : error.instancePath;
-      // One problem per place and code: a failed anyOf also reports each of its branches.
-      if (problems.list.some((p) => p.path === path && p.code === code)) continue;
+      // One problem per place and code (Problems keeps it so): a failed anyOf also reports each of its branches.
       problems.add(code, `${MESSAGES[code] ?? 'invalid request'}: ${path || '/'} ${error.message ?? ''}`.trim(), path);
     }
   }

@@ -1,9 +1,12 @@
 // The idempotency record of a request sent with an `Idempotency-Key` (SPEC section 6): one item
-// per org and key holding the request's hash and the response it got. It is written inside the
-// registration's own transaction (see plans.ts), so a retry either finds it or finds nothing
-// written at all; TTL removes it after a day.
+// per org and key holding the request's hash and the response it got. A registration writes it
+// inside its own transaction (see plans.ts), so a retry either finds it or finds nothing
+// written at all; a request refused by the identity rules (409) writes it alone. A request
+// refused by validation writes none, so that its key stays free. TTL removes it after a day.
 
-import { GetCommand, type GetCommandOutput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { PutCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { tableName } from '../config';
 import { send } from './client';
 import { Entity, keys } from './keys';
@@ -62,10 +65,23 @@ export function recordOf(item: Record<string, unknown> | undefined, now = Date.n
   return { requestHash: item.requestHash, response: { statusCode: Number(response.statusCode), body: String(response.body) }, expiresAt };
 }
 
-/** Reads a record, strongly consistent (a twin request may have committed just now). */
-export async function readIdempotencyRecord(orgId: number, key: string, now = Date.now()): Promise<IdempotencyRecord | undefined> {
-  const { Item } = await send<GetCommandOutput>(
-    new GetCommand({ TableName: tableName(), Key: keys.idempotency(orgId, key), ConsistentRead: true }),
-  );
-  return recordOf(Item, now);
+/**
+ * Claims the record on its own, for a request that writes nothing else (one refused by the
+ * rules). Undefined when it was claimed; the record in place when a twin request got there
+ * first, so that this one replays it (or answers 422).
+ */
+export async function claimIdempotencyRecord(key: RecordKey, response: StoredResponse, now = Date.now()): Promise<IdempotencyRecord | undefined> {
+  const put = putIdempotencyRecord(key, response, now).Put!;
+  // A record that expired between DynamoDB's check and ours is claimed on the next try.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await send(new PutCommand(put as never), ['ConditionalCheckFailedException']);
+      return undefined;
+    } catch (error) {
+      const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const found = recordOf(item ? unmarshall(item) : undefined, now);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }

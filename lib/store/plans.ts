@@ -3,6 +3,7 @@
 // of its items stands for, to read a cancellation back into facts (who owns which identifier,
 // which source accounts are taken) without a second read.
 
+import { randomUUID } from 'node:crypto';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../config';
 import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Identifier, type Profile, type Registration } from '../customer';
@@ -14,13 +15,14 @@ export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems'
 
 /** What each item of a transaction stands for, so a cancellation reason can be read back. */
 export type ItemRole =
-  | { kind: 'customer' }
+  | { kind: 'customer'; customerId: number }
   | { kind: 'identifier'; key: string }
   | { kind: 'profile'; customerId: number; sourceAccount: string }
   | { kind: 'idempotencyRecord' };
 
 export interface PlannedTransaction {
-  input: TransactWriteCommandInput;
+  /** The request; its ClientRequestToken makes every re-send of it one transaction. */
+  input: TransactWriteCommandInput & { ClientRequestToken: string };
   roles: ItemRole[];
 }
 
@@ -50,7 +52,12 @@ export function identifierItemCount(profiles: Profile[]): number {
 const ALL_OLD = 'ALL_OLD' as const;
 
 /** The one transaction that creates a customer with all its identifiers. */
-export function planCreateCustomer(registration: Registration, customerId: number, record?: RecordToClaim): PlannedTransaction {
+export function planCreateCustomer(
+  registration: Registration,
+  customerId: number,
+  record?: RecordToClaim,
+  token: string = randomUUID(),
+): PlannedTransaction {
   const table = tableName();
   const { orgId } = registration;
   const customer = {
@@ -68,13 +75,13 @@ export function planCreateCustomer(registration: Registration, customerId: numbe
     activity: 'ACTIVE',
   };
   const items: TransactItem[] = [{ Put: { TableName: table, Item: customer, ConditionExpression: 'attribute_not_exists(pk)' } }];
-  const roles: ItemRole[] = [{ kind: 'customer' }];
+  const roles: ItemRole[] = [{ kind: 'customer', customerId }];
   const sourceAccounts = registration.profiles.map(sourceAccountOf);
   for (const identifier of uniqueIdentifiers(registration.profiles)) {
     items.push(putIdentifier(table, orgId, identifier, { customerId, customerSourceAccounts: sourceAccounts }));
     roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
   }
-  return withRecord({ input: { TransactItems: items }, roles }, record);
+  return withRecord({ input: { TransactItems: items, ClientRequestToken: token }, roles }, record);
 }
 
 /** What a merge adds to an existing customer. */
@@ -95,7 +102,7 @@ export interface MergePlan {
  * per profile that exists only if the customer has no profile added in that source account
  * yet. (The source accounts the identifiers recorded were checked before: see decide.ts.)
  */
-export function planMergeProfiles(orgId: number, merge: MergePlan, record?: RecordToClaim): PlannedTransaction {
+export function planMergeProfiles(orgId: number, merge: MergePlan, record?: RecordToClaim, token: string = randomUUID()): PlannedTransaction {
   const table = tableName();
   const { customerId, profiles } = merge;
   const sourceAccounts = profiles.map(sourceAccountOf);
@@ -122,14 +129,15 @@ export function planMergeProfiles(orgId: number, merge: MergePlan, record?: Reco
     items.push({
       Put: {
         TableName: table,
-        Item: { ...keys.mergedProfile(orgId, customerId, sourceAccounts[i]), entity: Entity.mergedProfile, profile },
+        // `writtenBy` lets a re-sent transaction recognise its own earlier success.
+        Item: { ...keys.mergedProfile(orgId, customerId, sourceAccounts[i]), entity: Entity.mergedProfile, profile, writtenBy: token },
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: ALL_OLD,
       },
     });
     roles.push({ kind: 'profile', customerId, sourceAccount: sourceAccounts[i] });
   });
-  return withRecord({ input: { TransactItems: items }, roles }, record);
+  return withRecord({ input: { TransactItems: items, ClientRequestToken: token }, roles }, record);
 }
 
 function putIdentifier(table: string, orgId: number, identifier: Identifier, record: IdentifierRecord): TransactItem {

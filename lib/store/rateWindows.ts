@@ -1,6 +1,13 @@
 // The per-org rate window: one item per org and minute whose `requests` counts the requests
 // reserved in that minute (see lib/rateLimit.ts for how instances reserve from it).
+//
+// A reservation must count once however often the SDK sends it (a timed-out update may have
+// been applied). Each process writes, in the same update, its own attribute holding the
+// sequence number of its latest reservation, and the update requires that number to be lower:
+// a re-sent reservation that was applied already fails that condition and finds its own number,
+// which says it counted. One attribute per process and minute is the price (a few bytes each).
 
+import { randomBytes } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type UpdateCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../config';
@@ -10,22 +17,34 @@ import { Entity, keys } from './keys';
 /** Window items outlive their minute a little, then TTL removes them. */
 const WINDOW_TTL_SECONDS = 120;
 
+/** This process's attribute in every window item. */
+const INSTANCE_ATTRIBUTE = `i${randomBytes(6).toString('hex')}`;
+let sequence = 0;
+
 export type Reserved = { reserved: number; total: number } | { left: number } | { full: true };
 
 /**
  * Adds `block` to the window's count if it stays within the limit. When it would not, the
- * count found says whether the window is full or how many are left.
+ * count found says whether the window is full or how many are left. Reservations of one
+ * process must not overlap (lib/rateLimit.ts sends them one at a time).
  */
 export async function reserveInWindow(orgId: number, windowStart: number, reset: number, limit: number, block: number): Promise<Reserved> {
+  const seq = ++sequence;
   try {
     const result = await send<UpdateCommandOutput>(
       new UpdateCommand({
         TableName: tableName(),
         Key: keys.rateWindow(orgId, windowStart),
-        UpdateExpression: 'ADD #count :block SET expiresAt = if_not_exists(expiresAt, :expires), entity = :entity',
-        ConditionExpression: 'attribute_not_exists(#count) OR #count <= :most',
-        ExpressionAttributeNames: { '#count': 'requests' },
-        ExpressionAttributeValues: { ':block': block, ':most': limit - block, ':expires': reset + WINDOW_TTL_SECONDS, ':entity': Entity.rateWindow },
+        UpdateExpression: 'ADD #count :block SET #me = :seq, expiresAt = if_not_exists(expiresAt, :expires), entity = :entity',
+        ConditionExpression: '(attribute_not_exists(#count) OR #count <= :most) AND (attribute_not_exists(#me) OR #me < :seq)',
+        ExpressionAttributeNames: { '#count': 'requests', '#me': INSTANCE_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ':block': block,
+          ':most': limit - block,
+          ':seq': seq,
+          ':expires': reset + WINDOW_TTL_SECONDS,
+          ':entity': Entity.rateWindow,
+        },
         ReturnValues: 'UPDATED_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
@@ -36,6 +55,8 @@ export async function reserveInWindow(orgId: number, windowStart: number, reset:
     if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
     const item = (error as { Item?: Record<string, AttributeValue> }).Item;
     const counted = item?.requests?.N === undefined ? limit : Number(item.requests.N);
+    // An earlier send of this very reservation was applied.
+    if (item?.[INSTANCE_ATTRIBUTE]?.N === String(seq)) return { reserved: block, total: counted };
     const left = limit - counted;
     return left > 0 && left < block ? { left } : { full: true };
   }

@@ -1,13 +1,22 @@
 // Sends a planned transaction, and reads a cancelled one back, reason by reason, into the facts
 // the identity rules decide on: who owns which identifier, which source accounts are taken,
 // whether the idempotency record was there already. No second read is needed.
+//
+// A transaction whose attempt may have been applied although it failed (a timeout, a reset
+// connection) is sent again with the same ClientRequestToken while the request's deadline
+// allows: DynamoDB applies one token once, so the re-send either applies it or answers the
+// first one's success. When time runs out first, the outcome is reported as unknown, never as
+// "nothing written".
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { send } from './client';
+import { timeLeft } from '../deadline';
+import { send, takeMaybeApplied } from './client';
+import { isUnavailable } from './storeError';
 import { recordOf, type IdempotencyRecord } from './idempotencyRecords';
-import type { PlannedTransaction } from './plans';
+import type { ItemRole, PlannedTransaction } from './plans';
 
 export interface Cancellation {
   /** identifier key -> owning customer id, for identifiers whose put or check failed. */
@@ -20,18 +29,45 @@ export interface Cancellation {
   throttled: boolean;
   /** The idempotency record the transaction tried to claim, found in place. */
   record?: IdempotencyRecord;
+  /**
+   * An item names this very transaction as its writer (its new customer owns an identifier, or
+   * its merged profile carries its token): an earlier send of it was applied.
+   */
+  ownWrite: boolean;
 }
 
-export type TransactionResult = { ok: true } | { ok: false; cancellation: Cancellation };
+export type TransactionResult =
+  | { ok: true }
+  | { ok: false; cancellation: Cancellation }
+  /** It may or may not have been applied, and the request's time ran out before that was known. */
+  | { ok: false; unknown: true };
 
-/** Runs a planned transaction; a cancellation comes back as facts, anything else throws. */
+/** Re-sends of a transaction whose outcome is unknown, outside a request's deadline (tools, imports). */
+const MAX_RESENDS = 5;
+/** A re-send is only worth it with this much of the deadline left. */
+const RESEND_MIN_MS = 500;
+
+/** Runs a planned transaction; a cancellation comes back as facts, an unknown outcome as such, anything else throws. */
 export async function runTransaction(plan: PlannedTransaction): Promise<TransactionResult> {
-  try {
-    await send(new TransactWriteCommand(plan.input), ['TransactionCanceledException']);
-    return { ok: true };
-  } catch (error) {
-    if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
-    return { ok: false, cancellation: readCancellation(plan, error as CancellationError) };
+  const token = plan.input.ClientRequestToken;
+  let unknown = false;
+  for (let resend = 0; ; resend++) {
+    try {
+      await send(new TransactWriteCommand(plan.input), ['TransactionCanceledException']);
+      takeMaybeApplied(token);
+      return { ok: true };
+    } catch (error) {
+      unknown = takeMaybeApplied(token) || unknown;
+      if ((error as { name?: string }).name === 'TransactionCanceledException') {
+        return { ok: false, cancellation: readCancellation(plan, error as CancellationError) };
+      }
+      if (!isUnavailable(error)) throw error;
+      // Nothing can have been written: the 503 says so.
+      if (!unknown) throw error;
+      const wait = Math.min(1000, 50 * 2 ** resend) * (0.5 + Math.random() / 2);
+      if (resend >= MAX_RESENDS || timeLeft() < wait + RESEND_MIN_MS) return { ok: false, unknown: true };
+      await sleep(wait);
+    }
   }
 }
 
@@ -40,7 +76,8 @@ export interface CancellationError {
 }
 
 export function readCancellation(plan: PlannedTransaction, error: CancellationError): Cancellation {
-  const cancellation: Cancellation = { owners: new Map(), takenSourceAccounts: new Map(), conflict: false, throttled: false };
+  const cancellation: Cancellation = { owners: new Map(), takenSourceAccounts: new Map(), conflict: false, throttled: false, ownWrite: false };
+  const newCustomer = plan.roles.find((r): r is Extract<ItemRole, { kind: 'customer' }> => r.kind === 'customer')?.customerId;
   const taken = (customerId: number, sourceAccount: string) => {
     const set = cancellation.takenSourceAccounts.get(customerId) ?? new Set<string>();
     set.add(sourceAccount);
@@ -62,11 +99,13 @@ export function readCancellation(plan: PlannedTransaction, error: CancellationEr
         break;
       case 'identifier':
         if (old && typeof old.customerId === 'number') {
+          if (old.customerId === newCustomer) cancellation.ownWrite = true;
           cancellation.owners.set(role.key, old.customerId);
           for (const sa of (old.customerSourceAccounts as string[] | undefined) ?? []) taken(old.customerId, sa);
         }
         break;
       case 'profile':
+        if (old?.writtenBy === plan.input.ClientRequestToken) cancellation.ownWrite = true;
         taken(role.customerId, role.sourceAccount);
         break;
       case 'idempotencyRecord':

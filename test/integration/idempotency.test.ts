@@ -8,7 +8,8 @@ import { Entity } from '../../lib/store/keys';
 // `Idempotency-Key` on POST /v2/customers (SPEC section 6, 422 in section 4): 1 to 128
 // characters, scoped to the org; a repeat within 24 hours returns the first response (status
 // and body) with `Idempotent-Replayed: true` and writes nothing; the same key with a different
-// body is 422. A rejected request writes nothing, so its key stays free.
+// body is 422. A request refused by the identity rules (409) is recorded too; one refused by
+// validation (400) writes nothing, so its key stays free for a corrected retry.
 
 useDemoTable();
 jest.setTimeout(120_000);
@@ -207,7 +208,7 @@ describe('Idempotency-Key scope and format', () => {
     expectReplayOf(await addCustomer(request, withKey(key)), first);
   });
 
-  test('a request rejected with 409 leaves its key free for the next request', async () => {
+  test('a request rejected with 409 is recorded: its repeat replays the 409, and the key with another request is 422', async () => {
     const mobile = uniqueMobile();
     expect((await addCustomer(body(mobile))).status).toBe(200);
     const key = newKey();
@@ -216,12 +217,17 @@ describe('Idempotency-Key scope and format', () => {
     const conflict = await addCustomer(body(mobile), withKey(key));
     expect(conflict.status).toBe(409);
     expect(codes(conflict)).toEqual([8006]);
-    expect(await written()).toEqual(before);
+    expect(conflict.headers['Idempotent-Replayed']).toBeUndefined();
+    // Only the record was written: no customer, profile or identifier.
+    const added = (await written()).filter((item) => !before.some((b) => b.pk === item.pk && b.sk === item.sk));
+    expect(added.map((item) => item.entity)).toEqual([Entity.idempotency]);
+    expect(added[0].response).toEqual({ statusCode: 409, body: JSON.stringify(conflict.body) });
 
-    const request = body();
-    const first = await addCustomer(request, withKey(key));
-    expectFirst(first);
-    expectReplayOf(await addCustomer(request, withKey(key)), first);
+    expectReplayOf(await addCustomer(body(mobile), withKey(key)), conflict);
+    const reused = await addCustomer(body(), withKey(key));
+    expect(reused.status).toBe(422);
+    expect(codes(reused)).toEqual([422]);
+    expect((await written()).length).toBe(before.length + 1);
   });
 });
 
