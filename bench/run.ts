@@ -12,6 +12,7 @@ import { DEMO_ORGS_FILE, loadOrgFiles } from '../scripts/loadOrgs';
 import { ensureTable, localClient } from '../scripts/table';
 import { measureColdStart } from './figures/coldStart';
 import { measureDynamoCost, roundTripSection, writeUnitSection } from './figures/dynamoCost';
+import { measureHostileBody } from './figures/hostileBody';
 import { measureOverhead } from './figures/overhead';
 import { measureThroughput } from './figures/throughput';
 import { findingsFor } from './support/findings';
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     await ensureTable(raw, process.env.TABLE_NAME);
     await loadOrgFiles([DEMO_ORGS_FILE]);
 
-    progress('round trips and write units per request kind, and the rate counter\'s share');
+    progress("round trips and write units per request kind, and the rate counter's share");
     const cost = await measureDynamoCost(raw, quick ? 300 : 1000);
     const roundTrips = roundTripSection(cost);
     const writeUnits = writeUnitSection(cost);
@@ -66,7 +67,10 @@ async function main(): Promise<void> {
       warmup: quick ? 200 : 800,
     });
 
-    const sections: Section[] = [roundTrips, writeUnits, overhead.section, cold, throughput];
+    progress('CPU of the largest hostile bodies');
+    const hostile = await measureHostileBody(quick ? 3 : 9);
+
+    const sections: Section[] = [roundTrips, writeUnits, overhead.section, cold, throughput, hostile];
     const figures = sections.flatMap((s) => s.figures);
     const seconds = (performance.now() - started) / 1000;
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(sections, host, seconds, findingsFor(figures)));

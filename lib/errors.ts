@@ -202,7 +202,9 @@ export class Problems {
 
 /** Problems and warnings as responses carry them: `{status: false, code, message, path}`. */
 export function statusList(problems: readonly (Problem | Warning)[]): Array<{ status: false; code: Code; message: string; path?: string }> {
-  return problems.map(({ code, message, path }) => (path === undefined ? { status: false, code, message } : { status: false, code, message, path }));
+  return problems.map(({ code, message, path }) =>
+    path === undefined ? { status: false, code, message } : { status: false, code, message, path },
+  );
 }
 
 /** The body of an error response (SPEC section 4). */

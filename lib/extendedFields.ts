@@ -16,10 +16,7 @@ const DEFAULT_STRING_LENGTH = 255;
  */
 const NOT_ISO_3166 = new Set(['AC', 'TA', 'XK']);
 const WITHOUT_NUMBERING_PLAN = ['AQ', 'BV', 'GS', 'HM', 'PN', 'TF', 'UM'];
-const COUNTRIES: ReadonlySet<string> = new Set([
-  ...getCountries().filter((c) => !NOT_ISO_3166.has(c)),
-  ...WITHOUT_NUMBERING_PLAN,
-]);
+const COUNTRIES: ReadonlySet<string> = new Set([...getCountries().filter((c) => !NOT_ISO_3166.has(c)), ...WITHOUT_NUMBERING_PLAN]);
 
 export function readExtendedFields(
   values: Record<string, unknown> | undefined,

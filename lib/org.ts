@@ -23,8 +23,7 @@ export interface OrgConfig {
   programs: LoyaltyProgram[];
 }
 
-export type ExtendedFieldType =
-  | 'STRING' | 'INTEGER' | 'DOUBLE' | 'DATE' | 'DATETIME' | 'STANDARD_ENUM' | 'CUSTOM_ENUM' | 'COUNTRY';
+export type ExtendedFieldType = 'STRING' | 'INTEGER' | 'DOUBLE' | 'DATE' | 'DATETIME' | 'STANDARD_ENUM' | 'CUSTOM_ENUM' | 'COUNTRY';
 
 export interface ExtendedFieldDefinition {
   name: string;
@@ -74,7 +73,16 @@ export function accountsOf(org: OrgConfig, source: Source): string[] | undefined
   return org.sources[source]?.accounts;
 }
 
-const DATA_TYPES: readonly ExtendedFieldType[] = ['STRING', 'INTEGER', 'DOUBLE', 'DATE', 'DATETIME', 'STANDARD_ENUM', 'CUSTOM_ENUM', 'COUNTRY'];
+const DATA_TYPES: readonly ExtendedFieldType[] = [
+  'STRING',
+  'INTEGER',
+  'DOUBLE',
+  'DATE',
+  'DATETIME',
+  'STANDARD_ENUM',
+  'CUSTOM_ENUM',
+  'COUNTRY',
+];
 
 /** What is wrong with an org configuration file, so that the loader refuses it whole. */
 export function problemsOfOrgFile(file: OrgFile, knownSources: readonly string[], multiAccount: ReadonlySet<string>): string[] {
@@ -88,18 +96,25 @@ export function problemsOfOrgFile(file: OrgFile, knownSources: readonly string[]
   }
   for (const [source, settings] of Object.entries(file.sources ?? {})) {
     if (!knownSources.includes(source)) problems.push(`${at}: unknown source ${source}`);
-    if (multiAccount.has(source) && !(settings?.accounts?.length)) problems.push(`${at}: ${source} needs at least one account`);
+    if (multiAccount.has(source) && !settings?.accounts?.length) problems.push(`${at}: ${source} needs at least one account`);
   }
   if (!file.tills?.length) problems.push(`${at}: no tills`);
   for (const till of file.tills ?? []) {
-    if (!till.username || till.username.length > 128 || till.username.includes(':')) problems.push(`${at}: till username must be 1 to 128 characters without ':'`);
+    if (!till.username || till.username.length > 128 || till.username.includes(':'))
+      problems.push(`${at}: till username must be 1 to 128 characters without ':'`);
   }
   for (const field of file.extendedFields ?? []) {
     if (!DATA_TYPES.includes(field.dataType)) problems.push(`${at}: extended field ${field.name} has unknown dataType ${field.dataType}`);
-    if (field.dataType.endsWith('_ENUM') && !field.enumValues?.length) problems.push(`${at}: extended field ${field.name} needs enumValues`);
+    if (field.dataType.endsWith('_ENUM') && !field.enumValues?.length)
+      problems.push(`${at}: extended field ${field.name} needs enumValues`);
   }
   for (const series of file.cardSeries ?? []) {
-    const digitsOk = Number.isInteger(series.minDigits) && Number.isInteger(series.maxDigits) && series.minDigits >= (series.checkDigit === 'luhn' ? 2 : 1) && series.minDigits <= series.maxDigits && series.maxDigits <= 64;
+    const digitsOk =
+      Number.isInteger(series.minDigits) &&
+      Number.isInteger(series.maxDigits) &&
+      series.minDigits >= (series.checkDigit === 'luhn' ? 2 : 1) &&
+      series.minDigits <= series.maxDigits &&
+      series.maxDigits <= 64;
     if (!digitsOk) problems.push(`${at}: card series ${series.id} needs 1 <= minDigits <= maxDigits <= 64 (2 with a Luhn check digit)`);
   }
   if (!file.cardStatusLabels?.length) problems.push(`${at}: no card status labels`);

@@ -70,8 +70,10 @@ async function take(org: OrgConfig, key: string, now: number): Promise<RateDecis
     if (!('reserved' in result)) {
       reservation.full = true;
       const retryAfter = Math.max(1, reset - Math.floor(now / 1000));
-      throw ApiError.of(Code.rateLimited, `rate limit of ${limit} requests per minute reached; retry after ${retryAfter} s`)
-        .withHeaders({ ...headersOf(limit, 0, reset), 'Retry-After': String(retryAfter) });
+      throw ApiError.of(Code.rateLimited, `rate limit of ${limit} requests per minute reached; retry after ${retryAfter} s`).withHeaders({
+        ...headersOf(limit, 0, reset),
+        'Retry-After': String(retryAfter),
+      });
     }
     reservation.unused += result.reserved;
     reservation.counted = result.total;

@@ -1,19 +1,40 @@
 // The fixed words of the API (SPEC section 3).
 
 export const SOURCES = [
-  'INSTORE', 'FACEBOOK', 'WEB_ENGAGE', 'WECHAT', 'MARTJACK', 'TMALL',
-  'TAOBAO', 'JD', 'ECOMMERCE', 'WEBSITE', 'LINE', 'MOBILE_APP',
+  'INSTORE',
+  'FACEBOOK',
+  'WEB_ENGAGE',
+  'WECHAT',
+  'MARTJACK',
+  'TMALL',
+  'TAOBAO',
+  'JD',
+  'ECOMMERCE',
+  'WEBSITE',
+  'LINE',
+  'MOBILE_APP',
 ] as const;
 export type Source = (typeof SOURCES)[number];
 
 /** Sources where a brand may run several accounts, so a profile must name one. */
-export const MULTI_ACCOUNT_SOURCES: ReadonlySet<Source> = new Set<Source>([
-  'FACEBOOK', 'WECHAT', 'LINE', 'MOBILE_APP', 'WEB_ENGAGE',
-]);
+export const MULTI_ACCOUNT_SOURCES: ReadonlySet<Source> = new Set<Source>(['FACEBOOK', 'WECHAT', 'LINE', 'MOBILE_APP', 'WEB_ENGAGE']);
 
 export const IDENTIFIER_TYPES = [
-  'mobile', 'email', 'externalId', 'wechat', 'martjackId', 'fbId', 'tmall_uname', 'cuid',
-  'ali_uname', 'jd_uname', 'vip_uname', 'mobilePush', 'line', 'unionId', 'card',
+  'mobile',
+  'email',
+  'externalId',
+  'wechat',
+  'martjackId',
+  'fbId',
+  'tmall_uname',
+  'cuid',
+  'ali_uname',
+  'jd_uname',
+  'vip_uname',
+  'mobilePush',
+  'line',
+  'unionId',
+  'card',
 ] as const;
 export type IdentifierType = (typeof IDENTIFIER_TYPES)[number];
 

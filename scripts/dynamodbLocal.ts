@@ -20,7 +20,9 @@ export class JavaMissingError extends Error {}
 export function assertJava(): void {
   const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    throw new JavaMissingError('DynamoDB Local needs Java 17 or newer on the PATH (`java -version` failed); install a JRE, e.g. `apt-get install openjdk-17-jre-headless`.');
+    throw new JavaMissingError(
+      'DynamoDB Local needs Java 17 or newer on the PATH (`java -version` failed); install a JRE, e.g. `apt-get install openjdk-17-jre-headless`.',
+    );
   }
 }
 
@@ -50,8 +52,10 @@ export async function startDynamoDbLocal(options: { port?: number; dbPath?: stri
   const args = [
     `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
     '-Xmx512m',
-    '-jar', join(dir, 'DynamoDBLocal.jar'),
-    '-port', String(port),
+    '-jar',
+    join(dir, 'DynamoDBLocal.jar'),
+    '-port',
+    String(port),
     '-disableTelemetry',
     // One database whatever the client's credentials and region.
     '-sharedDb',

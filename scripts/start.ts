@@ -36,11 +36,23 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   await ensureTable(localClient(dynamo.endpoint), tableName);
   const orgs = await loadOrgFiles([DEMO_ORGS_FILE]);
-  console.log(`DynamoDB Local on ${dynamo.endpoint} (${inMemory ? 'in memory' : `data in ${dbPath}`}), table ${tableName}, demo orgs ${orgs.join(', ')}`);
+  console.log(
+    `DynamoDB Local on ${dynamo.endpoint} (${inMemory ? 'in memory' : `data in ${dbPath}`}), table ${tableName}, demo orgs ${orgs.join(', ')}`,
+  );
 
   const offline = spawn(
     process.execPath,
-    [require.resolve('serverless/bin/serverless.js'), 'offline', 'start', '--stage', 'local', '--httpPort', String(httpPort), '--lambdaPort', String(httpPort + 2)],
+    [
+      require.resolve('serverless/bin/serverless.js'),
+      'offline',
+      'start',
+      '--stage',
+      'local',
+      '--httpPort',
+      String(httpPort),
+      '--lambdaPort',
+      String(httpPort + 2),
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env },
   );
   let announced = false;

@@ -41,8 +41,10 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
   await client.send(new CreateTableCommand({ TableName: tableName, BillingMode: 'PAY_PER_REQUEST', ...TABLE_KEY_SCHEMA }));
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
-  await client.send(new UpdateTimeToLiveCommand({
-    TableName: tableName,
-    TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
-  }));
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    }),
+  );
 }

@@ -10,8 +10,10 @@ const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 export async function handler(event: APIGatewayProxyEvent) {
   const body = JSON.parse(event.body ?? '{}') as { profiles: unknown[] };
   const id = Date.now();
-  await client.send(new TransactWriteCommand({
-    TransactItems: [{ Put: { TableName: process.env.TABLE_NAME!, Item: { pk: `C#${id}`, sk: 'C', profiles: body.profiles } } }],
-  }));
+  await client.send(
+    new TransactWriteCommand({
+      TransactItems: [{ Put: { TableName: process.env.TABLE_NAME!, Item: { pk: `C#${id}`, sk: 'C', profiles: body.profiles } } }],
+    }),
+  );
   return { statusCode: 200, body: JSON.stringify({ createdId: id }) };
 }

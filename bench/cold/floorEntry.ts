@@ -11,13 +11,25 @@ export async function firstRequest(event: APIGatewayProxyEvent) {
   const table = process.env.TABLE_NAME!;
   const id = Date.now();
   const identifiers = body.profiles.flatMap((p) => p.identifiers);
-  await client.send(new TransactWriteCommand({
-    TransactItems: [
-      { Put: { TableName: table, Item: { pk: `ORG#100#CUSTOMER#${id}`, sk: 'CUSTOMER', profiles: body.profiles }, ConditionExpression: 'attribute_not_exists(pk)' } },
-      ...identifiers.map((i) => ({
-        Put: { TableName: table, Item: { pk: `ORG#100#ID#${i.type}#${i.value}`, sk: 'ID', customerId: id }, ConditionExpression: 'attribute_not_exists(pk)' },
-      })),
-    ],
-  }));
+  await client.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: table,
+            Item: { pk: `ORG#100#CUSTOMER#${id}`, sk: 'CUSTOMER', profiles: body.profiles },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+        ...identifiers.map((i) => ({
+          Put: {
+            TableName: table,
+            Item: { pk: `ORG#100#ID#${i.type}#${i.value}`, sk: 'ID', customerId: id },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        })),
+      ],
+    }),
+  );
   return { statusCode: 200, body: JSON.stringify({ createdId: id, warnings: [], sideEffects: [] }) };
 }

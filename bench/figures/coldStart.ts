@@ -15,7 +15,11 @@ import { ms, ratioOf, spread, timing, type Figure, type Section, type Spread } f
 const ROOT = resolve(__dirname, '..', '..');
 
 /** esbuild options of the brief: bundle, node, node20, minified, CommonJS. */
-async function bundle(entry: string, outfile: string, plugins: Plugin[] = []): Promise<{ bytes: number; gzip: number; metafile: Metafile }> {
+async function bundle(
+  entry: string,
+  outfile: string,
+  plugins: Plugin[] = [],
+): Promise<{ bytes: number; gzip: number; metafile: Metafile }> {
   const result = await build({
     entryPoints: [join(ROOT, entry)],
     outfile,
@@ -182,7 +186,8 @@ function bundleCuts(metadataFile: string): Plugin {
 }
 
 /** Packages of the pino logger. */
-const PINO = /^(pino|pino-[\w-]+|@pinojs\/[\w-]+|thread-stream|sonic-boom|safe-stable-stringify|on-exit-leak-free|atomic-sleep|quick-format-unescaped|real-require|process-warning|fast-redact|slow-redact)$/;
+const PINO =
+  /^(pino|pino-[\w-]+|@pinojs\/[\w-]+|thread-stream|sonic-boom|safe-stable-stringify|on-exit-leak-free|atomic-sleep|quick-format-unescaped|real-require|process-warning|fast-redact|slow-redact)$/;
 
 export interface ColdStartOptions {
   runs: number;
@@ -261,9 +266,10 @@ export async function measureColdStart(options: ColdStartOptions): Promise<Secti
   };
   const line = (key: Variant['key'], label: string) =>
     `${label} (${kb(byKey[key].bytes)}): total ${ms(median(key, 'total'))} ms, ratio ${(median(key, 'total') / floorTotal.median).toFixed(2)}; require ${ms(median(key, 'load'))} ms, first request ${ms(median(key, 'request'))} ms`;
-  const checked = metadataCheck.differences.length === 0
-    ? `the trimmed metadata gave the same validity and E.164 as the full one for all ${metadataCheck.inputs} inputs checked this run (${metadataCheck.valid} valid)`
-    : `the trimmed metadata DIFFERED from the full one on ${metadataCheck.differences.length} of ${metadataCheck.inputs} inputs, e.g. ${metadataCheck.differences.slice(0, 3).join('; ')}`;
+  const checked =
+    metadataCheck.differences.length === 0
+      ? `the trimmed metadata gave the same validity and E.164 as the full one for all ${metadataCheck.inputs} inputs checked this run (${metadataCheck.valid} valid)`
+      : `the trimmed metadata DIFFERED from the full one on ${metadataCheck.differences.length} of ${metadataCheck.inputs} inputs, e.g. ${metadataCheck.differences.slice(0, 3).join('; ')}`;
 
   const figures: Figure[] = [
     {

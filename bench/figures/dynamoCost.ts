@@ -72,7 +72,9 @@ export interface DynamoCost {
 function kindCost(measured: Measured, costs: WriteCost[]): KindCost {
   const sum = (list: WriteCost[]) => list.reduce((s, c) => s + c.units, 0);
   const transactions = costs.filter((c) => c.operation === 'TransactWriteItems' && c.ok);
-  const reported = transactions.every((c) => c.reported !== undefined) ? transactions.reduce((s, c) => s + (c.reported ?? 0), 0) : undefined;
+  const reported = transactions.every((c) => c.reported !== undefined)
+    ? transactions.reduce((s, c) => s + (c.reported ?? 0), 0)
+    : undefined;
   return {
     measured,
     costs,
@@ -91,9 +93,13 @@ export async function measureDynamoCost(raw: DynamoDBClient, consecutive: number
     const measured = await measureRequestKinds(handler as Handler, { counter, capture });
     const lookup = lookupWith(raw);
     const kinds = {} as Record<RequestKind, KindCost>;
-    for (const [kind, m] of Object.entries(measured) as [RequestKind, Measured][]) kinds[kind] = kindCost(m, await costsOf(m.writes, lookup));
+    for (const [kind, m] of Object.entries(measured) as [RequestKind, Measured][])
+      kinds[kind] = kindCost(m, await costsOf(m.writes, lookup));
     const run = await measureConsecutive(handler as Handler, { counter, capture }, consecutive);
-    const counterCosts = await costsOf(run.writes.filter((w) => w.operation === 'UpdateItem'), lookup);
+    const counterCosts = await costsOf(
+      run.writes.filter((w) => w.operation === 'UpdateItem'),
+      lookup,
+    );
     const share: CounterShare = {
       run,
       updates: (run.commands.UpdateItem ?? 0) / run.requests,
@@ -127,14 +133,7 @@ export function roundTripSection(cost: DynamoCost): Section {
   const { kinds, counter, busyRefusal } = cost;
   const run = counter.run;
   const share = `${count(counter.updates)} (${updatesOf(run.commands)} UpdateItem in ${run.requests} consecutive registrations of org 100, below)`;
-  const figure = (
-    name: string,
-    floorOf: RequestKind,
-    writes: number,
-    updates: number,
-    value: number,
-    note: string,
-  ): Figure => {
+  const figure = (name: string, floorOf: RequestKind, writes: number, updates: number, value: number, note: string): Figure => {
     const floor = ROUND_TRIP_FLOORS[floorOf];
     return {
       group: 'round trips',
@@ -185,7 +184,14 @@ export function roundTripSection(cost: DynamoCost): Section {
     amortised('merge', REQUEST_KINDS.merge),
     amortised('sameSource', REQUEST_KINDS.sameSource),
     amortised('conflict', REQUEST_KINDS.conflict),
-    figure(REQUEST_KINDS.rejected, 'rejected', transactionsOf(kinds.rejected.measured.commands), updatesOf(kinds.rejected.measured.commands), kinds.rejected.measured.httpRequests, `${single(kinds.rejected.measured)}.`),
+    figure(
+      REQUEST_KINDS.rejected,
+      'rejected',
+      transactionsOf(kinds.rejected.measured.commands),
+      updatesOf(kinds.rejected.measured.commands),
+      kinds.rejected.measured.httpRequests,
+      `${single(kinds.rejected.measured)}.`,
+    ),
     figure(
       `${REQUEST_KINDS.rateLimited}, org 300 (10/min)`,
       'rateLimited',
@@ -209,9 +215,9 @@ export function roundTripSection(cost: DynamoCost): Section {
     title: 'DynamoDB round trips per request',
     figures,
     notes: [
-      'Counted on the service\'s own document client (`documentClient().middlewareStack`): commands by name at `initialize`, HTTP requests at `finalizeRequest` below the retry middleware (so a retry counts). Each request is warm: the till\'s credentials and the org\'s configuration were cached by an earlier request (they are cached per process for 60 s). The transactions are asserted exactly in `test/integration/cost.test.ts`, the counter as at most one per request, and fewer than one for a busy org.',
+      "Counted on the service's own document client (`documentClient().middlewareStack`): commands by name at `initialize`, HTTP requests at `finalizeRequest` below the retry middleware (so a retry counts). Each request is warm: the till's credentials and the org's configuration were cached by an earlier request (they are cached per process for 60 s). The transactions are asserted exactly in `test/integration/cost.test.ts`, the counter as at most one per request, and fewer than one for a busy org.",
       `The rate counter (lib/rateLimit.ts) reserves requests in blocks: a Lambda instance adds a block to the window's count with one conditional UpdateItem and serves it from memory; the block doubles with what the instance has served in the minute, up to 1% of the limit (one request under 200 a minute). So whether a single request sends an UpdateItem depends on where it falls in its instance's block, and the counter is reported as its share per request: ${run.requests} typical registrations of org 100 sent one after another through the handler on this warm instance (${run.seconds.toFixed(1)} s, ${run.windows} rate window${run.windows === 1 ? '' : 's'}; each new minute starts the blocks again at 1) sent ${describeCounts(run.commands)}: ${count(counter.updates)} counter updates per request, added to the write round trips each kind sends. For a small org (org 300, 10 a minute) it is 1 per request, measured.`,
-      'Floor: the write round trips any implementation needs (one transaction; one more when the owner of a known identifier must be learned first), plus an allowance of at most one rate counter update per counted request (SPEC section 6 asks that every request be counted, not that each pay its own update). Ratio: measured ÷ (write round trips + that allowance), so a busy org\'s amortised counter shows as a ratio under 1; a figure meets its target when its write round trips equal the floor and its counter updates stay within the allowance.',
+      "Floor: the write round trips any implementation needs (one transaction; one more when the owner of a known identifier must be learned first), plus an allowance of at most one rate counter update per counted request (SPEC section 6 asks that every request be counted, not that each pay its own update). Ratio: measured ÷ (write round trips + that allowance), so a busy org's amortised counter shows as a ratio under 1; a figure meets its target when its write round trips equal the floor and its counter updates stay within the allowance.",
     ],
   };
 }
@@ -226,7 +232,9 @@ export function writeUnitSection(cost: DynamoCost): Section {
     const ratio = ratioOf(k.transaction, floor);
     const transactions = k.costs.filter((c) => c.operation === 'TransactWriteItems' && c.ok);
     const largest = Math.max(...transactions.flatMap((c) => c.items.map((i) => i.bytes)));
-    const cancelled = k.cancelled ? ` A cancelled first transaction (the create attempt that found the mobile taken) would add ${k.cancelled} more if DynamoDB bills a cancelled transaction like failed conditional writes.` : '';
+    const cancelled = k.cancelled
+      ? ` A cancelled first transaction (the create attempt that found the mobile taken) would add ${k.cancelled} more if DynamoDB bills a cancelled transaction like failed conditional writes.`
+      : '';
     return {
       group: 'write units',
       name: `write units / ${REQUEST_KINDS[kind]}`,

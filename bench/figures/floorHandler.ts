@@ -17,19 +17,17 @@ interface Body {
 export async function floorHandler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const body = JSON.parse(event.body ?? '') as Body;
   const createDate = new Date().toISOString();
-  const profiles = body.profiles.map(
-    (p): Profile => ({
-      source: (p.source ?? 'INSTORE') as Profile['source'],
-      accountId: '',
-      firstName: p.firstName,
-      lastName: p.lastName,
-      identifiers: p.identifiers,
-      fields: {},
-      commChannels: [],
-      createDate,
-      createdBy: 'demo.till',
-    }),
-  );
+  const profiles = body.profiles.map((p): Profile => ({
+    source: (p.source ?? 'INSTORE') as Profile['source'],
+    accountId: '',
+    firstName: p.firstName,
+    lastName: p.lastName,
+    identifiers: p.identifiers,
+    fields: {},
+    commChannels: [],
+    createDate,
+    createdBy: 'demo.till',
+  }));
   const registration: Registration = {
     orgId: 100,
     loyaltyType: 'loyalty',

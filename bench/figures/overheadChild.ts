@@ -63,7 +63,10 @@ async function main(out: string, itemsOut?: string): Promise<void> {
   };
   const samples: Record<string, number[]> = {};
   memory.operations = {};
-  for (const order of [[TASKS.handler, TASKS.floor], [TASKS.floor, TASKS.handler]]) {
+  for (const order of [
+    [TASKS.handler, TASKS.floor],
+    [TASKS.floor, TASKS.handler],
+  ]) {
     const pass = new Bench({ time: time / 2, warmupTime: 500, throws: true, retainSamples: true });
     for (const name of order) pass.add(name, tasks[name]);
     await pass.run();
@@ -81,7 +84,15 @@ async function main(out: string, itemsOut?: string): Promise<void> {
   // The same wrapper as handlers/addCustomer.ts, around a handler that answers at once.
   const emptyRoute = route('addCustomer', { body: true }, async () => answer(200, {}));
   phases.add(TASKS.route, async () => check(await emptyRoute(event(), context)));
-  const logFields = { requestId: context.awsRequestId, route: 'addCustomer', org: 100, outcome: 'created', status: 200, code: undefined, latencyMs: 1 };
+  const logFields = {
+    requestId: context.awsRequestId,
+    route: 'addCustomer',
+    org: 100,
+    outcome: 'created',
+    status: 200,
+    code: undefined,
+    latencyMs: 1,
+  };
   phases.add(TASKS.log, () => log.info(logFields, 'request'));
   await phases.run();
   for (const task of phases.tasks as Task[]) samples[task.name] = samplesOf(task);

@@ -32,7 +32,10 @@ async function pool(count: number, inFlight: number, task: (i: number) => Promis
 
 type Transaction = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
-async function handlerRound(count: number, inFlight: number): Promise<{ rate: number; transactions: Transaction[]; counterUpdates: number }> {
+async function handlerRound(
+  count: number,
+  inFlight: number,
+): Promise<{ rate: number; transactions: Transaction[]; counterUpdates: number }> {
   const events = Array.from({ length: count }, () => postEvent(typicalBody()));
   const transactions: Transaction[] = [];
   let counterUpdates = 0;

@@ -176,7 +176,10 @@ async function costOf(write: CapturedWrite, lookup: Lookup): Promise<WriteCost> 
     for (const action of write.input.TransactItems as Record<string, any>[]) {
       const [kind, body] = Object.entries(action)[0] as [string, any];
       const key: Item = kind === 'Put' ? keyOf(body.Item) : body.Key;
-      const bytes = kind === 'Put' ? Math.max(itemSize(body.Item), write.ok ? 0 : await stored(body.TableName, key)) : await stored(body.TableName, key);
+      const bytes =
+        kind === 'Put'
+          ? Math.max(itemSize(body.Item), write.ok ? 0 : await stored(body.TableName, key))
+          : await stored(body.TableName, key);
       items.push({ action: kind, key: keyText(key), bytes, units: 2 * unitsOf(bytes) });
     }
   } else if (write.operation === 'PutItem') {

@@ -15,9 +15,9 @@ const FINDINGS: { prefix: string; text: (e: Evidence) => string }[] = [
   {
     prefix: 'round trips / rate-limited (429), org of',
     text: () =>
-      'Cause (lib/rateLimit.ts, `takeRequest`): once an instance has served 2 or more requests in the minute its block is 2 or more; when the window is full the block\'s conditional `ADD` fails and the fallback `reserve(…, 1)` is sent as well and fails too, so each 429 costs 2 UpdateItems, and so does every later 429 of that instance in the same minute (see the note: first and next 429). ' +
+      "Cause (lib/rateLimit.ts, `takeRequest`): once an instance has served 2 or more requests in the minute its block is 2 or more; when the window is full the block's conditional `ADD` fails and the fallback `reserve(…, 1)` is sent as well and fails too, so each 429 costs 2 UpdateItems, and so does every later 429 of that instance in the same minute (see the note: first and next 429). " +
       'An org under 200 a minute (blocks of one) pays 1, measured for org 300. ' +
-      'Reasonable: send the block reservation with `ReturnValuesOnConditionCheckFailure: ALL_OLD`, so that a failed block returns the window\'s count, and retry only with what is left (`limit − requests`) when something is; and, since a window\'s count only grows within its minute, remember a full window in memory until it ends, so that later 429s of that instance send nothing. ' +
+      "Reasonable: send the block reservation with `ReturnValuesOnConditionCheckFailure: ALL_OLD`, so that a failed block returns the window's count, and retry only with what is left (`limit − requests`) when something is; and, since a window's count only grows within its minute, remember a full window in memory until it ends, so that later 429s of that instance send nothing. " +
       'The table still never counts fewer requests than were served. Only orgs of 200 a minute or more are affected, and only while they are over their limit.',
   },
   {
@@ -47,7 +47,7 @@ const FINDINGS: { prefix: string; text: (e: Evidence) => string }[] = [
     text: (e) =>
       `The handler takes ${e.handler.toFixed(3)} ms against the floor's ${e.floor.toFixed(3)} ms. Both send one SDK command per request (the rate counter adds ${e.counterPerRequest.toFixed(4)} UpdateItems per request, block-reserved), and planning and sending the transaction alone takes ${e.transaction.toFixed(3)} ms. ` +
       `The rest is the handler's own work, spread thin: the route wrapper around an empty handler ${e.route.toFixed(3)} ms (its log line alone ${e.log.toFixed(3)} ms), validation and reading of the body ${e.read.toFixed(3)} ms, plus the registration's decision and response. ` +
-      'A one-off CPU profile (8 000 warm calls of each, `node --cpu-prof`; not part of this run) put libphonenumber\'s parsing and validation of the mobile first among them, then AJV, pino, middy and the register loop, each a small share. ' +
+      "A one-off CPU profile (8 000 warm calls of each, `node --cpu-prof`; not part of this run) put libphonenumber's parsing and validation of the mobile first among them, then AJV, pino, middy and the register loop, each a small share. " +
       'No one change would bring the figure back under its target. Each of these pieces does work the spec requires, so nothing is reasonable to remove; the figure is close to its target and moves with machine load (see min and max).',
   },
   {

@@ -26,7 +26,10 @@ export class MemoryDynamo {
   /** Requests answered, by operation. */
   operations: Record<string, number> = {};
 
-  constructor(items: Item[] = [], private readonly table = process.env.TABLE_NAME ?? '') {
+  constructor(
+    items: Item[] = [],
+    private readonly table = process.env.TABLE_NAME ?? '',
+  ) {
     for (const item of items) this.put(this.table, item);
   }
 

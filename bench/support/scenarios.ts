@@ -20,14 +20,7 @@ import {
 // with what the client sent recorded for that request alone.
 
 export type RequestKind =
-  | 'newCustomer'
-  | 'newCustomerSmallOrg'
-  | 'newCustomerFull'
-  | 'merge'
-  | 'sameSource'
-  | 'conflict'
-  | 'rejected'
-  | 'rateLimited';
+  'newCustomer' | 'newCustomerSmallOrg' | 'newCustomerFull' | 'merge' | 'sameSource' | 'conflict' | 'rejected' | 'rateLimited';
 
 export const REQUEST_KINDS: Record<RequestKind, string> = {
   newCustomer: 'new customer',
@@ -71,7 +64,9 @@ async function measure(kind: RequestKind, recorders: Recorders, request: () => P
 function expectStatus(measured: Measured, status: number, code?: number): Measured {
   const codes = (measured.reply.body?.errors ?? []).map((e: { code: number }) => e.code);
   if (measured.reply.status !== status || (code !== undefined && codes[0] !== code)) {
-    throw new Error(`${REQUEST_KINDS[measured.kind]}: expected ${status}${code ? ` ${code}` : ''}, got ${measured.reply.status} ${JSON.stringify(measured.reply.body)}`);
+    throw new Error(
+      `${REQUEST_KINDS[measured.kind]}: expected ${status}${code ? ` ${code}` : ''}, got ${measured.reply.status} ${JSON.stringify(measured.reply.body)}`,
+    );
   }
   return measured;
 }

@@ -48,7 +48,12 @@ export async function addCustomer(request: AddCustomerRequest): Promise<Answer> 
         throw new ApiError(outcome.problems, outcome.warnings);
       case 'recorded': {
         const replay = replayOf(key!, outcome.record);
-        return { status: replay.statusCode, body: replay.body, headers: { ...rate.headers, 'Idempotent-Replayed': 'true' }, outcome: 'replayed' };
+        return {
+          status: replay.statusCode,
+          body: replay.body,
+          headers: { ...rate.headers, 'Idempotent-Replayed': 'true' },
+          outcome: 'replayed',
+        };
       }
     }
   } catch (error) {

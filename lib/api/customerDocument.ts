@@ -11,15 +11,17 @@ export function customerDocument(customer: StoredCustomer, org: OrgConfig) {
     extendedFields: customer.extendedFields,
     cardDetails: customer.profiles.flatMap((p) =>
       p.card
-        ? [{
-            cardNumber: p.card.cardNumber,
-            seriesId: p.card.seriesId,
-            seriesCode: p.card.seriesCode,
-            statusLabel: p.card.statusLabel,
-            issuedDate: p.card.issuedDate,
-            ...(p.card.fields ? { fields: p.card.fields } : {}),
-            ...(p.card.extendedFields ? { extendedFields: p.card.extendedFields } : {}),
-          }]
+        ? [
+            {
+              cardNumber: p.card.cardNumber,
+              seriesId: p.card.seriesId,
+              seriesCode: p.card.seriesCode,
+              statusLabel: p.card.statusLabel,
+              issuedDate: p.card.issuedDate,
+              ...(p.card.fields ? { fields: p.card.fields } : {}),
+              ...(p.card.extendedFields ? { extendedFields: p.card.extendedFields } : {}),
+            },
+          ]
         : [],
     ),
     loyaltyProgramDetails: customer.enrollments.map((e) => {

@@ -55,7 +55,8 @@ export async function lookupCustomer(caller: Caller, query: LookupQuery): Promis
     const inSource = (customer?.profiles ?? []).some(
       (p) => p.source === (source as Source) && (!accountId || sourceAccountOf(p) === sourceAccountOf({ source: p.source, accountId })),
     );
-    if (!inSource) throw ApiError.of(Code.noProfileInSource, `customer has no profile in ${source}${accountId ? ` account ${accountId}` : ''}`);
+    if (!inSource)
+      throw ApiError.of(Code.noProfileInSource, `customer has no profile in ${source}${accountId ? ` account ${accountId}` : ''}`);
   }
   return answer(200, { entity: owner, warnings: [] });
 }

@@ -74,15 +74,18 @@ function outcomes(route: string): MiddlewareObj<RouteEvent, APIGatewayProxyResul
   const finish = (request: { event: RouteEvent; context: Context; response: APIGatewayProxyResult | null }, code?: number) => {
     const response = request.response;
     const state = request.event.route;
-    log.info({
-      requestId: request.context?.awsRequestId,
-      route,
-      org: state?.caller?.org.orgId,
-      outcome: state?.outcome ?? (code === undefined ? 'ok' : 'rejected'),
-      status: response?.statusCode,
-      code,
-      latencyMs: Date.now() - (started.get(request.event) ?? Date.now()),
-    }, 'request');
+    log.info(
+      {
+        requestId: request.context?.awsRequestId,
+        route,
+        org: state?.caller?.org.orgId,
+        outcome: state?.outcome ?? (code === undefined ? 'ok' : 'rejected'),
+        status: response?.statusCode,
+        code,
+        latencyMs: Date.now() - (started.get(request.event) ?? Date.now()),
+      },
+      'request',
+    );
   };
   return {
     before: (request) => {

@@ -36,7 +36,12 @@ export function decideRegistration(registration: Registration, facts: KnownFacts
   const knownPeople = known.filter((i) => i.type !== 'card');
   const owners = new Set(knownPeople.map((i) => facts.owners.get(identifierKeyOf(i))!));
   if (owners.size > 1) {
-    problems.push(problem(Code.identifiersOfDifferentCustomers, `identifiers belong to different customers (${[...owners].sort((a, b) => a - b).join(', ')})`));
+    problems.push(
+      problem(
+        Code.identifiersOfDifferentCustomers,
+        `identifiers belong to different customers (${[...owners].sort((a, b) => a - b).join(', ')})`,
+      ),
+    );
     return { kind: 'reject', problems };
   }
   if (owners.size === 1) {
@@ -45,7 +50,13 @@ export function decideRegistration(registration: Registration, facts: KnownFacts
       .map((profile, index) => ({ index, sourceAccount: sourceAccountOf(profile) }))
       .filter(({ sourceAccount }) => facts.ownerSourceAccounts?.has(sourceAccount));
     for (const { index, sourceAccount } of taken) {
-      problems.push(problem(Code.existsInSource, `customer ${customerId} already exists in ${sourceAccount.replace('#', ' account ')}`, `/profiles/${index}`));
+      problems.push(
+        problem(
+          Code.existsInSource,
+          `customer ${customerId} already exists in ${sourceAccount.replace('#', ' account ')}`,
+          `/profiles/${index}`,
+        ),
+      );
     }
     if (problems.length > 0) return { kind: 'reject', problems };
     return { kind: 'merge', customerId, known: knownPeople, unknown };

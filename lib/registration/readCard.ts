@@ -14,9 +14,13 @@ export function readCard(input: IdentifierInput, path: string, org: OrgConfig, c
   );
   let ok = true;
   if (!series) {
-    problems.add(Code.cardSeriesUnknown, input.seriesId === undefined && input.seriesCode === undefined
-      ? 'card identifier needs seriesId or seriesCode'
-      : 'card series does not exist', `${path}/${input.seriesId !== undefined ? 'seriesId' : 'seriesCode'}`);
+    problems.add(
+      Code.cardSeriesUnknown,
+      input.seriesId === undefined && input.seriesCode === undefined
+        ? 'card identifier needs seriesId or seriesCode'
+        : 'card series does not exist',
+      `${path}/${input.seriesId !== undefined ? 'seriesId' : 'seriesCode'}`,
+    );
     ok = false;
   } else if (input.seriesId !== undefined && input.seriesCode !== undefined && series.code !== input.seriesCode.trim()) {
     problems.add(Code.cardSeriesUnknown, `seriesCode does not match series ${series.id}`, `${path}/seriesCode`);
@@ -24,7 +28,11 @@ export function readCard(input: IdentifierInput, path: string, org: OrgConfig, c
   }
   const statusLabel = input.statusLabel?.trim();
   if (!statusLabel || !org.cardStatusLabels.includes(statusLabel)) {
-    problems.add(Code.invalidCardStatus, statusLabel ? `invalid card status label ${statusLabel}` : 'statusLabel is required', `${path}/statusLabel`);
+    problems.add(
+      Code.invalidCardStatus,
+      statusLabel ? `invalid card status label ${statusLabel}` : 'statusLabel is required',
+      `${path}/statusLabel`,
+    );
     ok = false;
   }
   // An omitted value asks the series for a number; a value sent must be one.
@@ -49,7 +57,14 @@ export function readCard(input: IdentifierInput, path: string, org: OrgConfig, c
     ? readExtendedFields(input.extendedFields, org.extendedFields, `${path}/extendedFields`, problems)
     : undefined;
   if (!ok || !series || !statusLabel) return undefined;
-  const card: Card = { cardNumber, seriesId: series.id, seriesCode: series.code, statusLabel, issuedDate: createDate, generated: cardNumber === '' };
+  const card: Card = {
+    cardNumber,
+    seriesId: series.id,
+    seriesCode: series.code,
+    statusLabel,
+    issuedDate: createDate,
+    generated: cardNumber === '',
+  };
   if (fields) card.fields = fields;
   if (extendedFields && Object.keys(extendedFields).length > 0) card.extendedFields = extendedFields;
   return card;

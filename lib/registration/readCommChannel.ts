@@ -13,7 +13,12 @@ export function readCommChannel(input: CommChannelInput, path: string, org: OrgC
   if (input.type === 'email' || input.type === 'mobile') {
     const normalised = input.type === 'email' ? normaliseEmail(value) : normaliseMobile(value, org.baseCountry);
     if (normalised.ok) value = normalised.value;
-    else problems.add(input.type === 'email' ? Code.invalidCommChannelEmail : Code.invalidCommChannelMobile, `invalid ${input.type} in comm channel: ${normalised.reason}`, `${path}/value`);
+    else
+      problems.add(
+        input.type === 'email' ? Code.invalidCommChannelEmail : Code.invalidCommChannelMobile,
+        `invalid ${input.type} in comm channel: ${normalised.reason}`,
+        `${path}/value`,
+      );
   } else if (value === '') {
     problems.add(Code.invalidCommChannel, 'comm channel without value', `${path}/value`);
   }
@@ -36,7 +41,11 @@ export function readCommChannel(input: CommChannelInput, path: string, org: OrgC
   if (input.attributes) {
     for (const [name, value] of Object.entries(input.attributes)) {
       if (typeof value === 'number' && !isStorableNumber(value)) {
-        problems.add(Code.invalidCommChannel, `attribute ${name} is a number too small to store`, `${path}/attributes/${escapePointer(name)}`);
+        problems.add(
+          Code.invalidCommChannel,
+          `attribute ${name} is a number too small to store`,
+          `${path}/attributes/${escapePointer(name)}`,
+        );
       }
     }
     channel.attributes = { ...input.attributes };

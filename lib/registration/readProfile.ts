@@ -128,7 +128,12 @@ export function rejectDuplicateSourceAccounts(read: { profile: Profile; sourceKn
   read.forEach(({ profile, sourceKnown }, index) => {
     if (!sourceKnown) return;
     const key = `${profile.source}#${profile.accountId}`;
-    if (seen.has(key)) problems.add(Code.badRequest, `two profiles in ${profile.source}${profile.accountId ? ` account ${profile.accountId}` : ''}`, `/profiles/${index}`);
+    if (seen.has(key))
+      problems.add(
+        Code.badRequest,
+        `two profiles in ${profile.source}${profile.accountId ? ` account ${profile.accountId}` : ''}`,
+        `/profiles/${index}`,
+      );
     seen.add(key);
   });
 }

@@ -56,7 +56,11 @@ export interface RegisterOptions {
 /** Transactions before giving up on conflicts and on id or card number collisions. */
 export const MAX_ATTEMPTS = 8;
 
-export async function registerCustomer(registration: Registration, org: OrgConfig, options: RegisterOptions = {}): Promise<RegistrationOutcome> {
+export async function registerCustomer(
+  registration: Registration,
+  org: OrgConfig,
+  options: RegisterOptions = {},
+): Promise<RegistrationOutcome> {
   const run = options.run ?? runTransaction;
   const claimRecord = options.claimRecord ?? claimIdempotencyRecord;
   const claim = (pending: Registered): RecordToClaim | undefined =>
@@ -119,7 +123,10 @@ export async function registerCustomer(registration: Registration, org: OrgConfi
  * 503 says so, and how a retry learns the outcome.
  */
 function outcomeUnknown(pending: Registered, keyed: boolean): ApiError {
-  const what = pending.kind === 'created' ? `customer ${pending.customerId} may have been created` : `the profile may have been added to customer ${pending.customerId}`;
+  const what =
+    pending.kind === 'created'
+      ? `customer ${pending.customerId} may have been created`
+      : `the profile may have been added to customer ${pending.customerId}`;
   const retry = keyed
     ? 'retry with the same Idempotency-Key to get the outcome'
     : 'a retry answers 409 naming the customer if it was; send an Idempotency-Key to have retries replay the outcome';
@@ -190,7 +197,15 @@ function merged(customerId: number, registration: Registration): Registered {
 function cardSideEffects(profiles: Profile[]): SideEffect[] {
   return profiles.flatMap((p) =>
     p.card
-      ? [{ type: 'card' as const, cardNumber: p.card.cardNumber, seriesId: p.card.seriesId, seriesCode: p.card.seriesCode, statusLabel: p.card.statusLabel }]
+      ? [
+          {
+            type: 'card' as const,
+            cardNumber: p.card.cardNumber,
+            seriesId: p.card.seriesId,
+            seriesCode: p.card.seriesCode,
+            statusLabel: p.card.statusLabel,
+          },
+        ]
       : [],
   );
 }

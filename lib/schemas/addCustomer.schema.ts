@@ -24,8 +24,6 @@ const freeValue = {
   ],
 } as const;
 
-
-
 /** Custom fields: string keys to string values. */
 const customFields = {
   type: 'object',

@@ -20,7 +20,6 @@ interface SchemaNode {
   errorCode?: number;
 }
 
-
 /** Adds a problem for each bound the body breaks; true when it breaks none. */
 export function checkBounds(schema: object, body: unknown, problems: Problems): boolean {
   const before = problems.count;
@@ -49,13 +48,15 @@ function checkText(body: unknown, problems: Problems): void {
     const place = stack.pop()!;
     const value = place.value;
     if (typeof value === 'string') {
-      if (!isWellFormed(value)) problems.add(Code.badRequest, `${pathOf(place) || '/'} is not well-formed Unicode (a lone surrogate)`, pathOf(place));
+      if (!isWellFormed(value))
+        problems.add(Code.badRequest, `${pathOf(place) || '/'} is not well-formed Unicode (a lone surrogate)`, pathOf(place));
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
     const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
     for (const [key, child] of entries) {
-      if (!isWellFormed(key)) problems.add(Code.badRequest, `a key at ${pathOf(place) || '/'} is not well-formed Unicode (a lone surrogate)`, pathOf(place));
+      if (!isWellFormed(key))
+        problems.add(Code.badRequest, `a key at ${pathOf(place) || '/'} is not well-formed Unicode (a lone surrogate)`, pathOf(place));
       else stack.push({ value: child, key, parent: place });
     }
   }

@@ -40,9 +40,8 @@ function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: object, bo
         continue;
       }
       const code = errorCodeAlong(schema, error.schemaPath);
-      const path = error.keyword === 'required'
-        ? `${error.instancePath}/${escapePointer(String(error.params.missingProperty))}`
-        : error.instancePath;
+      const path =
+        error.keyword === 'required' ? `${error.instancePath}/${escapePointer(String(error.params.missingProperty))}` : error.instancePath;
       // One problem per place and code (Problems keeps it so): a failed anyOf also reports each of its branches.
       problems.add(code, `${MESSAGES[code] ?? 'invalid request'}: ${path || '/'} ${error.message ?? ''}`.trim(), path);
     }

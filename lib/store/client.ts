@@ -69,7 +69,6 @@ export function useDocumentClient(client: DynamoDBDocumentClient): void {
   cached = { endpoint: dynamoEndpoint(), client };
 }
 
-
 /**
  * Sends one command. Errors the caller expects as answers (a failed condition, a cancelled
  * transaction) are named in `expected` and come back thrown as they are; every other failure

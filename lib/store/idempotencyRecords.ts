@@ -70,7 +70,11 @@ export function recordOf(item: Record<string, unknown> | undefined, now = Date.n
  * rules). Undefined when it was claimed; the record in place when a twin request got there
  * first, so that this one replays it (or answers 422).
  */
-export async function claimIdempotencyRecord(key: RecordKey, response: StoredResponse, now = Date.now()): Promise<IdempotencyRecord | undefined> {
+export async function claimIdempotencyRecord(
+  key: RecordKey,
+  response: StoredResponse,
+  now = Date.now(),
+): Promise<IdempotencyRecord | undefined> {
   const put = putIdempotencyRecord(key, response, now).Put!;
   // A record that expired between DynamoDB's check and ours is claimed on the next try.
   for (let attempt = 0; attempt < 2; attempt++) {

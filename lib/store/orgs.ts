@@ -71,7 +71,9 @@ export async function saveOrg(file: OrgFile): Promise<void> {
     const batch = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
     let unprocessed: Record<string, unknown> | undefined = { [tableName()]: batch };
     while (unprocessed && Object.keys(unprocessed).length > 0) {
-      const result: BatchWriteCommandOutput = await send<BatchWriteCommandOutput>(new BatchWriteCommand({ RequestItems: unprocessed as never }));
+      const result: BatchWriteCommandOutput = await send<BatchWriteCommandOutput>(
+        new BatchWriteCommand({ RequestItems: unprocessed as never }),
+      );
       unprocessed = result.UnprocessedItems;
     }
   }

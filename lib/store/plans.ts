@@ -102,7 +102,12 @@ export interface MergePlan {
  * per profile that exists only if the customer has no profile added in that source account
  * yet. (The source accounts the identifiers recorded were checked before: see decide.ts.)
  */
-export function planMergeProfiles(orgId: number, merge: MergePlan, record?: RecordToClaim, token: string = randomUUID()): PlannedTransaction {
+export function planMergeProfiles(
+  orgId: number,
+  merge: MergePlan,
+  record?: RecordToClaim,
+  token: string = randomUUID(),
+): PlannedTransaction {
   const table = tableName();
   const { customerId, profiles } = merge;
   const sourceAccounts = profiles.map(sourceAccountOf);

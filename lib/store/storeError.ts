@@ -37,7 +37,13 @@ const NETWORK_CODES = new Set([
 
 /** Whether a failure says nothing about what DynamoDB did: it may or may not have applied the request. */
 export function isUnavailable(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
+  const e = error as {
+    name?: string;
+    code?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    cause?: { code?: string };
+  };
   if (error instanceof ApiError) return error.status === 503;
   return (
     e.$retryable !== undefined ||

@@ -76,7 +76,13 @@ export interface CancellationError {
 }
 
 export function readCancellation(plan: PlannedTransaction, error: CancellationError): Cancellation {
-  const cancellation: Cancellation = { owners: new Map(), takenSourceAccounts: new Map(), conflict: false, throttled: false, ownWrite: false };
+  const cancellation: Cancellation = {
+    owners: new Map(),
+    takenSourceAccounts: new Map(),
+    conflict: false,
+    throttled: false,
+    ownWrite: false,
+  };
   const newCustomer = plan.roles.find((r): r is Extract<ItemRole, { kind: 'customer' }> => r.kind === 'customer')?.customerId;
   const taken = (customerId: number, sourceAccount: string) => {
     const set = cancellation.takenSourceAccounts.get(customerId) ?? new Set<string>();

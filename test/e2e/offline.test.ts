@@ -41,20 +41,37 @@ test('registers a customer over HTTP, finds it by lookup and reads it back', asy
 
   const customer = await request('GET', `/v2/customers/${created.body.createdId}`);
   expect(customer.status).toBe(200);
-  expect(customer.body.profiles[0]).toMatchObject({ firstName: 'Meera', source: 'INSTORE', identifiers: [{ type: 'mobile', value: `91${mobile}` }] });
+  expect(customer.body.profiles[0]).toMatchObject({
+    firstName: 'Meera',
+    source: 'INSTORE',
+    identifiers: [{ type: 'mobile', value: `91${mobile}` }],
+  });
 }, 60_000);
 
 test('merges a shopper seen again in another channel, and refuses the same channel twice', async () => {
   const mobile = uniqueMobile();
-  const first = await request('POST', '/v2/customers', { profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: mobile }] }] });
+  const first = await request('POST', '/v2/customers', {
+    profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: mobile }] }],
+  });
   const merged = await request('POST', '/v2/customers', {
-    profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [{ type: 'mobile', value: mobile }, { type: 'line', value: `U${mobile}` }] }],
+    profiles: [
+      {
+        source: 'LINE',
+        accountId: 'line-main',
+        identifiers: [
+          { type: 'mobile', value: mobile },
+          { type: 'line', value: `U${mobile}` },
+        ],
+      },
+    ],
   });
   expect(merged.status).toBe(200);
   expect(merged.body.createdId).toBe(first.body.createdId);
   expect(merged.body.warnings.map((w: { code: number }) => w.code)).toContain(8050);
 
-  const again = await request('POST', '/v2/customers', { profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: mobile }] }] });
+  const again = await request('POST', '/v2/customers', {
+    profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: mobile }] }],
+  });
   expect(again.status).toBe(409);
   expect(again.body.errors[0].code).toBe(8006);
 }, 60_000);

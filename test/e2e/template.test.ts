@@ -144,7 +144,8 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     const [statement] = dynamo;
     expect(statement.Effect).toBe('Allow');
     expect([statement.Resource].flat()).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
-    for (const action of actionsOf(statement)) expect({ action, itemAction: ITEM_ACTIONS.has(action) }).toEqual({ action, itemAction: true });
+    for (const action of actionsOf(statement))
+      expect({ action, itemAction: ITEM_ACTIONS.has(action) }).toEqual({ action, itemAction: true });
     expect(actionsOf(statement)).toEqual(expect.arrayContaining(ACTIONS_USED));
     // No other statement grants anything on DynamoDB, or everything on everything.
     for (const other of statements) {
@@ -154,9 +155,12 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
 
   test('every function gets the stage default limit in RATE_LIMIT_PER_MINUTE, the table name and no DynamoDB endpoint', () => {
     const functions = resourcesOf(packaged, 'AWS::Lambda::Function');
-    expect(functions.map(([id]) => id).sort()).toEqual(
-      ['AddCustomerLambdaFunction', 'GetCustomerLambdaFunction', 'GetExtendedFieldsLambdaFunction', 'LookupCustomerLambdaFunction'],
-    );
+    expect(functions.map(([id]) => id).sort()).toEqual([
+      'AddCustomerLambdaFunction',
+      'GetCustomerLambdaFunction',
+      'GetExtendedFieldsLambdaFunction',
+      'LookupCustomerLambdaFunction',
+    ]);
     for (const [id, fn] of functions) {
       const variables = fn.Properties.Environment.Variables;
       expect({ id, limit: String(variables.RATE_LIMIT_PER_MINUTE) }).toEqual({ id, limit: String(EXPECTED[stage].rateLimitPerMinute) });

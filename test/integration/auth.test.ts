@@ -14,7 +14,6 @@ import { Entity } from '../../lib/store/keys';
 
 useDemoTable();
 
-
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const base64 = (text: string) => Buffer.from(text).toString('base64');
 const uniqueEmail = () => `tenant.${randomUUID().slice(0, 8)}@example.com`;
@@ -23,17 +22,39 @@ const registrationBody = () => ({ profiles: [instoreProfile([{ type: 'mobile', v
 /** Each route called with the given Authorization header (or none). */
 const routes: Record<string, (authorization: string | undefined) => Promise<Reply>> = {
   'POST /v2/customers': (authorization) =>
-    call(addHandler as never, apiEvent('POST', '/v2/customers', registrationBody(), { till: null, headers: authorization === undefined ? {} : { Authorization: authorization } })),
+    call(
+      addHandler as never,
+      apiEvent('POST', '/v2/customers', registrationBody(), {
+        till: null,
+        headers: authorization === undefined ? {} : { Authorization: authorization },
+      }),
+    ),
   'GET /v2/customers/{id}': (authorization) =>
-    call(getHandler as never, apiEvent('GET', '/v2/customers/1', undefined, { till: null, pathParameters: { id: '1' }, headers: authorization === undefined ? {} : { Authorization: authorization } })),
+    call(
+      getHandler as never,
+      apiEvent('GET', '/v2/customers/1', undefined, {
+        till: null,
+        pathParameters: { id: '1' },
+        headers: authorization === undefined ? {} : { Authorization: authorization },
+      }),
+    ),
   'GET /v2/customers/lookup': (authorization) =>
-    call(lookupHandler as never, apiEvent('GET', '/v2/customers/lookup', undefined, {
-      till: null,
-      query: { source: 'ALL', identifierName: 'mobile', identifierValue: uniqueMobile() },
-      headers: authorization === undefined ? {} : { Authorization: authorization },
-    })),
+    call(
+      lookupHandler as never,
+      apiEvent('GET', '/v2/customers/lookup', undefined, {
+        till: null,
+        query: { source: 'ALL', identifierName: 'mobile', identifierValue: uniqueMobile() },
+        headers: authorization === undefined ? {} : { Authorization: authorization },
+      }),
+    ),
   'GET /v2/extendedFields': (authorization) =>
-    call(extendedFieldsHandler as never, apiEvent('GET', '/v2/extendedFields', undefined, { till: null, headers: authorization === undefined ? {} : { Authorization: authorization } })),
+    call(
+      extendedFieldsHandler as never,
+      apiEvent('GET', '/v2/extendedFields', undefined, {
+        till: null,
+        headers: authorization === undefined ? {} : { Authorization: authorization },
+      }),
+    ),
 };
 
 const badHeaders: Record<string, string | undefined> = {
@@ -41,7 +62,7 @@ const badHeaders: Record<string, string | undefined> = {
   'an empty Authorization header': '',
   'a wrong password': basicAuth('demo.till', 'not-the-password'),
   'the password itself instead of its md5 hex': `Basic ${base64('demo.till:demo-password')}`,
-  'another till\'s password': basicAuth('demo.till', 'store2-password'),
+  "another till's password": basicAuth('demo.till', 'store2-password'),
   'an unknown till': basicAuth('nobody.till', 'demo-password'),
   'a Bearer token': `Bearer ${md5('demo-password')}`,
   'a header that is not base64': 'Basic !!!not-base64!!!',
@@ -54,7 +75,8 @@ const badHeaders: Record<string, string | undefined> = {
 describe('credentials', () => {
   beforeAll(async () => {
     // The right credentials are verified (and may be cached) before the wrong ones are tried.
-    for (const till of ['demo', 'store2'] as const) expect((await lookup({ source: 'ALL', identifierName: 'mobile', identifierValue: uniqueMobile() }, { till })).status).toBe(404);
+    for (const till of ['demo', 'store2'] as const)
+      expect((await lookup({ source: 'ALL', identifierName: 'mobile', identifierValue: uniqueMobile() }, { till })).status).toBe(404);
   });
 
   describe.each(Object.keys(routes))('%s', (route) => {
@@ -67,7 +89,7 @@ describe('credentials', () => {
       if (before) expect(await customerItems()).toEqual(before);
     });
 
-    it('accepts a till\'s username with the md5 hex of its password', async () => {
+    it("accepts a till's username with the md5 hex of its password", async () => {
       const reply = await routes[route](basicAuth('demo.till', 'demo-password'));
       expect([200, 404]).toContain(reply.status);
       expect(codes(reply)).not.toContain(401);
@@ -82,10 +104,13 @@ describe('credentials', () => {
   });
 
   it('reads the Authorization header whatever the case of its name', async () => {
-    const reply = await call(extendedFieldsHandler as never, apiEvent('GET', '/v2/extendedFields', undefined, {
-      till: null,
-      headers: { authorization: basicAuth('demo.till', 'demo-password') },
-    }));
+    const reply = await call(
+      extendedFieldsHandler as never,
+      apiEvent('GET', '/v2/extendedFields', undefined, {
+        till: null,
+        headers: { authorization: basicAuth('demo.till', 'demo-password') },
+      }),
+    );
     expect(reply.status).toBe(200);
   });
 
@@ -110,7 +135,14 @@ describe('tenant isolation', () => {
   it('keeps the same identifiers in two orgs as two different customers', async () => {
     const mobile = uniqueMobile();
     const email = uniqueEmail();
-    const body = { profiles: [instoreProfile([{ type: 'mobile', value: mobile }, { type: 'email', value: email }])] };
+    const body = {
+      profiles: [
+        instoreProfile([
+          { type: 'mobile', value: mobile },
+          { type: 'email', value: email },
+        ]),
+      ],
+    };
 
     const inDemo = await addCustomer(body, { till: 'demo' });
     const inOther = await addCustomer(body, { till: 'other' });
@@ -121,23 +153,40 @@ describe('tenant isolation', () => {
     expect(warningCodes(inOther)).toEqual([]);
     expect(inOther.body.createdId).not.toBe(inDemo.body.createdId);
 
-    for (const [till, id] of [['demo', inDemo.body.createdId], ['other', inOther.body.createdId]] as const) {
-      for (const [identifierName, identifierValue] of [['mobile', mobile], ['email', email]]) {
+    for (const [till, id] of [
+      ['demo', inDemo.body.createdId],
+      ['other', inOther.body.createdId],
+    ] as const) {
+      for (const [identifierName, identifierValue] of [
+        ['mobile', mobile],
+        ['email', email],
+      ]) {
         const found = await lookup({ source: 'ALL', identifierName, identifierValue }, { till });
-        expect({ till, identifierName, status: found.status, entity: found.body.entity }).toEqual({ till, identifierName, status: 200, entity: id });
+        expect({ till, identifierName, status: found.status, entity: found.body.entity }).toEqual({
+          till,
+          identifierName,
+          status: 200,
+          entity: id,
+        });
       }
     }
 
     const items = await customerItems();
-    const customers = items.filter((i) => i.entity === Entity.customer && (i.id === inDemo.body.createdId || i.id === inOther.body.createdId));
+    const customers = items.filter(
+      (i) => i.entity === Entity.customer && (i.id === inDemo.body.createdId || i.id === inOther.body.createdId),
+    );
     expect(customers.map((c) => c.orgId).sort()).toEqual([100, 200]);
-    const identifierOwners = items.filter((i) => i.entity === Entity.identifier && String(i.pk).includes(email)).map((i) => i.customerId).sort();
+    const identifierOwners = items
+      .filter((i) => i.entity === Entity.identifier && String(i.pk).includes(email))
+      .map((i) => i.customerId)
+      .sort();
     expect(identifierOwners).toEqual([inDemo.body.createdId, inOther.body.createdId].sort());
   });
 
-  it('does not let a till of org 200 read, find or merge into org 100\'s customers', async () => {
+  it("does not let a till of org 200 read, find or merge into org 100's customers", async () => {
     const mobile = uniqueMobile();
-    const demoId = (await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }])] }, { till: 'demo' })).body.createdId;
+    const demoId = (await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }])] }, { till: 'demo' })).body
+      .createdId;
 
     const read = await getCustomer(demoId, { till: 'other' });
     expect(read.status).toBe(404);
@@ -148,7 +197,10 @@ describe('tenant isolation', () => {
     expect(codes(found)).toEqual([8015]);
 
     // A registration in org 200 with the same mobile in a new source creates org 200's own customer.
-    const registered = await addCustomer({ profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: mobile }] }] }, { till: 'other' });
+    const registered = await addCustomer(
+      { profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: mobile }] }] },
+      { till: 'other' },
+    );
     expect(registered.status).toBe(200);
     expect(registered.body.createdId).not.toBe(demoId);
     expect(warningCodes(registered)).not.toContain(8050);

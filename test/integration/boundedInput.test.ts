@@ -41,24 +41,41 @@ function expectBoundedRefusal(reply: Reply): void {
 
 describe('bodies that would be expensive to judge', () => {
   test.each([
-    ['empty comm channels', (a: string) => `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"9876501234"}],"commChannels":[${a}]}]}`, '{}'],
+    [
+      'empty comm channels',
+      (a: string) => `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"9876501234"}],"commChannels":[${a}]}]}`,
+      '{}',
+    ],
     ['identifiers without a type', (a: string) => `{"profiles":[{"source":"INSTORE","identifiers":[${a}]}]}`, '{}'],
     ['profiles', (a: string) => `{"profiles":[${a}]}`, '{}'],
-    ['enrollments', (a: string) => `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"9876501234"}]}],"loyaltyProgramEnrollments":[${a}]}`, '{}'],
-    ['end points', (a: string) => `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"9876501234"}]}],"endPointsEnabled":[${a}]}`, '1'],
+    [
+      'enrollments',
+      (a: string) =>
+        `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"9876501234"}]}],"loyaltyProgramEnrollments":[${a}]}`,
+      '{}',
+    ],
+    [
+      'end points',
+      (a: string) => `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"9876501234"}]}],"endPointsEnabled":[${a}]}`,
+      '1',
+    ],
   ])('an array of as many %s as 64 KiB hold is one problem at its path, nothing written', async (_name, wrap, element) => {
     const before = await customerItems();
     const raw = largestArrayBody(wrap, element);
     expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(MAX_BODY_BYTES);
     const { reply } = await measured(raw);
     expectBoundedRefusal(reply);
-    expect(reply.body.errors).toEqual([expect.objectContaining({ code: expect.any(Number), message: expect.stringMatching(/at most \d+ are allowed/) })]);
+    expect(reply.body.errors).toEqual([
+      expect.objectContaining({ code: expect.any(Number), message: expect.stringMatching(/at most \d+ are allowed/) }),
+    ]);
     expect(await customerItems()).toEqual(before);
   });
 
   test('custom fields with thousands of keys are one problem at their path', async () => {
     const fields = Array.from({ length: 4000 }, (_, i) => `"k${i}":"v"`).join(',');
-    const reply = await send(`{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"${uniqueMobile()}"}],"fields":{${fields}}}]}`);
+    const reply = await send(
+      `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"${uniqueMobile()}"}],"fields":{${fields}}}]}`,
+    );
     expectBoundedRefusal(reply);
     expect(reply.body.errors).toEqual([expect.objectContaining({ code: 400, path: '/profiles/0/fields' })]);
   });
@@ -66,10 +83,17 @@ describe('bodies that would be expensive to judge', () => {
   test('more problems than the cap are listed up to it, and one more problem counts the rest', async () => {
     // Ten profiles of twenty invalid mobiles each: 200 problems of their own.
     const profile = { source: 'INSTORE', identifiers: Array.from({ length: 20 }, () => ({ type: 'mobile', value: '12' })) };
-    const reply = await addCustomer({ profiles: Array.from({ length: 10 }, (_, i) => ({ ...profile, source: ['INSTORE', 'WEBSITE', 'ECOMMERCE', 'JD', 'TMALL', 'TAOBAO', 'MARTJACK', 'INSTORE', 'WEBSITE', 'JD'][i] })) });
+    const reply = await addCustomer({
+      profiles: Array.from({ length: 10 }, (_, i) => ({
+        ...profile,
+        source: ['INSTORE', 'WEBSITE', 'ECOMMERCE', 'JD', 'TMALL', 'TAOBAO', 'MARTJACK', 'INSTORE', 'WEBSITE', 'JD'][i],
+      })),
+    });
     expect(reply.status).toBe(400);
     expect(reply.body.errors).toHaveLength(MAX_LISTED_PROBLEMS + 1);
-    expect(reply.body.errors.at(-1)).toEqual(expect.objectContaining({ code: 400, message: expect.stringMatching(/^\d+ more problems not listed$/) }));
+    expect(reply.body.errors.at(-1)).toEqual(
+      expect.objectContaining({ code: 400, message: expect.stringMatching(/^\d+ more problems not listed$/) }),
+    );
   });
 
   test('any body of at most 64 KiB is answered below 500 with a bounded body, in well under a second of CPU', async () => {
@@ -78,7 +102,8 @@ describe('bodies that would be expensive to judge', () => {
       (a: string) => `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"9876501234"}],"commChannels":[${a}]}]}`,
       (a: string) => `{"profiles":[{"source":"INSTORE","identifiers":[${a}]}]}`,
       (a: string) => `{"profiles":[${a}]}`,
-      (a: string) => `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"9876501234"}]}],"extendedFields":{"x":[${a}]}}`,
+      (a: string) =>
+        `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"9876501234"}]}],"extendedFields":{"x":[${a}]}}`,
       (a: string) => `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"9876501234"}]}],"unknown":[${a}]}`,
     );
     await fc.assert(
@@ -104,7 +129,14 @@ describe('identifier values as one well-formed text', () => {
     ['a reversed pair', 'X\udc00\ud800'],
   ])('an externalId with %s is 400 with its path, nothing written', async (_name, value) => {
     const before = await customerItems();
-    const reply = await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }, { type: 'externalId', value }])] });
+    const reply = await addCustomer({
+      profiles: [
+        instoreProfile([
+          { type: 'mobile', value: uniqueMobile() },
+          { type: 'externalId', value },
+        ]),
+      ],
+    });
     expect(reply.status).toBe(400);
     expect(reply.body.errors).toEqual([expect.objectContaining({ code: 400, path: '/profiles/0/identifiers/1/value' })]);
     expect(await customerItems()).toEqual(before);
@@ -120,7 +152,9 @@ describe('identifier values as one well-formed text', () => {
   });
 
   test('a name with a lone surrogate is 400 with its path; joiners in names are kept as sent', async () => {
-    const refused = await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }], { firstName: 'A\ud800' })] });
+    const refused = await addCustomer({
+      profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }], { firstName: 'A\ud800' })],
+    });
     expect(refused.status).toBe(400);
     expect(refused.body.errors).toEqual([expect.objectContaining({ code: 400, path: '/profiles/0/firstName' })]);
 
@@ -145,7 +179,9 @@ describe('identifier values as one well-formed text', () => {
     expect(again.status).toBe(409);
     expect(codes(again)).toEqual([8006]);
     expect((await getCustomer(first.body.createdId)).body.profiles[0].identifiers[0].value).toBe(plain);
-    expect((await lookup({ source: 'ALL', identifierName: 'externalId', identifierValue: withInvisible })).body.entity).toBe(first.body.createdId);
+    expect((await lookup({ source: 'ALL', identifierName: 'externalId', identifierValue: withInvisible })).body.entity).toBe(
+      first.body.createdId,
+    );
   });
 
   test('an externalId in decomposed form (NFD) is the same identifier as in composed form (NFC)', async () => {
@@ -188,12 +224,25 @@ describe('card identifiers', () => {
 
   test('card-only keys on a mobile are ignored with a warning 8200 each, at their paths', async () => {
     const reply = await addCustomer({
-      profiles: [profileWith({ type: 'mobile', value: uniqueMobile(), seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'ACTIVE', fields: { a: 'b' }, extendedFields: { city: 'Pune' } })],
+      profiles: [
+        profileWith({
+          type: 'mobile',
+          value: uniqueMobile(),
+          seriesId: 501,
+          seriesCode: 'DEMO-GEN',
+          statusLabel: 'ACTIVE',
+          fields: { a: 'b' },
+          extendedFields: { city: 'Pune' },
+        }),
+      ],
     });
     expect(reply.status).toBe(200);
-    expect(reply.body.warnings.filter((w: { code: number }) => w.code === 8200).map((w: { path: string }) => w.path).sort()).toEqual(
-      ['extendedFields', 'fields', 'seriesCode', 'seriesId', 'statusLabel'].map((k) => `/profiles/0/identifiers/0/${k}`),
-    );
+    expect(
+      reply.body.warnings
+        .filter((w: { code: number }) => w.code === 8200)
+        .map((w: { path: string }) => w.path)
+        .sort(),
+    ).toEqual(['extendedFields', 'fields', 'seriesCode', 'seriesId', 'statusLabel'].map((k) => `/profiles/0/identifiers/0/${k}`));
     const stored = (await getCustomer(reply.body.createdId)).body;
     expect(stored.cardDetails).toEqual([]);
   });

@@ -11,7 +11,6 @@ import { Entity, keys } from '../../lib/store/keys';
 useDemoTable();
 jest.setTimeout(120_000);
 
-
 /** Standard Luhn check, written here independently of lib/cards.ts. */
 function luhnValid(digits: string): boolean {
   if (!/^\d+$/.test(digits)) return false;
@@ -77,7 +76,13 @@ describe('cards of series 501 DEMO-GEN (generating)', () => {
     const customer = await getCustomer(reply.body.createdId);
     expect(customer.status).toBe(200);
     expect(customer.body.cardDetails).toEqual([
-      expect.objectContaining({ cardNumber, seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'NOT_ISSUED', issuedDate: expect.any(String) }),
+      expect.objectContaining({
+        cardNumber,
+        seriesId: 501,
+        seriesCode: 'DEMO-GEN',
+        statusLabel: 'NOT_ISSUED',
+        issuedDate: expect.any(String),
+      }),
     ]);
     expect(Number.isNaN(Date.parse(customer.body.cardDetails[0].issuedDate))).toBe(false);
     expect(customer.body.profiles[0].identifiers).toEqual(expect.arrayContaining([{ type: 'card', value: cardNumber }]));
@@ -205,11 +210,7 @@ describe('card series and status labels', () => {
     ['neither seriesId nor seriesCode', {}],
     ['a seriesCode that does not match the seriesId', { seriesId: 501, seriesCode: 'PARTNER-EXT' }],
   ])('a card with %s is refused with 3004 and nothing is written', async (_case, series) => {
-    const reply = await expectRefused(
-      { profiles: [profile(mobile(), { type: 'card', statusLabel: 'ACTIVE', ...series })] },
-      400,
-      [3004],
-    );
+    const reply = await expectRefused({ profiles: [profile(mobile(), { type: 'card', statusLabel: 'ACTIVE', ...series })] }, 400, [3004]);
     expect(reply.body.errors[0].path).toMatch(/^\/profiles\/0\/identifiers\/1/);
   });
 
@@ -228,11 +229,7 @@ describe('card series and status labels', () => {
     ['an empty status label', { statusLabel: '' }],
     ['no status label', {}],
   ])('a card with %s is refused with 3017 and nothing is written', async (_case, label) => {
-    const reply = await expectRefused(
-      { profiles: [profile(mobile(), { type: 'card', seriesId: 501, ...label })] },
-      400,
-      [3017],
-    );
+    const reply = await expectRefused({ profiles: [profile(mobile(), { type: 'card', seriesId: 501, ...label })] }, 400, [3017]);
     expect(reply.body.errors[0].path).toMatch(/^\/profiles\/0\/identifiers\/1/);
   });
 
@@ -250,7 +247,13 @@ describe('card series and status labels', () => {
       {
         profiles: [
           profile(mobile(), { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' }),
-          { source: 'WEBSITE', identifiers: [{ type: 'email', value: `two.cards.${Date.now()}@example.com` }, { type: 'card', value: partnerNumber(), seriesId: 502, statusLabel: 'ACTIVE' }] },
+          {
+            source: 'WEBSITE',
+            identifiers: [
+              { type: 'email', value: `two.cards.${Date.now()}@example.com` },
+              { type: 'card', value: partnerNumber(), seriesId: 502, statusLabel: 'ACTIVE' },
+            ],
+          },
         ],
       },
       400,
@@ -262,7 +265,13 @@ describe('card series and status labels', () => {
   test('two cards in one profile are several cards in the request (3035) and nothing is written', async () => {
     const before = await customerItems();
     const reply = await addCustomer({
-      profiles: [profile(mobile(), { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' }, { type: 'cardnumber', value: partnerNumber(), seriesId: 502, statusLabel: 'ACTIVE' })],
+      profiles: [
+        profile(
+          mobile(),
+          { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' },
+          { type: 'cardnumber', value: partnerNumber(), seriesId: 502, statusLabel: 'ACTIVE' },
+        ),
+      ],
     });
     expect(reply.status).toBe(400);
     expect(codes(reply)).toContain(3035);
@@ -312,9 +321,7 @@ describe('card extras', () => {
   test('custom fields on a card beyond the bounds are refused with 400', async () => {
     await expectRefused(
       {
-        profiles: [
-          profile(mobile(), { type: 'card', seriesId: 501, statusLabel: 'ACTIVE', fields: { note: 'x'.repeat(256) } }),
-        ],
+        profiles: [profile(mobile(), { type: 'card', seriesId: 501, statusLabel: 'ACTIVE', fields: { note: 'x'.repeat(256) } })],
       },
       400,
       [400],
@@ -348,7 +355,9 @@ describe('a card number belongs to one customer', () => {
     });
     expect(first.status).toBe(200);
     await expectRefused(
-      { profiles: [profile(mobile(), { type: 'cardnumber', value: `  ${cardNumber} `, seriesCode: 'PARTNER-EXT', statusLabel: 'ACTIVE' })] },
+      {
+        profiles: [profile(mobile(), { type: 'cardnumber', value: `  ${cardNumber} `, seriesCode: 'PARTNER-EXT', statusLabel: 'ACTIVE' })],
+      },
       409,
       [3009],
     );
@@ -360,7 +369,9 @@ describe('a card number belongs to one customer', () => {
     });
     expect(first.status).toBe(200);
     await expectRefused(
-      { profiles: [profile(mobile(), { type: 'card', value: first.body.sideEffects[0].cardNumber, seriesId: 501, statusLabel: 'ACTIVE' })] },
+      {
+        profiles: [profile(mobile(), { type: 'card', value: first.body.sideEffects[0].cardNumber, seriesId: 501, statusLabel: 'ACTIVE' })],
+      },
       409,
       [3009],
     );
@@ -371,7 +382,9 @@ describe('a card number belongs to one customer', () => {
     const mobiles = Array.from({ length: 20 }, () => uniqueMobile());
     const replies = await Promise.all(
       mobiles.map((m) =>
-        addCustomer({ profiles: [profile({ type: 'mobile', value: m }, { type: 'card', value: cardNumber, seriesId: 502, statusLabel: 'ACTIVE' })] }),
+        addCustomer({
+          profiles: [profile({ type: 'mobile', value: m }, { type: 'card', value: cardNumber, seriesId: 502, statusLabel: 'ACTIVE' })],
+        }),
       ),
     );
 

@@ -56,12 +56,26 @@ function full() {
         { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' } as unknown as { type: string; value: string },
       ]),
     ],
-    extendedFields: { gender: 'Female', dob: '1991-04-12', city: 'Pune', nationality: 'IN', age_group: '25-34', household_size: 3, annual_income: 850000.5 },
+    extendedFields: {
+      gender: 'Female',
+      dob: '1991-04-12',
+      city: 'Pune',
+      nationality: 'IN',
+      age_group: '25-34',
+      household_size: 3,
+      annual_income: 850000.5,
+    },
     loyaltyProgramEnrollments: [{ programId: 2, tierNumber: 2, loyaltyPoints: 500 }],
   };
 }
 
-const websiteProfile = (mobile: string) => ({ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: mobile }, { type: 'email', value: email() }] });
+const websiteProfile = (mobile: string) => ({
+  source: 'WEBSITE',
+  identifiers: [
+    { type: 'mobile', value: mobile },
+    { type: 'email', value: email() },
+  ],
+});
 
 interface Cost {
   reply: Reply;
@@ -85,7 +99,9 @@ async function measured(body: unknown, options?: EventOptions): Promise<Cost> {
 function expectRoundTrips(cost: Cost, transactions: number) {
   expect(cost.commands.TransactWriteItems ?? 0).toBe(transactions);
   expect(cost.commands.UpdateItem ?? 0).toBeLessThanOrEqual(1);
-  expect(Object.keys(cost.commands).sort()).toEqual(cost.commands.UpdateItem ? ['TransactWriteItems', 'UpdateItem'] : ['TransactWriteItems']);
+  expect(Object.keys(cost.commands).sort()).toEqual(
+    cost.commands.UpdateItem ? ['TransactWriteItems', 'UpdateItem'] : ['TransactWriteItems'],
+  );
   expect(cost.httpRequests).toBe(transactions + (cost.commands.UpdateItem ?? 0));
 }
 
@@ -117,7 +133,9 @@ describe('round trips of a warm POST /v2/customers', () => {
     expect(codes(cost.reply)).toEqual([8006]);
     expectRoundTrips(cost, 1);
     expect(cost.writes.filter((w) => w.operation === 'TransactWriteItems' && w.ok)).toEqual([]);
-    expect((await registrationItems()).filter((i) => i.entity !== 'rateWindow')).toHaveLength(before.filter((i) => i.entity !== 'rateWindow').length);
+    expect((await registrationItems()).filter((i) => i.entity !== 'rateWindow')).toHaveLength(
+      before.filter((i) => i.entity !== 'rateWindow').length,
+    );
   });
 
   test('a conflict (8052) costs the one transaction that finds both owners', async () => {
@@ -127,7 +145,14 @@ describe('round trips of a warm POST /v2/customers', () => {
     expect((await addCustomer(first)).status).toBe(200);
     expect((await addCustomer(second)).status).toBe(200);
     const otherEmail = second.profiles[0].identifiers[1].value;
-    const cost = await measured({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }, { type: 'email', value: otherEmail }])] });
+    const cost = await measured({
+      profiles: [
+        instoreProfile([
+          { type: 'mobile', value: mobile },
+          { type: 'email', value: otherEmail },
+        ]),
+      ],
+    });
     expect(cost.reply.status).toBe(409);
     expect(codes(cost.reply)).toEqual([8052]);
     expectRoundTrips(cost, 1);
@@ -176,7 +201,7 @@ describe('write capacity units of a registration (2 per item of up to 1 KB in a 
     expect(transactionUnits(cost)).toBe(10);
   });
 
-  test('a merge into another source costs 6 units: the known mobile\'s condition check, the new email and the new profile', async () => {
+  test("a merge into another source costs 6 units: the known mobile's condition check, the new email and the new profile", async () => {
     const mobile = uniqueMobile();
     expect((await addCustomer(typical(mobile))).status).toBe(200);
     const cost = await measured({ profiles: [websiteProfile(mobile)] });
@@ -204,7 +229,7 @@ describe('the rate counter', () => {
     }
   });
 
-  test('once an org\'s minute is full, a 429 costs no DynamoDB request until the minute ends', async () => {
+  test("once an org's minute is full, a 429 costs no DynamoDB request until the minute ends", async () => {
     const realNow = Date.now.bind(Date);
     const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 20 * 60_000);
     try {
@@ -226,7 +251,9 @@ describe('the rate counter', () => {
     const updates = counter.commands().UpdateItem ?? 0;
     expect(updates).toBeGreaterThanOrEqual(1);
     expect(updates).toBeLessThanOrEqual(12);
-    const windows = (await registrationItemsAndCounters()).filter((i) => i.entity === Entity.rateWindow && String(i.pk).startsWith(keys.orgPrefix(100)));
+    const windows = (await registrationItemsAndCounters()).filter(
+      (i) => i.entity === Entity.rateWindow && String(i.pk).startsWith(keys.orgPrefix(100)),
+    );
     const counted = windows.reduce((sum, w) => sum + Number(w.requests), 0);
     expect(counted).toBeGreaterThanOrEqual(60);
   });

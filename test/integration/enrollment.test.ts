@@ -9,7 +9,6 @@ import { customerItems, useDemoTable } from '../support/table';
 useDemoTable();
 jest.setTimeout(120_000);
 
-
 /** Sends a request that must be refused and checks that the table did not change. */
 async function expectRefused(body: unknown, status: number, expectedCodes: number[], options?: EventOptions): Promise<Reply> {
   const before = await customerItems();
@@ -23,7 +22,8 @@ async function expectRefused(body: unknown, status: number, expectedCodes: numbe
 const profiles = () => [instoreProfile([{ type: 'mobile', value: uniqueMobile() }])];
 
 /** Registers a customer with one new INSTORE profile and returns the reply and its GET document. */
-const registerAndGet = (body: Record<string, unknown>, options?: EventOptions) => registerWithProfileAndGet({ profiles: profiles(), ...body }, options);
+const registerAndGet = (body: Record<string, unknown>, options?: EventOptions) =>
+  registerWithProfileAndGet({ profiles: profiles(), ...body }, options);
 
 /** Dates compare as instants, whatever offset or precision the service writes them in. */
 const instant = (value: unknown) => (typeof value === 'string' ? Date.parse(value) : value);
@@ -87,7 +87,9 @@ describe('explicit enrollments', () => {
       ],
     });
 
-    const details = [...customer.loyaltyProgramDetails].sort((a: { programId: number }, b: { programId: number }) => a.programId - b.programId);
+    const details = [...customer.loyaltyProgramDetails].sort(
+      (a: { programId: number }, b: { programId: number }) => a.programId - b.programId,
+    );
     expect(details).toEqual([
       {
         programId: 1,
@@ -135,7 +137,9 @@ describe('explicit enrollments', () => {
 
   test('a card and points are both returned as side effects', async () => {
     const reply = await addCustomer({
-      profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }, { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' } as never])],
+      profiles: [
+        instoreProfile([{ type: 'mobile', value: uniqueMobile() }, { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' } as never]),
+      ],
       loyaltyProgramEnrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints: 40 }],
     });
     expect(reply.status).toBe(200);
@@ -156,7 +160,9 @@ describe('refused enrollments', () => {
   });
 
   test('program 2 of org 100 does not exist in org 200 (1213)', async () => {
-    await expectRefused({ profiles: profiles(), loyaltyProgramEnrollments: [{ programId: 2, tierNumber: 1 }] }, 400, [1213], { till: 'other' });
+    await expectRefused({ profiles: profiles(), loyaltyProgramEnrollments: [{ programId: 2, tierNumber: 1 }] }, 400, [1213], {
+      till: 'other',
+    });
   });
 
   test('a tier that does not exist in its program is refused with 8201 and nothing is written', async () => {

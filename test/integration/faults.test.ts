@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ProvisionedThroughputExceededException,
-  ThrottlingException,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { ProvisionedThroughputExceededException, ThrottlingException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { FinalizeRequestMiddleware, HandlerExecutionContext, InitializeMiddleware } from '@smithy/types';
 import { documentClient } from '../../lib/store/client';
 import { addCustomer, getCustomer, instoreProfile, lookup, uniqueMobile } from '../support/customers';
@@ -96,7 +92,10 @@ function cancelled(call: Call, code: 'TransactionConflict' | 'ThrottlingError'):
     $metadata: { httpStatusCode: 400 },
     CancellationReasons: Array.from({ length: items }, (_, i) =>
       i === 0
-        ? { Code: code, Message: code === 'TransactionConflict' ? 'Transaction is ongoing for the item' : 'Throughput exceeds the current capacity' }
+        ? {
+            Code: code,
+            Message: code === 'TransactionConflict' ? 'Transaction is ongoing for the item' : 'Throughput exceeds the current capacity',
+          }
         : { Code: 'None' },
     ),
   });
@@ -242,7 +241,16 @@ describe('transaction conflicts', () => {
 
 describe('merges into one customer at the same time', () => {
   const mergeBody = (source: string, mobile: string, newEmail: string) => ({
-    profiles: [{ source, firstName: 'Asha', identifiers: [{ type: 'mobile', value: mobile }, { type: 'email', value: newEmail }] }],
+    profiles: [
+      {
+        source,
+        firstName: 'Asha',
+        identifiers: [
+          { type: 'mobile', value: mobile },
+          { type: 'email', value: newEmail },
+        ],
+      },
+    ],
   });
 
   async function expectMergedTogether(customerId: number, sources: string[], replies: Reply[], emails: string[]): Promise<void> {

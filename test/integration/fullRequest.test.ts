@@ -14,12 +14,10 @@ import { useDemoTable } from '../support/table';
 useDemoTable();
 jest.setTimeout(120_000);
 
-
 const uniqueEmail = (name = 'person') => `${name}.${randomUUID().slice(0, 8)}@example.com`;
 const mobile = () => ({ type: 'mobile', value: uniqueMobile() });
 /** An INSTORE profile with a fresh mobile and any other profile keys. */
 const freshProfile = (extra: Record<string, unknown> = {}) => instoreProfile([mobile()], extra);
-
 
 const instant = (value: unknown) => (typeof value === 'string' ? Date.parse(value) : value);
 
@@ -50,7 +48,11 @@ describe('extended fields (org 100)', () => {
   });
 
   test('every enum value of gender and age_group is accepted', async () => {
-    for (const [gender, age_group] of [['Male', '18-24'], ['Other', '45+'], ['Female', '35-44']]) {
+    for (const [gender, age_group] of [
+      ['Male', '18-24'],
+      ['Other', '45+'],
+      ['Female', '35-44'],
+    ]) {
       const { customer } = await registerAndGet({ profiles: [freshProfile()], extendedFields: { gender, age_group } });
       expect(customer.extendedFields).toEqual({ gender, age_group });
     }
@@ -66,7 +68,10 @@ describe('extended fields (org 100)', () => {
   });
 
   test('a value of only spaces is dropped like an empty one, not stored as an empty string', async () => {
-    const { reply, customer } = await registerAndGet({ profiles: [freshProfile()], extendedFields: { city: '   ', preferred_store: 'Baner' } });
+    const { reply, customer } = await registerAndGet({
+      profiles: [freshProfile()],
+      extendedFields: { city: '   ', preferred_store: 'Baner' },
+    });
     expect(reply.body.warnings).toEqual([]);
     expect(customer.extendedFields).toEqual({ preferred_store: 'Baner' });
   });
@@ -119,9 +124,12 @@ describe('extended fields (org 100)', () => {
       400,
       [91015, 91015, 91015, 91015],
     );
-    expect(reply.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(
-      ['/extendedFields/dob', '/extendedFields/gender', '/extendedFields/household_size', '/extendedFields/shoe_size'],
-    );
+    expect(reply.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      '/extendedFields/dob',
+      '/extendedFields/gender',
+      '/extendedFields/household_size',
+      '/extendedFields/shoe_size',
+    ]);
   });
 
   test('an org without extended fields (200) refuses any name with 91015', async () => {
@@ -167,9 +175,30 @@ describe('comm channels', () => {
       profiles: [
         freshProfile({
           commChannels: [
-            { type: 'email', value: email, primary: 'true', verified: 'false', subscribed: true, attributes: { preferredTime: 'evening', optIns: 2, doubleOptIn: true } },
-            { type: 'mobile', value: `+91 ${national.slice(0, 5)} ${national.slice(5)}`, primary: true, verified: 'true', subscribed: 'false', meta: { residence: 'true' } },
-            { type: 'mobilePush', value: 'push-token-2f9c', primary: false, verified: false, subscribed: 'true', meta: { lastViewedDate: '2024-05-01T10:00:00+05:30' } },
+            {
+              type: 'email',
+              value: email,
+              primary: 'true',
+              verified: 'false',
+              subscribed: true,
+              attributes: { preferredTime: 'evening', optIns: 2, doubleOptIn: true },
+            },
+            {
+              type: 'mobile',
+              value: `+91 ${national.slice(0, 5)} ${national.slice(5)}`,
+              primary: true,
+              verified: 'true',
+              subscribed: 'false',
+              meta: { residence: 'true' },
+            },
+            {
+              type: 'mobilePush',
+              value: 'push-token-2f9c',
+              primary: false,
+              verified: false,
+              subscribed: 'true',
+              meta: { lastViewedDate: '2024-05-01T10:00:00+05:30' },
+            },
             { type: 'wechat', value: 'wx-asha-1', primary: 'false', verified: 'false', subscribed: 'false' },
           ],
         }),
@@ -188,21 +217,40 @@ describe('comm channels', () => {
     expect(String(mobileChannel.value).replace(/\D/g, '')).toMatch(new RegExp(`${national}$`));
     expect(mobileChannel.meta).toEqual({ residence: true });
 
-    expect(pushChannel).toEqual(expect.objectContaining({ type: 'mobilePush', value: 'push-token-2f9c', primary: false, verified: false, subscribed: true }));
+    expect(pushChannel).toEqual(
+      expect.objectContaining({ type: 'mobilePush', value: 'push-token-2f9c', primary: false, verified: false, subscribed: true }),
+    );
     expect(pushChannel.meta).toEqual({ lastViewedDate: '2024-05-01T10:00:00+05:30' });
 
-    expect(wechatChannel).toEqual(expect.objectContaining({ type: 'wechat', value: 'wx-asha-1', primary: false, verified: false, subscribed: false }));
+    expect(wechatChannel).toEqual(
+      expect.objectContaining({ type: 'wechat', value: 'wx-asha-1', primary: false, verified: false, subscribed: false }),
+    );
   });
 
   test.each([
     ['an invalid email', { type: 'email', value: 'not-an-email' }, 8057, '/profiles/0/commChannels/0/value'],
     ['an invalid mobile', { type: 'mobile', value: '12345' }, 8058, '/profiles/0/commChannels/0/value'],
     ['an unknown type', { type: 'fax', value: '0201234567' }, 8010, '/profiles/0/commChannels/0'],
-    ['meta.lastViewedDate on an email channel', { type: 'email', value: 'seen@example.com', meta: { lastViewedDate: '2024-05-01T10:00:00+05:30' } }, 8010, '/profiles/0/commChannels/0'],
-    ['a flag that is neither boolean nor "true"/"false"', { type: 'wechat', value: 'wx-flag', primary: 'yes' }, 8010, '/profiles/0/commChannels/0'],
+    [
+      'meta.lastViewedDate on an email channel',
+      { type: 'email', value: 'seen@example.com', meta: { lastViewedDate: '2024-05-01T10:00:00+05:30' } },
+      8010,
+      '/profiles/0/commChannels/0',
+    ],
+    [
+      'a flag that is neither boolean nor "true"/"false"',
+      { type: 'wechat', value: 'wx-flag', primary: 'yes' },
+      8010,
+      '/profiles/0/commChannels/0',
+    ],
     ['no value', { type: 'wechat' }, 8010, '/profiles/0/commChannels/0'],
     ['a value of only spaces', { type: 'wechat', value: '   ' }, 8010, '/profiles/0/commChannels/0'],
-    ['meta.lastViewedDate on an android channel', { type: 'android', value: 'android-token-1', meta: { lastViewedDate: '2024-05-01T10:00:00+05:30' } }, 8010, '/profiles/0/commChannels/0'],
+    [
+      'meta.lastViewedDate on an android channel',
+      { type: 'android', value: 'android-token-1', meta: { lastViewedDate: '2024-05-01T10:00:00+05:30' } },
+      8010,
+      '/profiles/0/commChannels/0',
+    ],
   ])('a channel with %s is refused with its code and nothing is written', async (_case, channel, code, path) => {
     const reply = await expectRefused({ profiles: [freshProfile({ commChannels: [channel] })] }, 400, [code]);
     expect(reply.body.errors[0].path.startsWith(path)).toBe(true);
@@ -319,7 +367,13 @@ describe('a full request', () => {
             { type: 'mobile', value: `+91-${national}` },
             { type: 'email', value: email.toUpperCase() },
             { type: 'externalId', value: ` ${externalId} ` },
-            { type: 'card', seriesId: 501, statusLabel: 'ACTIVE', fields: { issued_by: 'front-desk' }, extendedFields: { preferred_store: 'Koramangala' } },
+            {
+              type: 'card',
+              seriesId: 501,
+              statusLabel: 'ACTIVE',
+              fields: { issued_by: 'front-desk' },
+              extendedFields: { preferred_store: 'Koramangala' },
+            },
           ],
           fields: { favourite_category: 'footwear' },
           commChannels: [{ type: 'email', value: email, primary: true, verified: 'true', subscribed: 'true' }],
@@ -343,7 +397,13 @@ describe('a full request', () => {
     expect(reply.body.createdId).toBe(customer.id);
     expect(Number.isSafeInteger(reply.body.createdId) && reply.body.createdId > 0).toBe(true);
     const card = reply.body.sideEffects.find((s: { type: string }) => s.type === 'card');
-    expect(card).toEqual({ type: 'card', cardNumber: expect.stringMatching(/^DEMO\d{12}$/), seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'ACTIVE' });
+    expect(card).toEqual({
+      type: 'card',
+      cardNumber: expect.stringMatching(/^DEMO\d{12}$/),
+      seriesId: 501,
+      seriesCode: 'DEMO-GEN',
+      statusLabel: 'ACTIVE',
+    });
     expect(reply.body.sideEffects).toEqual(
       expect.arrayContaining([{ type: 'points', entityType: 'USER', programId: 1, awardedPoints: 100 }]),
     );
@@ -365,9 +425,16 @@ describe('a full request', () => {
     );
     expect(instore.identifiers).toHaveLength(4);
     expect(instant(instore.attribution.createDate)).toBe(Date.parse('2025-01-15T10:30:00+05:30'));
-    expect(app).toEqual(expect.objectContaining({ source: 'MOBILE_APP', accountId: 'app-android', identifiers: [{ type: 'mobilePush', value: pushToken }] }));
+    expect(app).toEqual(
+      expect.objectContaining({ source: 'MOBILE_APP', accountId: 'app-android', identifiers: [{ type: 'mobilePush', value: pushToken }] }),
+    );
     expect(app.commChannels).toEqual([
-      expect.objectContaining({ type: 'mobilePush', value: pushToken, primary: true, meta: { lastViewedDate: '2025-01-14T21:05:00+05:30' } }),
+      expect.objectContaining({
+        type: 'mobilePush',
+        value: pushToken,
+        primary: true,
+        meta: { lastViewedDate: '2025-01-14T21:05:00+05:30' },
+      }),
     ]);
 
     expect(customer.extendedFields).toEqual({ gender: 'Male', city: 'Bengaluru', household_size: 4 });
@@ -388,9 +455,19 @@ describe('a full request', () => {
     expect(customer.associatedWith).toBe('store2.till');
     expect(customer.endPointsEnabled).toEqual(['TIMELINE_ENDPOINT']);
 
-    for (const [identifierName, identifierValue] of [['mobile', national], ['email', email], ['externalId', externalId], ['mobilePush', pushToken], ['card', card.cardNumber]]) {
+    for (const [identifierName, identifierValue] of [
+      ['mobile', national],
+      ['email', email],
+      ['externalId', externalId],
+      ['mobilePush', pushToken],
+      ['card', card.cardNumber],
+    ]) {
       const found = await lookup({ source: 'ALL', identifierName, identifierValue });
-      expect({ identifierName, status: found.status, entity: found.body.entity }).toEqual({ identifierName, status: 200, entity: customer.id });
+      expect({ identifierName, status: found.status, entity: found.body.entity }).toEqual({
+        identifierName,
+        status: 200,
+        entity: customer.id,
+      });
     }
   });
 });
@@ -433,7 +510,10 @@ describe('merge into an existing customer', () => {
     expect(reply.status).toBe(200);
     expect(reply.body.createdId).toBe(id);
     expect(warningCodes(reply)).toContain(8050);
-    const ignored = reply.body.warnings.filter((w: { code: number }) => w.code === 8200).map((w: { path: string }) => w.path).sort();
+    const ignored = reply.body.warnings
+      .filter((w: { code: number }) => w.code === 8200)
+      .map((w: { path: string }) => w.path)
+      .sort();
     expect(ignored).toEqual(
       ['/associatedWith', '/createDate', '/endPointsEnabled', '/extendedFields', '/loyaltyProgramEnrollments', '/loyaltyType'].sort(),
     );
@@ -448,9 +528,18 @@ describe('merge into an existing customer', () => {
     expect(after.profiles[0]).toEqual(before.profiles[0]);
     const website = after.profiles.find((p: { source: string }) => p.source === 'WEBSITE');
     expect(website).toEqual(expect.objectContaining({ firstName: 'Asha', lastName: 'Rao-Kulkarni', fields: { signup_page: '/offers' } }));
-    expect(website.identifiers).toEqual(expect.arrayContaining([{ type: 'email', value: email }, { type: 'card', value: cardNumber }]));
-    expect(website.commChannels).toEqual([expect.objectContaining({ type: 'email', value: email, primary: true, verified: false, subscribed: true })]);
-    expect(after.cardDetails).toEqual([expect.objectContaining({ cardNumber, seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'ACTIVE' })]);
+    expect(website.identifiers).toEqual(
+      expect.arrayContaining([
+        { type: 'email', value: email },
+        { type: 'card', value: cardNumber },
+      ]),
+    );
+    expect(website.commChannels).toEqual([
+      expect.objectContaining({ type: 'email', value: email, primary: true, verified: false, subscribed: true }),
+    ]);
+    expect(after.cardDetails).toEqual([
+      expect.objectContaining({ cardNumber, seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'ACTIVE' }),
+    ]);
 
     // Customer-level details are those of the first registration.
     expect(after.loyaltyInfo).toEqual(before.loyaltyInfo);
@@ -459,7 +548,10 @@ describe('merge into an existing customer', () => {
     expect(after.associatedWith).toBe('demo.till');
     expect(after.endPointsEnabled).toEqual([]);
 
-    for (const [identifierName, identifierValue] of [['email', email], ['card', cardNumber]]) {
+    for (const [identifierName, identifierValue] of [
+      ['email', email],
+      ['card', cardNumber],
+    ]) {
       const found = await lookup({ source: 'WEBSITE', identifierName, identifierValue });
       expect(found.body.entity).toBe(id);
     }
@@ -473,7 +565,15 @@ describe('merge into an existing customer', () => {
     const national = uniqueMobile();
     const id = (await registerAndGet({ profiles: [instoreProfile([{ type: 'mobile', value: national }])] })).reply.body.createdId;
     const reply = await addCustomer({
-      profiles: [{ source: 'ECOMMERCE', identifiers: [{ type: 'mobile', value: national }, { type: 'email', value: uniqueEmail('shop') }] }],
+      profiles: [
+        {
+          source: 'ECOMMERCE',
+          identifiers: [
+            { type: 'mobile', value: national },
+            { type: 'email', value: uniqueEmail('shop') },
+          ],
+        },
+      ],
     });
     expect(reply.status).toBe(200);
     expect(reply.body.createdId).toBe(id);
@@ -481,16 +581,23 @@ describe('merge into an existing customer', () => {
   });
 
   test('a merge whose card number is already issued is refused with 3009 and nothing is written', async () => {
-    const holder = await addCustomer({ profiles: [instoreProfile([mobile(), { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' } as never])] });
+    const holder = await addCustomer({
+      profiles: [instoreProfile([mobile(), { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' } as never])],
+    });
     expect(holder.status).toBe(200);
     const national = uniqueMobile();
     await registerAndGet({ profiles: [instoreProfile([{ type: 'mobile', value: national }])] });
     await expectRefused(
       {
-        profiles: [{
-          source: 'WEBSITE',
-          identifiers: [{ type: 'mobile', value: national }, { type: 'card', value: holder.body.sideEffects[0].cardNumber, seriesId: 501, statusLabel: 'ACTIVE' }],
-        }],
+        profiles: [
+          {
+            source: 'WEBSITE',
+            identifiers: [
+              { type: 'mobile', value: national },
+              { type: 'card', value: holder.body.sideEffects[0].cardNumber, seriesId: 501, statusLabel: 'ACTIVE' },
+            ],
+          },
+        ],
       },
       409,
       [3009],
@@ -506,7 +613,12 @@ describe('example events (events/*.json)', () => {
   test('every example event is a POST /v2/customers API Gateway event of org 100 with a JSON body', () => {
     for (const name of EVENTS) {
       const event = readEvent(name);
-      expect({ name, method: event.httpMethod, path: event.path, base64: event.isBase64Encoded }).toEqual({ name, method: 'POST', path: '/v2/customers', base64: false });
+      expect({ name, method: event.httpMethod, path: event.path, base64: event.isBase64Encoded }).toEqual({
+        name,
+        method: 'POST',
+        path: '/v2/customers',
+        base64: false,
+      });
       expect(event.headers['Content-Type']).toBe('application/json');
       const md5 = createHash('md5').update('demo-password').digest('hex');
       expect(event.headers.Authorization).toBe(`Basic ${Buffer.from(`demo.till:${md5}`).toString('base64')}`);
@@ -519,7 +631,12 @@ describe('example events (events/*.json)', () => {
     const ids = new Set<number>();
     for (const name of EVENTS) {
       const reply = await call(addHandler as never, readEvent(name));
-      expect({ name, status: reply.status, errors: reply.body.errors, warnings: reply.body.warnings }).toEqual({ name, status: 200, errors: undefined, warnings: [] });
+      expect({ name, status: reply.status, errors: reply.body.errors, warnings: reply.body.warnings }).toEqual({
+        name,
+        status: 200,
+        errors: undefined,
+        warnings: [],
+      });
       ids.add(reply.body.createdId);
     }
     expect(ids.size).toBe(EVENTS.length);
@@ -530,7 +647,9 @@ describe('example events (events/*.json)', () => {
     const customer = (await getCustomer(found.body.entity)).body;
     expect(customer.profiles).toHaveLength(2);
     expect(customer.extendedFields).toEqual(body.extendedFields);
-    expect(customer.cardDetails).toEqual([expect.objectContaining({ seriesId: 501, fields: { issued_by: 'front-desk' }, extendedFields: { preferred_store: 'Koramangala' } })]);
+    expect(customer.cardDetails).toEqual([
+      expect.objectContaining({ seriesId: 501, fields: { issued_by: 'front-desk' }, extendedFields: { preferred_store: 'Koramangala' } }),
+    ]);
     expect(customer.loyaltyProgramDetails).toEqual([expect.objectContaining({ programId: 1, tierNumber: 1, loyaltyPoints: 100 })]);
     expect(customer.associatedWith).toBe('store2.till');
     expect(customer.endPointsEnabled).toEqual(['TIMELINE_ENDPOINT']);

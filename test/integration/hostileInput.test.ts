@@ -42,13 +42,15 @@ async function quickWrittenCount(): Promise<number> {
   let count = 0;
   let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await verifier.send(new ScanCommand({
-      TableName: process.env.TABLE_NAME!,
-      Select: 'COUNT',
-      FilterExpression: 'NOT (entity IN (:org, :till, :rate))',
-      ExpressionAttributeValues: { ':org': { S: 'org' }, ':till': { S: 'till' }, ':rate': { S: 'rateWindow' } },
-      ExclusiveStartKey,
-    }));
+    const page = await verifier.send(
+      new ScanCommand({
+        TableName: process.env.TABLE_NAME!,
+        Select: 'COUNT',
+        FilterExpression: 'NOT (entity IN (:org, :till, :rate))',
+        ExpressionAttributeValues: { ':org': { S: 'org' }, ':till': { S: 'till' }, ':rate': { S: 'rateWindow' } },
+        ExclusiveStartKey,
+      }),
+    );
     count += page.Count ?? 0;
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
@@ -134,7 +136,9 @@ function validBody(mobile: string, source: string): Record<string, any> {
           { type: 'email', value: `asha.${mobile}@example.com` },
         ],
         fields: { favourite: 'tea' },
-        commChannels: [{ type: 'email', value: `asha.${mobile}@example.com`, primary: true, verified: 'false', attributes: { channel: 'pos' } }],
+        commChannels: [
+          { type: 'email', value: `asha.${mobile}@example.com`, primary: true, verified: 'false', attributes: { channel: 'pos' } },
+        ],
       },
     ],
     extendedFields: { gender: 'Female', city: 'Pune', household_size: 3, annual_income: 1200.5 },
@@ -171,9 +175,9 @@ const oddStrings = fc.constantFrom(
   '%00%ff',
 );
 
-const hugeStrings = fc.constantFrom(101, 256, 1_000, 5_000, 40_000).chain((length) =>
-  fc.constantFrom('x', '9', '€', '😀').map((unit) => unit.repeat(length)),
-);
+const hugeStrings = fc
+  .constantFrom(101, 256, 1_000, 5_000, 40_000)
+  .chain((length) => fc.constantFrom('x', '9', '€', '😀').map((unit) => unit.repeat(length)));
 
 const extremeNumbers = fc.oneof(
   fc.double(),
@@ -186,7 +190,10 @@ const extremeNumbers = fc.oneof(
  * counterexample, which fast-check could not print at this depth).
  */
 class Deep {
-  constructor(readonly depth: number, readonly arrays: boolean) {}
+  constructor(
+    readonly depth: number,
+    readonly arrays: boolean,
+  ) {}
 
   toJSON(): unknown {
     let value: unknown = this.arrays ? [] : {};
@@ -320,10 +327,13 @@ function mutatedBodies(paths: fc.Arbitrary<Path>): fc.Arbitrary<Mutation> {
   return fc.record({
     mobile: mobiles,
     source: fc.constantFrom('INSTORE', 'ECOMMERCE', 'WEBSITE'),
-    mutations: fc.array(fc.tuple(paths, fc.oneof({ weight: 5, arbitrary: hostileValue }, { weight: 1, arbitrary: fc.constant(undefined) })), {
-      minLength: 1,
-      maxLength: 4,
-    }),
+    mutations: fc.array(
+      fc.tuple(paths, fc.oneof({ weight: 5, arbitrary: hostileValue }, { weight: 1, arbitrary: fc.constant(undefined) })),
+      {
+        minLength: 1,
+        maxLength: 4,
+      },
+    ),
   });
 }
 
@@ -352,39 +362,57 @@ describe('generated bodies never produce a 5xx, a malformed rejection, or a writ
   });
 
   test('any JSON value as the whole body', async () => {
-    await fc.assert(fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (value) => {
-      await sendAndCheck(serialise(value));
-    }), runs(200));
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue({ maxDepth: 4 }), async (value) => {
+        await sendAndCheck(serialise(value));
+      }),
+      runs(200),
+    );
   });
 
   test('any JavaScript value, serialised as JSON, as the whole body', async () => {
-    await fc.assert(fc.asyncProperty(fc.anything({ maxDepth: 4, withNullPrototype: true, withObjectString: true }), async (value) => {
-      await sendAndCheck(serialise(value));
-    }), runs(150));
+    await fc.assert(
+      fc.asyncProperty(fc.anything({ maxDepth: 4, withNullPrototype: true, withObjectString: true }), async (value) => {
+        await sendAndCheck(serialise(value));
+      }),
+      runs(150),
+    );
   });
 
   test('arbitrary text as the body', async () => {
-    await fc.assert(fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.json({ maxDepth: 3 })), async (text) => {
-      await sendAndCheck(text);
-    }), runs(150));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.json({ maxDepth: 3 })), async (text) => {
+        await sendAndCheck(text);
+      }),
+      runs(150),
+    );
   });
 
   test('a valid body mutated in its profiles, identifiers and comm channels', async () => {
-    await fc.assert(fc.asyncProperty(mutatedBodies(profilePaths), async (mutation) => {
-      await sendAndCheck(build(mutation));
-    }), runs(400));
+    await fc.assert(
+      fc.asyncProperty(mutatedBodies(profilePaths), async (mutation) => {
+        await sendAndCheck(build(mutation));
+      }),
+      runs(400),
+    );
   });
 
   test('a valid body mutated in its customer-level parts (extended fields, enrollments, dates, unknown keys)', async () => {
-    await fc.assert(fc.asyncProperty(mutatedBodies(customerPaths), async (mutation) => {
-      await sendAndCheck(build(mutation));
-    }), runs(350));
+    await fc.assert(
+      fc.asyncProperty(mutatedBodies(customerPaths), async (mutation) => {
+        await sendAndCheck(build(mutation));
+      }),
+      runs(350),
+    );
   });
 
   test('a valid body mutated in its free-form maps (custom fields, comm channel attributes)', async () => {
-    await fc.assert(fc.asyncProperty(mutatedBodies(freeFormPaths), async (mutation) => {
-      await sendAndCheck(build(mutation));
-    }), runs(250));
+    await fc.assert(
+      fc.asyncProperty(mutatedBodies(freeFormPaths), async (mutation) => {
+        await sendAndCheck(build(mutation));
+      }),
+      runs(250),
+    );
   });
 });
 
@@ -544,13 +572,16 @@ describe('values the table must hold exactly, or refuse', () => {
     },
   );
 
-  test.each(['1e300', '1e-200'])('annual_income (DOUBLE) sent as the string %p is stored exactly or refused with 400, never 500', async (income) => {
-    await expectStoredOrRefused(
-      { profiles: [profileWith({})], extendedFields: { annual_income: income } },
-      (c) => c.extendedFields.annual_income,
-      Number(income),
-    );
-  });
+  test.each(['1e300', '1e-200'])(
+    'annual_income (DOUBLE) sent as the string %p is stored exactly or refused with 400, never 500',
+    async (income) => {
+      await expectStoredOrRefused(
+        { profiles: [profileWith({})], extendedFields: { annual_income: income } },
+        (c) => c.extendedFields.annual_income,
+        Number(income),
+      );
+    },
+  );
 
   test.each([2 ** 53, 1e16, 1e300])('loyaltyPoints of %p are stored exactly or refused with 400, never 500', async (points) => {
     await expectStoredOrRefused(
@@ -591,7 +622,14 @@ describe('values the table must hold exactly, or refuse', () => {
   test.each(['constructor', '__proto__'])('a card field named %p is stored as sent or refused with 400, never 500', async (key) => {
     const fields = own(key, 'value', { plain: 'kept' });
     await expectStoredOrRefused(
-      { profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }, { type: 'card', seriesId: 501, statusLabel: 'ACTIVE', fields } as never])] },
+      {
+        profiles: [
+          instoreProfile([
+            { type: 'mobile', value: uniqueMobile() },
+            { type: 'card', seriesId: 501, statusLabel: 'ACTIVE', fields } as never,
+          ]),
+        ],
+      },
       (c) => c.cardDetails.length,
       1,
     );
@@ -624,12 +662,16 @@ describe('values the table must hold exactly, or refuse', () => {
 
 describe('unknown keys are ignored with a warning naming their path', () => {
   test('an unknown key in a profile, an identifier and a comm channel is not stored', async () => {
-    const reply = await send(serialise({
-      profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile(), nickname: 'x' } as never], {
-        hobby: 'chess',
-        commChannels: [{ type: 'email', value: 'unknown.keys@example.com', colour: 'blue' }],
-      })],
-    }));
+    const reply = await send(
+      serialise({
+        profiles: [
+          instoreProfile([{ type: 'mobile', value: uniqueMobile(), nickname: 'x' } as never], {
+            hobby: 'chess',
+            commChannels: [{ type: 'email', value: 'unknown.keys@example.com', colour: 'blue' }],
+          }),
+        ],
+      }),
+    );
     expectWellFormed(reply);
     expect(reply.status).toBe(200);
     expect(reply.body.warnings.map((w: { code: number; path: string }) => `${w.code} ${w.path}`).sort()).toEqual([
@@ -644,11 +686,15 @@ describe('unknown keys are ignored with a warning naming their path', () => {
   });
 
   test('an unknown key in a comm channel meta is not stored', async () => {
-    const reply = await send(serialise({
-      profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }], {
-        commChannels: [{ type: 'mobilePush', value: 'push-token', meta: { lastViewedDate: '2024-01-01T00:00:00Z', foo: 'bar' } }],
-      })],
-    }));
+    const reply = await send(
+      serialise({
+        profiles: [
+          instoreProfile([{ type: 'mobile', value: uniqueMobile() }], {
+            commChannels: [{ type: 'mobilePush', value: 'push-token', meta: { lastViewedDate: '2024-01-01T00:00:00Z', foo: 'bar' } }],
+          }),
+        ],
+      }),
+    );
     expectWellFormed(reply);
     expect(reply.status).toBe(200);
     expect(reply.body.warnings).toEqual([expect.objectContaining({ code: 8200, path: '/profiles/0/commChannels/0/meta/foo' })]);
@@ -661,11 +707,15 @@ describe('unknown keys are ignored with a warning naming their path', () => {
     let nested: Record<string, unknown> = {};
     for (let i = 0; i < 30; i++) nested = { a: nested };
     const before = await writtenCount();
-    const reply = await send(serialise({
-      profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }], {
-        commChannels: [{ type: 'email', value: 'nested.meta@example.com', meta: { nested } }],
-      })],
-    }));
+    const reply = await send(
+      serialise({
+        profiles: [
+          instoreProfile([{ type: 'mobile', value: uniqueMobile() }], {
+            commChannels: [{ type: 'email', value: 'nested.meta@example.com', meta: { nested } }],
+          }),
+        ],
+      }),
+    );
     expectWellFormed(reply);
     if (reply.status !== 200) expect(await writtenCount()).toBe(before);
     expect(reply.status).toBe(200);

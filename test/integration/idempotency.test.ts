@@ -70,7 +70,13 @@ describe('a repeat with the same Idempotency-Key', () => {
     expect(created.status).toBe(200);
     const key = newKey();
     const merge = {
-      profiles: [{ source: 'ECOMMERCE', firstName: 'Asha', identifiers: [mobileIdentifier(mobile), { type: 'email', value: `${randomUUID()}@example.com` }] }],
+      profiles: [
+        {
+          source: 'ECOMMERCE',
+          firstName: 'Asha',
+          identifiers: [mobileIdentifier(mobile), { type: 'email', value: `${randomUUID()}@example.com` }],
+        },
+      ],
     };
 
     const first = await addCustomer(merge, withKey(key));

@@ -33,7 +33,12 @@ const identifiersOf = (identity: Identity) => [
 
 async function register(till: Till, identity: Identity): Promise<number> {
   const reply = await addCustomer({ profiles: [instoreProfile(identifiersOf(identity))] }, { till });
-  expect({ till, status: reply.status, codes: codes(reply), warnings: warningCodes(reply) }).toEqual({ till, status: 200, codes: [], warnings: [] });
+  expect({ till, status: reply.status, codes: codes(reply), warnings: warningCodes(reply) }).toEqual({
+    till,
+    status: 200,
+    codes: [],
+    warnings: [],
+  });
   return reply.body.createdId;
 }
 
@@ -62,7 +67,11 @@ describe('two orgs registering the same identifiers', () => {
     const inOther = await register('other', identity);
 
     expect(inOther).not.toBe(inDemo);
-    for (const [name, value] of [['mobile', identity.mobile], ['email', identity.email], ['externalId', identity.externalId]]) {
+    for (const [name, value] of [
+      ['mobile', identity.mobile],
+      ['email', identity.email],
+      ['externalId', identity.externalId],
+    ]) {
       expect(await lookupAs('demo', name, value)).toBe(inDemo);
       expect(await lookupAs('store2', name, value)).toBe(inDemo);
       expect(await lookupAs('other', name, value)).toBe(inOther);
@@ -76,7 +85,14 @@ describe('two orgs registering the same identifiers', () => {
     const inDemoSecond = await register('demo', second);
 
     // In org 100 these two identifiers belong to different customers (8052); org 200 knows neither.
-    const mixed = { profiles: [instoreProfile([{ type: 'mobile', value: first.mobile }, { type: 'email', value: second.email }])] };
+    const mixed = {
+      profiles: [
+        instoreProfile([
+          { type: 'mobile', value: first.mobile },
+          { type: 'email', value: second.email },
+        ]),
+      ],
+    };
     expect(codes(await addCustomer(mixed, { till: 'demo' }))).toEqual([8052]);
     const inOther = await addCustomer(mixed, { till: 'other' });
     expect(inOther.status).toBe(200);
@@ -109,10 +125,18 @@ describe('reads across orgs', () => {
     await register('other', onlyInOther);
 
     for (const source of ['ALL', 'INSTORE']) {
-      for (const [name, value] of [['mobile', onlyInDemo.mobile], ['email', onlyInDemo.email], ['externalId', onlyInDemo.externalId]]) {
+      for (const [name, value] of [
+        ['mobile', onlyInDemo.mobile],
+        ['email', onlyInDemo.email],
+        ['externalId', onlyInDemo.externalId],
+      ]) {
         expect(await lookupAs('other', name, value, source)).toBe('404/8015');
       }
-      for (const [name, value] of [['mobile', onlyInOther.mobile], ['email', onlyInOther.email], ['externalId', onlyInOther.externalId]]) {
+      for (const [name, value] of [
+        ['mobile', onlyInOther.mobile],
+        ['email', onlyInOther.email],
+        ['externalId', onlyInOther.externalId],
+      ]) {
         expect(await lookupAs('demo', name, value, source)).toBe('404/8015');
         expect(await lookupAs('limited', name, value, source)).toBe('404/8015');
       }
@@ -130,7 +154,18 @@ describe('merges across orgs', () => {
     const mergedEmail = uniqueEmail();
 
     const merged = await addCustomer(
-      { profiles: [{ source: 'ECOMMERCE', firstName: 'Asha', identifiers: [{ type: 'mobile', value: identity.mobile }, { type: 'email', value: mergedEmail }] }] },
+      {
+        profiles: [
+          {
+            source: 'ECOMMERCE',
+            firstName: 'Asha',
+            identifiers: [
+              { type: 'mobile', value: identity.mobile },
+              { type: 'email', value: mergedEmail },
+            ],
+          },
+        ],
+      },
       { till: 'other' },
     );
 

@@ -19,7 +19,17 @@ function captureLogLines() {
 test('each request is logged once with request id, route, org, outcome, status, code and latency, and without the values sent', async () => {
   const mobile = uniqueMobile();
   const email = `private.${mobile}@example.com`;
-  const body = { profiles: [instoreProfile([{ type: 'mobile', value: mobile }, { type: 'email', value: email }], { firstName: 'Zebediah', lastName: 'Quartermaine' })] };
+  const body = {
+    profiles: [
+      instoreProfile(
+        [
+          { type: 'mobile', value: mobile },
+          { type: 'email', value: email },
+        ],
+        { firstName: 'Zebediah', lastName: 'Quartermaine' },
+      ),
+    ],
+  };
   const capture = captureLogLines();
   try {
     expect((await addCustomer(body)).status).toBe(200);

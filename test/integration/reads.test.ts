@@ -38,7 +38,11 @@ describe('GET /v2/customers/{id}', () => {
       loyaltyProgramEnrollments: [{ programId: 2, tierNumber: 2, loyaltyPoints: 25, pointsExpiryDate: '2030-01-01T00:00:00+00:00' }],
       profiles: [
         instoreProfile(
-          [{ type: 'mobile', value: mobile }, { type: 'email', value: email }, card({ type: 'card', value: cardNumber, seriesCode: 'PARTNER-EXT', statusLabel: 'ACTIVE' })],
+          [
+            { type: 'mobile', value: mobile },
+            { type: 'email', value: email },
+            card({ type: 'card', value: cardNumber, seriesCode: 'PARTNER-EXT', statusLabel: 'ACTIVE' }),
+          ],
           {
             fields: { favourite_colour: 'blue' },
             commChannels: [{ type: 'email', value: email.toUpperCase(), primary: 'true', verified: false, subscribed: true }],
@@ -56,14 +60,16 @@ describe('GET /v2/customers/{id}', () => {
       loyaltyInfo: { loyaltyType: 'loyalty' },
       extendedFields: { gender: 'Female', household_size: 3 },
       cardDetails: [{ cardNumber, seriesId: 502, seriesCode: 'PARTNER-EXT', statusLabel: 'ACTIVE', issuedDate: expect.any(String) }],
-      loyaltyProgramDetails: [{
-        programId: 2,
-        programName: 'Demo Partner Club',
-        tierNumber: 2,
-        tierName: 'Black',
-        loyaltyPoints: 25,
-        tierExpiryDate: null,
-      }],
+      loyaltyProgramDetails: [
+        {
+          programId: 2,
+          programName: 'Demo Partner Club',
+          tierNumber: 2,
+          tierName: 'Black',
+          loyaltyPoints: 25,
+          tierExpiryDate: null,
+        },
+      ],
       associatedWith: 'store2.till',
       endPointsEnabled: ['DVS_ENDPOINT'],
       activity: expect.any(String),
@@ -81,12 +87,16 @@ describe('GET /v2/customers/{id}', () => {
       attribution: { createdBy: { code: 'demo.till', type: 'TILL' } },
     });
     expect(Date.parse(instore.attribution.createDate)).toBe(Date.parse(createDate));
-    expect(instore.identifiers).toEqual(expect.arrayContaining([
-      { type: 'mobile', value: `91${mobile}` },
-      { type: 'email', value: email },
-      { type: 'card', value: cardNumber },
-    ]));
-    expect(instore.commChannels).toEqual([expect.objectContaining({ type: 'email', value: email, primary: true, verified: false, subscribed: true })]);
+    expect(instore.identifiers).toEqual(
+      expect.arrayContaining([
+        { type: 'mobile', value: `91${mobile}` },
+        { type: 'email', value: email },
+        { type: 'card', value: cardNumber },
+      ]),
+    );
+    expect(instore.commChannels).toEqual([
+      expect.objectContaining({ type: 'email', value: email, primary: true, verified: false, subscribed: true }),
+    ]);
     expect(wechat).toMatchObject({ source: 'WECHAT', accountId: 'wx-main' });
   });
 
@@ -106,7 +116,7 @@ describe('GET /v2/customers/{id}', () => {
     }
   });
 
-  it('answers 404 / 8015 for another org\'s customer, whose own org still reads it', async () => {
+  it("answers 404 / 8015 for another org's customer, whose own org still reads it", async () => {
     const id = await register({ profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }])] }, { till: 'other' });
 
     const fromDemo = await getCustomer(id, { till: 'demo' });
@@ -131,7 +141,11 @@ describe('GET /v2/customers/lookup', () => {
   beforeAll(async () => {
     id = await register({
       profiles: [
-        instoreProfile([{ type: 'mobile', value: mobile }, { type: 'email', value: email }, card({ type: 'cardnumber', value: cardNumber, seriesId: 502, statusLabel: 'ACTIVE' })]),
+        instoreProfile([
+          { type: 'mobile', value: mobile },
+          { type: 'email', value: email },
+          card({ type: 'cardnumber', value: cardNumber, seriesId: 502, statusLabel: 'ACTIVE' }),
+        ]),
         { source: 'WECHAT', accountId: 'wx-main', identifiers: [{ type: 'wechat', value: wechat }] },
       ],
     });
@@ -161,8 +175,14 @@ describe('GET /v2/customers/lookup', () => {
   });
 
   it('answers 404 / 8065 when the customer has no profile in the requested source or account', async () => {
-    expect(await refused({ source: 'FACEBOOK', identifierName: 'mobile', identifierValue: mobile })).toMatchObject({ status: 404, codes: [8065] });
-    expect(await refused({ source: 'WECHAT', accountId: 'wx-second', identifierName: 'wechat', identifierValue: wechat })).toMatchObject({ status: 404, codes: [8065] });
+    expect(await refused({ source: 'FACEBOOK', identifierName: 'mobile', identifierValue: mobile })).toMatchObject({
+      status: 404,
+      codes: [8065],
+    });
+    expect(await refused({ source: 'WECHAT', accountId: 'wx-second', identifierName: 'wechat', identifierValue: wechat })).toMatchObject({
+      status: 404,
+      codes: [8065],
+    });
   });
 
   it('finds a card number by the names card and cardnumber', async () => {
@@ -186,7 +206,10 @@ describe('GET /v2/customers/lookup', () => {
   });
 
   it('answers 400 / 8003 to a source that does not exist', async () => {
-    expect(await refused({ source: 'MYSPACE', identifierName: 'mobile', identifierValue: mobile })).toMatchObject({ status: 400, codes: [8003] });
+    expect(await refused({ source: 'MYSPACE', identifierName: 'mobile', identifierValue: mobile })).toMatchObject({
+      status: 400,
+      codes: [8003],
+    });
   });
 
   it('answers 400 / 8002 without an identifier name or value', async () => {
@@ -202,13 +225,22 @@ describe('GET /v2/customers/lookup', () => {
   });
 
   it('answers 404 / 8015 for an identifier no customer has', async () => {
-    expect(await refused({ source: 'ALL', identifierName: 'mobile', identifierValue: uniqueMobile() })).toMatchObject({ status: 404, codes: [8015] });
-    expect(await refused({ source: 'INSTORE', identifierName: 'email', identifierValue: uniqueEmail() })).toMatchObject({ status: 404, codes: [8015] });
+    expect(await refused({ source: 'ALL', identifierName: 'mobile', identifierValue: uniqueMobile() })).toMatchObject({
+      status: 404,
+      codes: [8015],
+    });
+    expect(await refused({ source: 'INSTORE', identifierName: 'email', identifierValue: uniqueEmail() })).toMatchObject({
+      status: 404,
+      codes: [8015],
+    });
     // The value of one identifier type does not find the customer under another type.
-    expect(await refused({ source: 'ALL', identifierName: 'externalId', identifierValue: wechat })).toMatchObject({ status: 404, codes: [8015] });
+    expect(await refused({ source: 'ALL', identifierName: 'externalId', identifierValue: wechat })).toMatchObject({
+      status: 404,
+      codes: [8015],
+    });
   });
 
-  it('does not find another org\'s customer', async () => {
+  it("does not find another org's customer", async () => {
     const reply = await lookup({ source: 'ALL', identifierName: 'mobile', identifierValue: mobile }, { till: 'other' });
     expect(reply.status).toBe(404);
     expect(codes(reply)).toEqual([8015]);
@@ -217,7 +249,18 @@ describe('GET /v2/customers/lookup', () => {
   it('finds a customer merged from another till and source by its new identifiers', async () => {
     const line = uniqueValue('line');
     const merged = await addCustomer(
-      { profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [{ type: 'email', value: email }, { type: 'line', value: line }] }] },
+      {
+        profiles: [
+          {
+            source: 'LINE',
+            accountId: 'line-main',
+            identifiers: [
+              { type: 'email', value: email },
+              { type: 'line', value: line },
+            ],
+          },
+        ],
+      },
       { till: 'store2' },
     );
     expect(merged.status).toBe(200);
@@ -232,7 +275,7 @@ describe('GET /v2/customers/lookup', () => {
 });
 
 describe('GET /v2/extendedFields', () => {
-  it('lists the customer extended fields of the caller\'s org with their types, enum values and lengths', async () => {
+  it("lists the customer extended fields of the caller's org with their types, enum values and lengths", async () => {
     const reply = await getExtendedFields();
 
     expect(reply.status).toBe(200);
@@ -250,7 +293,12 @@ describe('GET /v2/extendedFields', () => {
       'preferred_store:STRING',
     ]);
     for (const field of fields) expect(field.label).toEqual(expect.any(String));
-    expect(fields.find((f) => f.name === 'gender')).toEqual({ name: 'gender', label: expect.any(String), dataType: 'STANDARD_ENUM', enumValues: ['Male', 'Female', 'Other'] });
+    expect(fields.find((f) => f.name === 'gender')).toEqual({
+      name: 'gender',
+      label: expect.any(String),
+      dataType: 'STANDARD_ENUM',
+      enumValues: ['Male', 'Female', 'Other'],
+    });
     expect(fields.find((f) => f.name === 'age_group')).toMatchObject({ enumValues: ['18-24', '25-34', '35-44', '45+'] });
     expect(fields.find((f) => f.name === 'city')).toMatchObject({ maxLength: 100 });
     expect(fields.find((f) => f.name === 'preferred_store')).toMatchObject({ maxLength: 50 });

@@ -11,7 +11,6 @@ import { Entity, keys } from '../../lib/store/keys';
 
 useDemoTable();
 
-
 /** Sends a registration and checks that the table holds exactly what it held before. */
 async function rejectedWithoutWrites(body: unknown, options?: Parameters<typeof addCustomer>[1]): Promise<Reply> {
   const before = await customerItems();
@@ -58,7 +57,14 @@ describe('creating a customer', () => {
     const email = uniqueEmail('Asha');
     const before = (await customerRecords()).length;
 
-    const reply = await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }, { type: 'email', value: email }])] });
+    const reply = await addCustomer({
+      profiles: [
+        instoreProfile([
+          { type: 'mobile', value: mobile },
+          { type: 'email', value: email },
+        ]),
+      ],
+    });
 
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ createdId: expect.any(Number), warnings: [], sideEffects: [] });
@@ -86,10 +92,12 @@ describe('creating a customer', () => {
       source: 'INSTORE',
       attribution: { createdBy: { code: 'demo.till', type: 'TILL' } },
     });
-    expect(profile.identifiers).toEqual(expect.arrayContaining([
-      { type: 'mobile', value: `91${mobile}` },
-      { type: 'email', value: email.toLowerCase() },
-    ]));
+    expect(profile.identifiers).toEqual(
+      expect.arrayContaining([
+        { type: 'mobile', value: `91${mobile}` },
+        { type: 'email', value: email.toLowerCase() },
+      ]),
+    );
     expect(profile.identifiers).toHaveLength(2);
     expect(Number.isNaN(Date.parse(profile.attribution.createDate))).toBe(false);
 
@@ -112,7 +120,14 @@ describe('creating a customer', () => {
     const id = await created({
       profiles: [
         instoreProfile([{ type: 'mobile', value: mobile }]),
-        { source: 'FACEBOOK', accountId: 'fb-main', identifiers: [{ type: 'mobile', value: mobile }, { type: 'fbId', value: fbId }] },
+        {
+          source: 'FACEBOOK',
+          accountId: 'fb-main',
+          identifiers: [
+            { type: 'mobile', value: mobile },
+            { type: 'fbId', value: fbId },
+          ],
+        },
       ],
     });
 
@@ -135,7 +150,7 @@ describe('creating a customer', () => {
     expect(sourceAccounts(document.body)).toEqual(['WECHAT#wx-second']);
   });
 
-  it('prefers a profile\'s own source to the source query parameter', async () => {
+  it("prefers a profile's own source to the source query parameter", async () => {
     const reply = await addCustomer(
       { profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'externalId', value: uniqueValue('ext') }] }] },
       { query: { source: 'INSTORE' } },
@@ -152,16 +167,24 @@ describe('creating a customer', () => {
     const id = reply.body.createdId;
     expect((await getCustomer(id)).body.profiles[0]).toMatchObject({ source: 'INSTORE', accountId: null });
 
-    const again = await rejectedWithoutWrites({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }], { accountId: 'store-2' })] });
+    const again = await rejectedWithoutWrites({
+      profiles: [instoreProfile([{ type: 'mobile', value: mobile }], { accountId: 'store-2' })],
+    });
     expect(again.status).toBe(409);
     expect(codes(again)).toEqual([8006]);
   });
 
   it('trims names and identifier values before storing them', async () => {
     const externalId = uniqueValue('ext');
-    const id = await created({ profiles: [instoreProfile([{ type: 'externalId', value: `  ${externalId}  ` }], { firstName: '  Meera ', lastName: ' Iyer  ' })] });
+    const id = await created({
+      profiles: [instoreProfile([{ type: 'externalId', value: `  ${externalId}  ` }], { firstName: '  Meera ', lastName: ' Iyer  ' })],
+    });
     const document = await getCustomer(id);
-    expect(document.body.profiles[0]).toMatchObject({ firstName: 'Meera', lastName: 'Iyer', identifiers: [{ type: 'externalId', value: externalId }] });
+    expect(document.body.profiles[0]).toMatchObject({
+      firstName: 'Meera',
+      lastName: 'Iyer',
+      identifiers: [{ type: 'externalId', value: externalId }],
+    });
     expect(await ownerOf('externalId', externalId)).toBe(id);
   });
 });
@@ -182,7 +205,9 @@ describe('normalisation: every spelling of one identifier is one customer', () =
     expect(codes(again)).toEqual([8006]);
 
     // Another source, spelled nationally with a trunk zero: merged into the same customer.
-    const merged = await addCustomer({ profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: spelled.withTrunkZero }] }] });
+    const merged = await addCustomer({
+      profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: spelled.withTrunkZero }] }],
+    });
     expect(merged.status).toBe(200);
     expect(merged.body.createdId).toBe(id);
     expect(warningCodes(merged)).toEqual([8050]);
@@ -190,14 +215,21 @@ describe('normalisation: every spelling of one identifier is one customer', () =
     const document = await getCustomer(id);
     for (const profile of document.body.profiles) expect(profile.identifiers).toEqual([{ type: 'mobile', value: `91${mobile}` }]);
     expect(await identifierItemsOf(id)).toHaveLength(1);
-    for (const spelling of [...Object.values(spelled), mobile, `(+91) ${mobile.slice(0, 5)}-${mobile.slice(5)}`, `+91.${mobile.slice(0, 5)}.${mobile.slice(5)}`]) {
+    for (const spelling of [
+      ...Object.values(spelled),
+      mobile,
+      `(+91) ${mobile.slice(0, 5)}-${mobile.slice(5)}`,
+      `+91.${mobile.slice(0, 5)}.${mobile.slice(5)}`,
+    ]) {
       expect(await ownerOf('mobile', spelling)).toBe(id);
     }
   });
 
   it('accepts a foreign mobile number given with its country code and stores it with that code', async () => {
     const national = `740${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
-    const id = await created({ profiles: [instoreProfile([{ type: 'mobile', value: `+44 ${national.slice(0, 4)} ${national.slice(4)}` }])] });
+    const id = await created({
+      profiles: [instoreProfile([{ type: 'mobile', value: `+44 ${national.slice(0, 4)} ${national.slice(4)}` }])],
+    });
     expect((await getCustomer(id)).body.profiles[0].identifiers).toEqual([{ type: 'mobile', value: `44${national}` }]);
     expect(await ownerOf('mobile', `+44${national}`)).toBe(id);
   });
@@ -209,11 +241,15 @@ describe('normalisation: every spelling of one identifier is one customer', () =
     const document = await getCustomer(id);
     expect(document.body.profiles[0].identifiers).toEqual([{ type: 'email', value: `${local.toLowerCase()}@example.com` }]);
 
-    const again = await rejectedWithoutWrites({ profiles: [instoreProfile([{ type: 'email', value: `  ${local.toUpperCase()}@EXAMPLE.com ` }])] });
+    const again = await rejectedWithoutWrites({
+      profiles: [instoreProfile([{ type: 'email', value: `  ${local.toUpperCase()}@EXAMPLE.com ` }])],
+    });
     expect(again.status).toBe(409);
     expect(codes(again)).toEqual([8006]);
 
-    const merged = await addCustomer({ profiles: [{ source: 'ECOMMERCE', identifiers: [{ type: 'email', value: `${local.toLowerCase()}@example.com` }] }] });
+    const merged = await addCustomer({
+      profiles: [{ source: 'ECOMMERCE', identifiers: [{ type: 'email', value: `${local.toLowerCase()}@example.com` }] }],
+    });
     expect(merged.status).toBe(200);
     expect(merged.body.createdId).toBe(id);
     expect(await identifierItemsOf(id)).toHaveLength(1);
@@ -238,12 +274,18 @@ describe('merging into an existing customer (rule 3)', () => {
     const email = uniqueEmail();
 
     const reply = await addCustomer({
-      profiles: [{
-        source: 'FACEBOOK',
-        accountId: 'fb-main',
-        firstName: 'Asha',
-        identifiers: [{ type: 'mobile', value: mobile }, { type: 'fbId', value: fbId }, { type: 'email', value: email }],
-      }],
+      profiles: [
+        {
+          source: 'FACEBOOK',
+          accountId: 'fb-main',
+          firstName: 'Asha',
+          identifiers: [
+            { type: 'mobile', value: mobile },
+            { type: 'fbId', value: fbId },
+            { type: 'email', value: email },
+          ],
+        },
+      ],
     });
 
     expect(reply.status).toBe(200);
@@ -255,15 +297,19 @@ describe('merging into an existing customer (rule 3)', () => {
     const document = await getCustomer(id);
     expect(sourceAccounts(document.body)).toEqual(['FACEBOOK#fb-main', 'INSTORE']);
     const facebook = document.body.profiles.find((p: { source: string }) => p.source === 'FACEBOOK');
-    expect(facebook.identifiers).toEqual(expect.arrayContaining([
-      { type: 'mobile', value: `91${mobile}` },
-      { type: 'fbId', value: fbId },
-      { type: 'email', value: email },
-    ]));
+    expect(facebook.identifiers).toEqual(
+      expect.arrayContaining([
+        { type: 'mobile', value: `91${mobile}` },
+        { type: 'fbId', value: fbId },
+        { type: 'email', value: email },
+      ]),
+    );
 
     expect(await ownerOf('fbId', fbId)).toBe(id);
     expect(await ownerOf('email', email)).toBe(id);
-    expect((await lookup({ source: 'FACEBOOK', accountId: 'fb-main', identifierName: 'fbId', identifierValue: fbId })).body.entity).toBe(id);
+    expect((await lookup({ source: 'FACEBOOK', accountId: 'fb-main', identifierName: 'fbId', identifierValue: fbId })).body.entity).toBe(
+      id,
+    );
     expect(await customerRecords()).toEqual(expect.arrayContaining([expect.objectContaining({ id })]));
     expect((await customerItems()).filter((c) => c.id === id)).toHaveLength(1);
     expect(await identifierItemsOf(id)).toHaveLength(3);
@@ -274,7 +320,9 @@ describe('merging into an existing customer (rule 3)', () => {
     const wechat = uniqueValue('wx');
     const id = await created({ profiles: [{ source: 'WECHAT', accountId: 'wx-main', identifiers: [{ type: 'wechat', value: wechat }] }] });
 
-    const reply = await addCustomer({ profiles: [{ source: 'WECHAT', accountId: 'wx-second', identifiers: [{ type: 'wechat', value: wechat }] }] });
+    const reply = await addCustomer({
+      profiles: [{ source: 'WECHAT', accountId: 'wx-second', identifiers: [{ type: 'wechat', value: wechat }] }],
+    });
 
     expect(reply.status).toBe(200);
     expect(reply.body.createdId).toBe(id);
@@ -289,8 +337,23 @@ describe('merging into an existing customer (rule 3)', () => {
     const cuid = uniqueValue('cuid');
 
     const reply = await addCustomer({
-      profiles: [{ source: 'MOBILE_APP', accountId: 'app-ios', identifiers: [{ type: 'cuid', value: cuid }, { type: 'email', value: uniqueEmail() }] },
-        { source: 'JD', identifiers: [{ type: 'mobile', value: mobile }, { type: 'jd_uname', value: newMobile }] }],
+      profiles: [
+        {
+          source: 'MOBILE_APP',
+          accountId: 'app-ios',
+          identifiers: [
+            { type: 'cuid', value: cuid },
+            { type: 'email', value: uniqueEmail() },
+          ],
+        },
+        {
+          source: 'JD',
+          identifiers: [
+            { type: 'mobile', value: mobile },
+            { type: 'jd_uname', value: newMobile },
+          ],
+        },
+      ],
     });
 
     expect(reply.status).toBe(200);
@@ -322,7 +385,10 @@ describe('merging into an existing customer (rule 3)', () => {
     expect(reply.status).toBe(200);
     expect(reply.body.createdId).toBe(id);
     expect(warningCodes(reply)).toEqual(expect.arrayContaining([8050, 8200, 8200, 8200]));
-    const ignored = reply.body.warnings.filter((w: { code: number }) => w.code === 8200).map((w: { path: string }) => w.path).sort();
+    const ignored = reply.body.warnings
+      .filter((w: { code: number }) => w.code === 8200)
+      .map((w: { path: string }) => w.path)
+      .sort();
     expect(ignored).toEqual(['/createDate', '/extendedFields', '/loyaltyType']);
 
     // Enrollments get their own warning when the merging request carries some.
@@ -353,7 +419,10 @@ describe('merging into an existing customer (rule 3)', () => {
   it('does not apply a loyaltyInfo.loyaltyType of a merging request and warns 8200 for it', async () => {
     const mobile = uniqueMobile();
     const id = await created({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }])] });
-    const reply = await addCustomer({ loyaltyInfo: { loyaltyType: 'non_loyalty' }, profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: mobile }] }] });
+    const reply = await addCustomer({
+      loyaltyInfo: { loyaltyType: 'non_loyalty' },
+      profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: mobile }] }],
+    });
     expect(reply.status).toBe(200);
     expect(reply.body.createdId).toBe(id);
     expect(warningCodes(reply).sort()).toEqual([8050, 8200]);
@@ -364,7 +433,10 @@ describe('merging into an existing customer (rule 3)', () => {
   it('does not warn about customer-level details a merging request only sends as null or empty', async () => {
     const mobile = uniqueMobile();
     const id = await created({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }])] });
-    const reply = await addCustomer({ extendedFields: { city: '', gender: null }, profiles: [{ source: 'TAOBAO', identifiers: [{ type: 'mobile', value: mobile }] }] });
+    const reply = await addCustomer({
+      extendedFields: { city: '', gender: null },
+      profiles: [{ source: 'TAOBAO', identifiers: [{ type: 'mobile', value: mobile }] }],
+    });
     expect(reply.status).toBe(200);
     expect(reply.body.createdId).toBe(id);
     expect(warningCodes(reply)).toEqual([8050]);
@@ -375,7 +447,14 @@ describe('the same source again (rule 4)', () => {
   it('answers 409 with code 8006 and writes nothing when the customer already has a profile in the source', async () => {
     const mobile = uniqueMobile();
     const email = uniqueEmail();
-    const body = { profiles: [instoreProfile([{ type: 'mobile', value: mobile }, { type: 'email', value: email }])] };
+    const body = {
+      profiles: [
+        instoreProfile([
+          { type: 'mobile', value: mobile },
+          { type: 'email', value: email },
+        ]),
+      ],
+    };
     const id = await created(body);
 
     const reply = await rejectedWithoutWrites(body);
@@ -392,7 +471,14 @@ describe('the same source again (rule 4)', () => {
     const id = await created({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }])] });
     const newEmail = uniqueEmail();
 
-    const reply = await rejectedWithoutWrites({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }, { type: 'email', value: newEmail }])] });
+    const reply = await rejectedWithoutWrites({
+      profiles: [
+        instoreProfile([
+          { type: 'mobile', value: mobile },
+          { type: 'email', value: newEmail },
+        ]),
+      ],
+    });
 
     expect(reply.status).toBe(409);
     expect(codes(reply)).toEqual([8006]);
@@ -403,12 +489,25 @@ describe('the same source again (rule 4)', () => {
   it('answers 8006 for the same source and account, also when that profile was added by a merge', async () => {
     const mobile = uniqueMobile();
     const id = await created({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }])] });
-    const merged = await addCustomer({ profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [{ type: 'mobile', value: mobile }] }] });
+    const merged = await addCustomer({
+      profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [{ type: 'mobile', value: mobile }] }],
+    });
     expect(merged.status).toBe(200);
     expect(merged.body.createdId).toBe(id);
 
     const line = uniqueValue('line');
-    const reply = await rejectedWithoutWrites({ profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [{ type: 'mobile', value: mobile }, { type: 'line', value: line }] }] });
+    const reply = await rejectedWithoutWrites({
+      profiles: [
+        {
+          source: 'LINE',
+          accountId: 'line-main',
+          identifiers: [
+            { type: 'mobile', value: mobile },
+            { type: 'line', value: line },
+          ],
+        },
+      ],
+    });
 
     expect(reply.status).toBe(409);
     expect(codes(reply)).toEqual([8006]);
@@ -423,7 +522,13 @@ describe('the same source again (rule 4)', () => {
 
     const reply = await rejectedWithoutWrites({
       profiles: [
-        { source: 'WEBSITE', identifiers: [{ type: 'externalId', value: website }, { type: 'mobile', value: mobile }] },
+        {
+          source: 'WEBSITE',
+          identifiers: [
+            { type: 'externalId', value: website },
+            { type: 'mobile', value: mobile },
+          ],
+        },
         instoreProfile([{ type: 'mobile', value: mobile }]),
       ],
     });
@@ -446,7 +551,16 @@ describe('identifiers of two customers (rule 5)', () => {
     const newCuid = uniqueValue('cuid');
 
     const reply = await rejectedWithoutWrites({
-      profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: mobile }, { type: 'email', value: email }, { type: 'cuid', value: newCuid }] }],
+      profiles: [
+        {
+          source: 'WEBSITE',
+          identifiers: [
+            { type: 'mobile', value: mobile },
+            { type: 'email', value: email },
+            { type: 'cuid', value: newCuid },
+          ],
+        },
+      ],
     });
 
     expect(reply.status).toBe(409);
@@ -483,10 +597,19 @@ describe('card numbers (rule 1)', () => {
     const number = cardNumber();
     const first = await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }, card(number)])] });
     expect(first.status).toBe(200);
-    expect(first.body.sideEffects).toEqual([{ type: 'card', cardNumber: number, seriesId: 502, seriesCode: 'PARTNER-EXT', statusLabel: 'ACTIVE' }]);
+    expect(first.body.sideEffects).toEqual([
+      { type: 'card', cardNumber: number, seriesId: 502, seriesCode: 'PARTNER-EXT', statusLabel: 'ACTIVE' },
+    ]);
     const mobile = uniqueMobile();
 
-    const reply = await rejectedWithoutWrites({ profiles: [instoreProfile([{ type: 'mobile', value: mobile }, { ...card(number), type: 'cardnumber' }])] });
+    const reply = await rejectedWithoutWrites({
+      profiles: [
+        instoreProfile([
+          { type: 'mobile', value: mobile },
+          { ...card(number), type: 'cardnumber' },
+        ]),
+      ],
+    });
 
     expect(reply.status).toBe(409);
     expect(codes(reply)).toEqual([3009]);
@@ -531,11 +654,13 @@ describe('rejections: status, codes and paths, and nothing written', () => {
       profiles: [{ ...valid(), firstName: 'x'.repeat(101), lastName: 42 }],
     });
     expect(wrong.status).toBe(400);
-    expect(wrong.body.errors).toEqual(expect.arrayContaining([
-      expect.objectContaining({ code: 400, path: '/loyaltyType' }),
-      expect.objectContaining({ code: 400, path: '/profiles/0/firstName' }),
-      expect.objectContaining({ code: 400, path: '/profiles/0/lastName' }),
-    ]));
+    expect(wrong.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 400, path: '/loyaltyType' }),
+        expect.objectContaining({ code: 400, path: '/profiles/0/firstName' }),
+        expect.objectContaining({ code: 400, path: '/profiles/0/lastName' }),
+      ]),
+    );
     expect(wrong.body.errors).toHaveLength(3);
   });
 
@@ -552,7 +677,14 @@ describe('rejections: status, codes and paths, and nothing written', () => {
   });
 
   it('answers 400 to two identifiers of one type in one profile', async () => {
-    const reply = await rejectedWithoutWrites({ profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }, { type: 'mobile', value: uniqueMobile() }])] });
+    const reply = await rejectedWithoutWrites({
+      profiles: [
+        instoreProfile([
+          { type: 'mobile', value: uniqueMobile() },
+          { type: 'mobile', value: uniqueMobile() },
+        ]),
+      ],
+    });
     expect(reply.status).toBe(400);
     expect(reply.body.errors).toEqual([expect.objectContaining({ code: 400, path: '/profiles/0/identifiers/1' })]);
   });
@@ -602,7 +734,14 @@ describe('rejections: status, codes and paths, and nothing written', () => {
 
   it('answers 8014 to an invalid mobile number', async () => {
     for (const value of ['12345', '+91 12345 67890', '98765-4321x', '+44 20 7946 0958']) {
-      const reply = await rejectedWithoutWrites({ profiles: [instoreProfile([{ type: 'email', value: uniqueEmail() }, { type: 'mobile', value }])] });
+      const reply = await rejectedWithoutWrites({
+        profiles: [
+          instoreProfile([
+            { type: 'email', value: uniqueEmail() },
+            { type: 'mobile', value },
+          ]),
+        ],
+      });
       expect({ value, status: reply.status }).toEqual({ value, status: 400 });
       expect(reply.body.errors).toEqual([expect.objectContaining({ code: 8014, path: '/profiles/0/identifiers/1/value' })]);
     }
@@ -610,7 +749,14 @@ describe('rejections: status, codes and paths, and nothing written', () => {
 
   it('answers 8055 to an invalid email address', async () => {
     for (const value of ['not-an-email', 'a@', '@example.com', 'two@@example.com', 'spaced name@example.com']) {
-      const reply = await rejectedWithoutWrites({ profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }, { type: 'email', value }])] });
+      const reply = await rejectedWithoutWrites({
+        profiles: [
+          instoreProfile([
+            { type: 'mobile', value: uniqueMobile() },
+            { type: 'email', value },
+          ]),
+        ],
+      });
       expect({ value, status: reply.status }).toEqual({ value, status: 400 });
       expect(reply.body.errors).toEqual([expect.objectContaining({ code: 8055, path: '/profiles/0/identifiers/1/value' })]);
     }
@@ -619,7 +765,14 @@ describe('rejections: status, codes and paths, and nothing written', () => {
   it('answers 8055 to an email address longer than 255 characters', async () => {
     const value = `${'x'.repeat(62)}@${'d'.repeat(60)}.${'e'.repeat(60)}.${'f'.repeat(60)}.example.com`;
     expect(value.length).toBeGreaterThan(255);
-    const reply = await rejectedWithoutWrites({ profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }, { type: 'email', value }])] });
+    const reply = await rejectedWithoutWrites({
+      profiles: [
+        instoreProfile([
+          { type: 'mobile', value: uniqueMobile() },
+          { type: 'email', value },
+        ]),
+      ],
+    });
     expect(reply.status).toBe(400);
     expect(reply.body.errors).toEqual([expect.objectContaining({ code: 8055, path: '/profiles/0/identifiers/1/value' })]);
   });
@@ -688,7 +841,10 @@ describe('rejections: status, codes and paths, and nothing written', () => {
     const { source: _omitted, ...withoutSource } = valid();
     const reply = await rejectedWithoutWrites({
       profiles: [
-        instoreProfile([{ type: 'mobile', value: '12345' }, { type: 'email', value: 'not-an-email' }]),
+        instoreProfile([
+          { type: 'mobile', value: '12345' },
+          { type: 'email', value: 'not-an-email' },
+        ]),
         withoutSource,
         { source: 'FACEBOOK', identifiers: [{ type: 'fbId', value: uniqueValue('fb') }] },
         { source: 'WECHAT', accountId: 'wx-unknown', identifiers: [{ type: 'wechat', value: uniqueValue('wx') }] },
@@ -698,15 +854,17 @@ describe('rejections: status, codes and paths, and nothing written', () => {
 
     expect(reply.status).toBe(400);
     const found = reply.body.errors.map((e: { code: number; path?: string }) => ({ code: e.code, path: e.path }));
-    expect(found).toEqual(expect.arrayContaining([
-      { code: 8014, path: '/profiles/0/identifiers/0/value' },
-      { code: 8055, path: '/profiles/0/identifiers/1/value' },
-      { code: 8005, path: '/profiles/0/identifiers' },
-      { code: 8004, path: '/profiles/1/source' },
-      { code: 8045, path: '/profiles/2/accountId' },
-      { code: 8127, path: '/profiles/3/accountId' },
-      { code: 8005, path: '/profiles/4/identifiers' },
-    ]));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        { code: 8014, path: '/profiles/0/identifiers/0/value' },
+        { code: 8055, path: '/profiles/0/identifiers/1/value' },
+        { code: 8005, path: '/profiles/0/identifiers' },
+        { code: 8004, path: '/profiles/1/source' },
+        { code: 8045, path: '/profiles/2/accountId' },
+        { code: 8127, path: '/profiles/3/accountId' },
+        { code: 8005, path: '/profiles/4/identifiers' },
+      ]),
+    );
     expect(found).toHaveLength(7);
     for (const error of reply.body.errors) expect(error).toMatchObject({ status: false, message: expect.any(String) });
   });
@@ -715,14 +873,19 @@ describe('rejections: status, codes and paths, and nothing written', () => {
     const reply = await rejectedWithoutWrites({
       profiles: [
         { ...valid(), source: 'MYSPACE' },
-        instoreProfile([{ type: 'mobile', value: '12345' }, { type: 'email', value: uniqueEmail() }]),
+        instoreProfile([
+          { type: 'mobile', value: '12345' },
+          { type: 'email', value: uniqueEmail() },
+        ]),
       ],
     });
     expect(reply.status).toBe(400);
-    expect(reply.body.errors).toEqual(expect.arrayContaining([
-      expect.objectContaining({ code: 8003, path: '/profiles/0/source' }),
-      expect.objectContaining({ code: 8014, path: '/profiles/1/identifiers/0/value' }),
-    ]));
+    expect(reply.body.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 8003, path: '/profiles/0/source' }),
+        expect.objectContaining({ code: 8014, path: '/profiles/1/identifiers/0/value' }),
+      ]),
+    );
   });
 });
 
@@ -747,11 +910,17 @@ describe('a source the org has not enabled', () => {
 
   it('answers 8003 to a profile in a source that exists but is not enabled for the org', async () => {
     const mobile = uniqueMobile();
-    const reply = await rejectedWithoutWrites({ profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: mobile }] }] }, asNarrowTill);
+    const reply = await rejectedWithoutWrites(
+      { profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: mobile }] }] },
+      asNarrowTill,
+    );
     expect(reply.status).toBe(400);
     expect(reply.body.errors).toEqual([expect.objectContaining({ code: 8003, path: '/profiles/0/source' })]);
 
-    const inQuery = await rejectedWithoutWrites({ profiles: [{ identifiers: [{ type: 'mobile', value: mobile }] }] }, { ...asNarrowTill, query: { source: 'WECHAT', accountId: 'wx-main' } });
+    const inQuery = await rejectedWithoutWrites(
+      { profiles: [{ identifiers: [{ type: 'mobile', value: mobile }] }] },
+      { ...asNarrowTill, query: { source: 'WECHAT', accountId: 'wx-main' } },
+    );
     expect(inQuery.status).toBe(400);
     expect(codes(inQuery)).toContain(8003);
 
@@ -765,12 +934,14 @@ describe('unknown keys and ignored parts', () => {
     const mobile = uniqueMobile();
     const reply = await addCustomer({
       nickname: 'Ash',
-      profiles: [{
-        source: 'INSTORE',
-        firstName: 'Asha',
-        middleName: 'K',
-        identifiers: [{ type: 'mobile', value: mobile, verified: true }],
-      }],
+      profiles: [
+        {
+          source: 'INSTORE',
+          firstName: 'Asha',
+          middleName: 'K',
+          identifiers: [{ type: 'mobile', value: mobile, verified: true }],
+        },
+      ],
       loyaltyInfo: { loyaltyType: 'loyalty', tier: 'gold' },
       'odd/key~name': 1,
     });

@@ -20,9 +20,12 @@ describe('luhnCheckDigit', () => {
 });
 
 describe('passesLuhn', () => {
-  test.each(['79927398713', '4111111111111111', '378282246310005', '5555555555554444', '00'])('accepts the Luhn-valid number %s', (digits) => {
-    expect(passesLuhn(digits)).toBe(true);
-  });
+  test.each(['79927398713', '4111111111111111', '378282246310005', '5555555555554444', '00'])(
+    'accepts the Luhn-valid number %s',
+    (digits) => {
+      expect(passesLuhn(digits)).toBe(true);
+    },
+  );
 
   test.each(['79927398710', '79927398714', '4111111111111112', '378282246310006'])('refuses %s, whose check digit is wrong', (digits) => {
     expect(passesLuhn(digits)).toBe(false);

@@ -54,7 +54,9 @@ function facts(owned: [Identifier, number][], ownerSourceAccounts?: string[]): K
 /** Codes and paths of a rejection, in a stable order. */
 function rejection(decision: Decision): { code: number; path?: string }[] {
   if (decision.kind !== 'reject') throw new Error(`expected a rejection, got ${decision.kind}`);
-  return decision.problems.map(({ code, path }) => (path === undefined ? { code } : { code, path })).sort((a, b) => a.code - b.code || String(a.path).localeCompare(String(b.path)));
+  return decision.problems
+    .map(({ code, path }) => (path === undefined ? { code } : { code, path }))
+    .sort((a, b) => a.code - b.code || String(a.path).localeCompare(String(b.path)));
 }
 
 describe('decideRegistration', () => {
@@ -89,7 +91,16 @@ describe('decideRegistration', () => {
     });
 
     test('merges when every identifier is known and belongs to that customer', () => {
-      const decision = decideRegistration(registration(profile('WEBSITE', [MOBILE, EMAIL])), facts([[MOBILE, 42], [EMAIL, 42]], ['INSTORE']));
+      const decision = decideRegistration(
+        registration(profile('WEBSITE', [MOBILE, EMAIL])),
+        facts(
+          [
+            [MOBILE, 42],
+            [EMAIL, 42],
+          ],
+          ['INSTORE'],
+        ),
+      );
       expect(decision).toEqual({ kind: 'merge', customerId: 42, known: [MOBILE, EMAIL], unknown: [] });
     });
 
@@ -173,32 +184,66 @@ describe('decideRegistration', () => {
 
   describe('when the known identifiers belong to two or more customers', () => {
     test('refuses with 8052', () => {
-      const decision = decideRegistration(registration(profile('INSTORE', [MOBILE, EMAIL])), facts([[MOBILE, 42], [EMAIL, 43]]));
+      const decision = decideRegistration(
+        registration(profile('INSTORE', [MOBILE, EMAIL])),
+        facts([
+          [MOBILE, 42],
+          [EMAIL, 43],
+        ]),
+      );
       expect(rejection(decision)).toEqual([{ code: 8052 }]);
     });
 
     test('refuses with 8052 when identifiers of different profiles lead to different customers', () => {
       const request = registration(profile('INSTORE', [MOBILE]), profile('WECHAT', [WECHAT_ID], { accountId: 'wx-main' }));
-      const decision = decideRegistration(request, facts([[MOBILE, 42], [WECHAT_ID, 43]]));
+      const decision = decideRegistration(
+        request,
+        facts([
+          [MOBILE, 42],
+          [WECHAT_ID, 43],
+        ]),
+      );
       expect(rejection(decision)).toEqual([{ code: 8052 }]);
     });
 
     test('refuses with one 8052 naming every customer when three customers are involved', () => {
       const request = registration(profile('INSTORE', [MOBILE, EMAIL, EXTERNAL]));
-      const decision = decideRegistration(request, facts([[MOBILE, 42], [EMAIL, 43], [EXTERNAL, 44]]));
+      const decision = decideRegistration(
+        request,
+        facts([
+          [MOBILE, 42],
+          [EMAIL, 43],
+          [EXTERNAL, 44],
+        ]),
+      );
       expect(rejection(decision)).toEqual([{ code: 8052 }]);
       const message = decision.kind === 'reject' ? decision.problems[0].message : '';
       for (const id of ['42', '43', '44']) expect(message).toContain(id);
     });
 
     test('refuses with 8052 only, not 8006, even when a source of the request is taken', () => {
-      const decision = decideRegistration(registration(profile('INSTORE', [MOBILE, EMAIL])), facts([[MOBILE, 42], [EMAIL, 43]], ['INSTORE']));
+      const decision = decideRegistration(
+        registration(profile('INSTORE', [MOBILE, EMAIL])),
+        facts(
+          [
+            [MOBILE, 42],
+            [EMAIL, 43],
+          ],
+          ['INSTORE'],
+        ),
+      );
       expect(rejection(decision)).toEqual([{ code: 8052 }]);
     });
 
     test('refuses with 8052 when some identifiers are new and the known ones are split', () => {
       const request = registration(profile('INSTORE', [MOBILE, EMAIL, EXTERNAL]));
-      const decision = decideRegistration(request, facts([[MOBILE, 42], [EXTERNAL, 43]]));
+      const decision = decideRegistration(
+        request,
+        facts([
+          [MOBILE, 42],
+          [EXTERNAL, 43],
+        ]),
+      );
       expect(rejection(decision)).toEqual([{ code: 8052 }]);
     });
   });
@@ -214,19 +259,46 @@ describe('decideRegistration', () => {
 
     test('refuses with 3009 rather than merging, even into the customer who holds the card', () => {
       const request = registration(profile('WEBSITE', [MOBILE], { card: issued }));
-      const decision = decideRegistration(request, facts([[MOBILE, 42], [issuedKey, 42]], ['INSTORE']));
+      const decision = decideRegistration(
+        request,
+        facts(
+          [
+            [MOBILE, 42],
+            [issuedKey, 42],
+          ],
+          ['INSTORE'],
+        ),
+      );
       expect(rejection(decision)).toEqual([{ code: 3009, path: '/profiles/0' }]);
     });
 
     test('refuses with 3009 rather than merging into another customer', () => {
       const request = registration(profile('WEBSITE', [MOBILE], { card: issued }));
-      const decision = decideRegistration(request, facts([[MOBILE, 42], [issuedKey, 99]], ['INSTORE']));
+      const decision = decideRegistration(
+        request,
+        facts(
+          [
+            [MOBILE, 42],
+            [issuedKey, 99],
+          ],
+          ['INSTORE'],
+        ),
+      );
       expect(rejection(decision)).toEqual([{ code: 3009, path: '/profiles/0' }]);
     });
 
     test('refuses with both 3009 and 8006 when the source is taken too', () => {
       const request = registration(profile('INSTORE', [MOBILE], { card: issued }));
-      const decision = decideRegistration(request, facts([[MOBILE, 42], [issuedKey, 42]], ['INSTORE']));
+      const decision = decideRegistration(
+        request,
+        facts(
+          [
+            [MOBILE, 42],
+            [issuedKey, 42],
+          ],
+          ['INSTORE'],
+        ),
+      );
       expect(rejection(decision)).toEqual([
         { code: 3009, path: '/profiles/0' },
         { code: 8006, path: '/profiles/0' },
@@ -235,7 +307,14 @@ describe('decideRegistration', () => {
 
     test('refuses with both 3009 and 8052 when the other identifiers are split between customers', () => {
       const request = registration(profile('INSTORE', [MOBILE, EMAIL], { card: issued }));
-      const decision = decideRegistration(request, facts([[MOBILE, 42], [EMAIL, 43], [issuedKey, 44]]));
+      const decision = decideRegistration(
+        request,
+        facts([
+          [MOBILE, 42],
+          [EMAIL, 43],
+          [issuedKey, 44],
+        ]),
+      );
       expect(rejection(decision)).toEqual([{ code: 3009, path: '/profiles/0' }, { code: 8052 }]);
     });
 
@@ -249,8 +328,17 @@ describe('decideRegistration', () => {
   test('gives every rejection at least one problem to report', () => {
     const cases: [Registration, KnownFacts][] = [
       [registration(profile('INSTORE', [MOBILE])), facts([[MOBILE, 1]], ['INSTORE'])],
-      [registration(profile('INSTORE', [MOBILE, EMAIL])), facts([[MOBILE, 1], [EMAIL, 2]])],
-      [registration(profile('INSTORE', [MOBILE], { card: card('DEMO012345678903') })), facts([[{ type: 'card', value: 'DEMO012345678903' }, 1]])],
+      [
+        registration(profile('INSTORE', [MOBILE, EMAIL])),
+        facts([
+          [MOBILE, 1],
+          [EMAIL, 2],
+        ]),
+      ],
+      [
+        registration(profile('INSTORE', [MOBILE], { card: card('DEMO012345678903') })),
+        facts([[{ type: 'card', value: 'DEMO012345678903' }, 1]]),
+      ],
     ];
     for (const [request, known] of cases) {
       const decision = decideRegistration(request, known);

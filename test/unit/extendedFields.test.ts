@@ -6,7 +6,11 @@ import { demoRetail } from './demoOrg';
 const definitions = demoRetail().extendedFields;
 
 /** Reads values against org 100's definitions; returns what was accepted and what was refused. */
-function read(values: Record<string, unknown> | undefined, defs: readonly ExtendedFieldDefinition[] = definitions, basePath = '/extendedFields') {
+function read(
+  values: Record<string, unknown> | undefined,
+  defs: readonly ExtendedFieldDefinition[] = definitions,
+  basePath = '/extendedFields',
+) {
   const problems = new Problems();
   const accepted = readExtendedFields(values, defs, basePath, problems);
   return { accepted, problems: problems.list.map(({ code, path }) => ({ code, path })) };

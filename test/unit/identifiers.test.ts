@@ -105,14 +105,25 @@ describe('normaliseIdentifier', () => {
     expect(normaliseIdentifier('email', ' Asha@Example.com', 'IN')).toEqual({ ok: true, value: 'asha@example.com' });
   });
 
-  test.each(['externalId', 'wechat', 'martjackId', 'fbId', 'tmall_uname', 'cuid', 'ali_uname', 'jd_uname', 'vip_uname', 'mobilePush', 'line', 'unionId', 'card'] as const)(
-    'only trims a %s identifier, without treating it as a phone number or email',
-    (type) => {
-      expect(normaliseIdentifier(type, ' 98765 43210 ', 'IN')).toEqual({ ok: true, value: '98765 43210' });
-      expect(normaliseIdentifier(type, ' Asha@Example.com ', 'IN')).toEqual({ ok: true, value: 'Asha@Example.com' });
-      expect(normaliseIdentifier(type, '  ', 'IN').ok).toBe(false);
-    },
-  );
+  test.each([
+    'externalId',
+    'wechat',
+    'martjackId',
+    'fbId',
+    'tmall_uname',
+    'cuid',
+    'ali_uname',
+    'jd_uname',
+    'vip_uname',
+    'mobilePush',
+    'line',
+    'unionId',
+    'card',
+  ] as const)('only trims a %s identifier, without treating it as a phone number or email', (type) => {
+    expect(normaliseIdentifier(type, ' 98765 43210 ', 'IN')).toEqual({ ok: true, value: '98765 43210' });
+    expect(normaliseIdentifier(type, ' Asha@Example.com ', 'IN')).toEqual({ ok: true, value: 'Asha@Example.com' });
+    expect(normaliseIdentifier(type, '  ', 'IN').ok).toBe(false);
+  });
 
   test('refuses an invalid mobile and an invalid email', () => {
     expect(normaliseIdentifier('mobile', '12', 'IN').ok).toBe(false);

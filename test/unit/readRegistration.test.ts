@@ -98,7 +98,9 @@ describe('readRegistration', () => {
   });
 
   test('records the authenticated till as the creator of every profile', () => {
-    const registration = read(body(instore(), { source: 'WEBSITE', identifiers: [{ type: 'email', value: 'a@b.co' }] }), { till: 'store2.till' });
+    const registration = read(body(instore(), { source: 'WEBSITE', identifiers: [{ type: 'email', value: 'a@b.co' }] }), {
+      till: 'store2.till',
+    });
     expect(registration.profiles.map((p) => p.createdBy)).toEqual(['store2.till', 'store2.till']);
   });
 
@@ -138,7 +140,9 @@ describe('readRegistration', () => {
     });
 
     test('refuses a blank accountId of a multi-account source with 8045', () => {
-      expect(problems(body({ source: 'LINE', accountId: '  ', identifiers: [MOBILE] }))).toEqual([{ code: 8045, path: '/profiles/0/accountId' }]);
+      expect(problems(body({ source: 'LINE', accountId: '  ', identifiers: [MOBILE] }))).toEqual([
+        { code: 8045, path: '/profiles/0/accountId' },
+      ]);
     });
 
     test.each([
@@ -177,7 +181,9 @@ describe('readRegistration', () => {
     });
 
     test('refuses an accountId query parameter that is not an account of the source with 8127', () => {
-      expect(problems(body({ source: 'WECHAT', identifiers: [MOBILE] }), { query: { accountId: 'fb-main' } }).map((p) => p.code)).toEqual([8127]);
+      expect(problems(body({ source: 'WECHAT', identifiers: [MOBILE] }), { query: { accountId: 'fb-main' } }).map((p) => p.code)).toEqual([
+        8127,
+      ]);
     });
 
     test('ignores an accountId sent for a single-account source, with warning 8200 at its path', () => {
@@ -241,7 +247,10 @@ describe('readRegistration', () => {
     });
 
     test('refuses an invalid mobile with 8014 even when the profile has another valid identifier', () => {
-      const identifiers = [{ type: 'email', value: 'a@b.co' }, { type: 'mobile', value: '+91 80 2345 6789' }];
+      const identifiers = [
+        { type: 'email', value: 'a@b.co' },
+        { type: 'mobile', value: '+91 80 2345 6789' },
+      ];
       expect(problems(body(instore({ identifiers })))).toEqual([{ code: 8014, path: '/profiles/0/identifiers/1/value' }]);
     });
 
@@ -343,7 +352,12 @@ describe('readRegistration', () => {
 
     test('keeps meta.lastViewedDate of a mobilePush channel and reads meta.residence as a boolean', () => {
       const [channel] = channels([
-        { type: 'mobilePush', value: 'push-token', meta: { lastViewedDate: '2024-05-01T10:00:00Z', residence: 'true' }, attributes: { os: 'ios', badge: 3 } },
+        {
+          type: 'mobilePush',
+          value: 'push-token',
+          meta: { lastViewedDate: '2024-05-01T10:00:00Z', residence: 'true' },
+          attributes: { os: 'ios', badge: 3 },
+        },
       ]);
       expect(channel).toEqual({
         type: 'mobilePush',
@@ -363,13 +377,18 @@ describe('readRegistration', () => {
     });
 
     test('refuses an invalid email channel with 8057 at its value', () => {
-      expect(channelProblems([{ type: 'email', value: 'not-an-email' }])).toEqual([{ code: 8057, path: '/profiles/0/commChannels/0/value' }]);
+      expect(channelProblems([{ type: 'email', value: 'not-an-email' }])).toEqual([
+        { code: 8057, path: '/profiles/0/commChannels/0/value' },
+      ]);
     });
 
     test('refuses an invalid mobile channel with 8058 at its value', () => {
-      expect(channelProblems([{ type: 'email', value: 'a@b.co' }, { type: 'mobile', value: '12345' }])).toEqual([
-        { code: 8058, path: '/profiles/0/commChannels/1/value' },
-      ]);
+      expect(
+        channelProblems([
+          { type: 'email', value: 'a@b.co' },
+          { type: 'mobile', value: '12345' },
+        ]),
+      ).toEqual([{ code: 8058, path: '/profiles/0/commChannels/1/value' }]);
     });
 
     test.each(['wechat', 'ios', 'android', 'line', 'mobilePush'])('refuses a blank %s channel with 8010 at its value', (type) => {
@@ -384,7 +403,8 @@ describe('readRegistration', () => {
   });
 
   describe('cards', () => {
-    const withCard = (cardIdentifier: Record<string, unknown>) => body(instore({ identifiers: [MOBILE, { type: 'card', ...cardIdentifier }] }));
+    const withCard = (cardIdentifier: Record<string, unknown>) =>
+      body(instore({ identifiers: [MOBILE, { type: 'card', ...cardIdentifier }] }));
     const cardOf = (cardIdentifier: Record<string, unknown>) => read(withCard(cardIdentifier)).profiles[0].card;
 
     test('leaves the number of a generating series empty and marks it to be generated', () => {
@@ -408,8 +428,13 @@ describe('readRegistration', () => {
     });
 
     test('finds a series by its code as well as by its id', () => {
-      expect(cardOf({ seriesCode: 'PARTNER-EXT', value: '12345678901234', statusLabel: 'ACTIVE' })).toMatchObject({ seriesId: 502, seriesCode: 'PARTNER-EXT' });
-      expect(cardOf({ seriesId: 502, seriesCode: 'PARTNER-EXT', value: '12345678901234', statusLabel: 'ACTIVE' })).toMatchObject({ seriesId: 502 });
+      expect(cardOf({ seriesCode: 'PARTNER-EXT', value: '12345678901234', statusLabel: 'ACTIVE' })).toMatchObject({
+        seriesId: 502,
+        seriesCode: 'PARTNER-EXT',
+      });
+      expect(cardOf({ seriesId: 502, seriesCode: 'PARTNER-EXT', value: '12345678901234', statusLabel: 'ACTIVE' })).toMatchObject({
+        seriesId: 502,
+      });
     });
 
     test('issues the card on the registration’s createDate', () => {
@@ -418,7 +443,9 @@ describe('readRegistration', () => {
     });
 
     test('keeps the card’s custom fields and checked extended fields', () => {
-      expect(cardOf({ seriesId: 501, statusLabel: 'ACTIVE', fields: { tag: 'vip' }, extendedFields: { gender: 'Female', city: null } })).toMatchObject({
+      expect(
+        cardOf({ seriesId: 501, statusLabel: 'ACTIVE', fields: { tag: 'vip' }, extendedFields: { gender: 'Female', city: null } }),
+      ).toMatchObject({
         fields: { tag: 'vip' },
         extendedFields: { gender: 'Female' },
       });
@@ -431,11 +458,15 @@ describe('readRegistration', () => {
     });
 
     test('refuses an unknown series id with 3004 at the seriesId', () => {
-      expect(problems(withCard({ seriesId: 999, statusLabel: 'ACTIVE' }))).toEqual([{ code: 3004, path: '/profiles/0/identifiers/1/seriesId' }]);
+      expect(problems(withCard({ seriesId: 999, statusLabel: 'ACTIVE' }))).toEqual([
+        { code: 3004, path: '/profiles/0/identifiers/1/seriesId' },
+      ]);
     });
 
     test('refuses an unknown series code with 3004 at the seriesCode', () => {
-      expect(problems(withCard({ seriesCode: 'NOPE', statusLabel: 'ACTIVE' }))).toEqual([{ code: 3004, path: '/profiles/0/identifiers/1/seriesCode' }]);
+      expect(problems(withCard({ seriesCode: 'NOPE', statusLabel: 'ACTIVE' }))).toEqual([
+        { code: 3004, path: '/profiles/0/identifiers/1/seriesCode' },
+      ]);
     });
 
     test('refuses a card without any series with 3004', () => {
@@ -464,18 +495,25 @@ describe('readRegistration', () => {
       ['too many digits for PARTNER-EXT', 502, '123456789012345678901'],
       ['letters in a PARTNER-EXT number', 502, 'ABC4567890'],
     ])('refuses a card number with %s with 3000 at its value', (_label, seriesId, value) => {
-      expect(problems(withCard({ seriesId, value, statusLabel: 'ACTIVE' }))).toEqual([{ code: 3000, path: '/profiles/0/identifiers/1/value' }]);
+      expect(problems(withCard({ seriesId, value, statusLabel: 'ACTIVE' }))).toEqual([
+        { code: 3000, path: '/profiles/0/identifiers/1/value' },
+      ]);
     });
 
     test('refuses a card of a series that does not generate numbers when no number is sent, with 3000', () => {
-      expect(problems(withCard({ seriesId: 502, statusLabel: 'ACTIVE' }))).toEqual([{ code: 3000, path: '/profiles/0/identifiers/1/value' }]);
+      expect(problems(withCard({ seriesId: 502, statusLabel: 'ACTIVE' }))).toEqual([
+        { code: 3000, path: '/profiles/0/identifiers/1/value' },
+      ]);
     });
 
     test('refuses a second card in the request with 3035 at the second card', () => {
-      const second = { source: 'WEBSITE', identifiers: [{ type: 'cardnumber', value: '1234567890', seriesId: 502, statusLabel: 'ACTIVE' }, MOBILE] };
-      expect(problems({ profiles: [instore({ identifiers: [MOBILE, { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' }] }), second] })).toEqual([
-        { code: 3035, path: '/profiles/1/identifiers/0' },
-      ]);
+      const second = {
+        source: 'WEBSITE',
+        identifiers: [{ type: 'cardnumber', value: '1234567890', seriesId: 502, statusLabel: 'ACTIVE' }, MOBILE],
+      };
+      expect(
+        problems({ profiles: [instore({ identifiers: [MOBILE, { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' }] }), second] }),
+      ).toEqual([{ code: 3035, path: '/profiles/1/identifiers/0' }]);
     });
 
     test('reports every problem of one card together', () => {
@@ -497,12 +535,17 @@ describe('readRegistration', () => {
   describe('loyalty type and enrollments', () => {
     test('enrolls a loyalty customer sent without enrollments in the default program at tier 1', () => {
       expect(read(body()).enrollments).toEqual([{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }]);
-      expect(read({ ...body(), loyaltyType: 'loyalty', loyaltyProgramEnrollments: [] }).enrollments).toEqual([{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }]);
+      expect(read({ ...body(), loyaltyType: 'loyalty', loyaltyProgramEnrollments: [] }).enrollments).toEqual([
+        { programId: 1, tierNumber: 1, loyaltyPoints: 0 },
+      ]);
     });
 
     test('enrolls in the default program of the caller’s org', () => {
       const org = otherBrand();
-      org.programs = [{ id: 7, name: 'Club', isDefault: false, tiers: [{ number: 1, name: 'A' }] }, { id: 9, name: 'Main', isDefault: true, tiers: [{ number: 1, name: 'B' }] }];
+      org.programs = [
+        { id: 7, name: 'Club', isDefault: false, tiers: [{ number: 1, name: 'A' }] },
+        { id: 9, name: 'Main', isDefault: true, tiers: [{ number: 1, name: 'B' }] },
+      ];
       expect(read(body(), { org, till: 'other.till' }).enrollments).toEqual([{ programId: 9, tierNumber: 1, loyaltyPoints: 0 }]);
     });
 
@@ -527,19 +570,33 @@ describe('readRegistration', () => {
       expect(problems({ ...body(), loyaltyType: 'non_loyalty', loyaltyProgramEnrollments: enrollment })).toEqual([
         { code: 8121, path: '/loyaltyProgramEnrollments' },
       ]);
-      expect(problems({ ...body(), loyaltyInfo: { loyaltyType: 'non_loyalty' }, loyaltyProgramEnrollments: enrollment }).map((p) => p.code)).toEqual([8121]);
+      expect(
+        problems({ ...body(), loyaltyInfo: { loyaltyType: 'non_loyalty' }, loyaltyProgramEnrollments: enrollment }).map((p) => p.code),
+      ).toEqual([8121]);
     });
 
     test('reads the requested enrollments with their points and expiry dates in UTC', () => {
       const registration = read({
         ...body(),
         loyaltyProgramEnrollments: [
-          { programId: 2, tierNumber: 2, loyaltyPoints: 150, tierExpiryDate: '2025-06-01T00:00:00+05:30', pointsExpiryDate: '2025-12-31T23:59:59Z' },
+          {
+            programId: 2,
+            tierNumber: 2,
+            loyaltyPoints: 150,
+            tierExpiryDate: '2025-06-01T00:00:00+05:30',
+            pointsExpiryDate: '2025-12-31T23:59:59Z',
+          },
           { programId: 1 },
         ],
       });
       expect(registration.enrollments).toEqual([
-        { programId: 2, tierNumber: 2, loyaltyPoints: 150, tierExpiryDate: '2025-05-31T18:30:00.000Z', pointsExpiryDate: '2025-12-31T23:59:59.000Z' },
+        {
+          programId: 2,
+          tierNumber: 2,
+          loyaltyPoints: 150,
+          tierExpiryDate: '2025-05-31T18:30:00.000Z',
+          pointsExpiryDate: '2025-12-31T23:59:59.000Z',
+        },
         { programId: 1, tierNumber: 1, loyaltyPoints: 0 },
       ]);
     });
@@ -633,9 +690,12 @@ describe('readRegistration', () => {
       expect(read({ ...body(), createDate: '2000-01-01T00:00:00Z' }).createDate).toBe('2000-01-01T00:00:00.000Z');
     });
 
-    test.each(['2024-05-01', '2024-05-01T10:00:00', 'yesterday'])('refuses the createDate %p, which has no offset, with 400', (createDate) => {
-      expect(problems({ ...body(), createDate })).toEqual([{ code: 400, path: '/createDate' }]);
-    });
+    test.each(['2024-05-01', '2024-05-01T10:00:00', 'yesterday'])(
+      'refuses the createDate %p, which has no offset, with 400',
+      (createDate) => {
+        expect(problems({ ...body(), createDate })).toEqual([{ code: 400, path: '/createDate' }]);
+      },
+    );
   });
 
   describe('associatedWith, activity and other customer-level parts', () => {
@@ -649,13 +709,20 @@ describe('readRegistration', () => {
       expect(registration.warnings).toEqual([]);
     });
 
-    test.each(['no.such.till', 'other.till'])('warns with 8077 about the unknown till %s and uses the authenticated till', (associatedWith) => {
-      const registration = read({ ...body(), associatedWith }, { till: 'store2.till' });
-      expect(registration.associatedWith).toBe('store2.till');
-      expect(warningsOf(registration.warnings)).toEqual([{ code: 8077, path: '/associatedWith' }]);
-    });
+    test.each(['no.such.till', 'other.till'])(
+      'warns with 8077 about the unknown till %s and uses the authenticated till',
+      (associatedWith) => {
+        const registration = read({ ...body(), associatedWith }, { till: 'store2.till' });
+        expect(registration.associatedWith).toBe('store2.till');
+        expect(warningsOf(registration.warnings)).toEqual([{ code: 8077, path: '/associatedWith' }]);
+      },
+    );
 
-    test.each([['a string', 'ACTIVE'], ['an object', { status: 'ACTIVE' }], ['null', null]])('ignores %s sent as activity, with warning 8200', (_label, activity) => {
+    test.each([
+      ['a string', 'ACTIVE'],
+      ['an object', { status: 'ACTIVE' }],
+      ['null', null],
+    ])('ignores %s sent as activity, with warning 8200', (_label, activity) => {
       const registration = read({ ...body(), activity });
       expect(registration).not.toHaveProperty('activity');
       expect(warningsOf(registration.warnings)).toEqual([{ code: 8200, path: '/activity' }]);
@@ -673,12 +740,17 @@ describe('readRegistration', () => {
     });
 
     test('reads customer-level extended fields against the org’s definitions', () => {
-      const registration = read({ ...body(), extendedFields: { gender: 'Male', household_size: '3', nationality: 'in', city: null, dob: '' } });
+      const registration = read({
+        ...body(),
+        extendedFields: { gender: 'Male', household_size: '3', nationality: 'in', city: null, dob: '' },
+      });
       expect(registration.extendedFields).toEqual({ gender: 'Male', household_size: 3, nationality: 'IN' });
     });
 
     test('refuses an extended field the org has not enabled with 91015 at its path', () => {
-      expect(problems({ ...body(), extendedFields: { city: 'Pune', shoe_size: 42 } })).toEqual([{ code: 91015, path: '/extendedFields/shoe_size' }]);
+      expect(problems({ ...body(), extendedFields: { city: 'Pune', shoe_size: 42 } })).toEqual([
+        { code: 91015, path: '/extendedFields/shoe_size' },
+      ]);
     });
 
     test('refuses every extended field for an org that has none', () => {
@@ -688,7 +760,10 @@ describe('readRegistration', () => {
     });
 
     test('keeps the test endpoints that mark a test customer', () => {
-      expect(read({ ...body(), endPointsEnabled: ['REFERRAL_ENDPOINT', 'DVS_ENDPOINT'] }).endPointsEnabled).toEqual(['REFERRAL_ENDPOINT', 'DVS_ENDPOINT']);
+      expect(read({ ...body(), endPointsEnabled: ['REFERRAL_ENDPOINT', 'DVS_ENDPOINT'] }).endPointsEnabled).toEqual([
+        'REFERRAL_ENDPOINT',
+        'DVS_ENDPOINT',
+      ]);
     });
 
     test('names every customer-level part the request set, for the warnings of a merge', () => {
@@ -703,12 +778,25 @@ describe('readRegistration', () => {
         endPointsEnabled: ['TIMELINE_ENDPOINT'],
       });
       expect([...registration.customerLevelParts].sort()).toEqual(
-        ['associatedWith', 'createDate', 'endPointsEnabled', 'extendedFields', 'loyaltyInfo', 'loyaltyProgramEnrollments', 'loyaltyType'].sort(),
+        [
+          'associatedWith',
+          'createDate',
+          'endPointsEnabled',
+          'extendedFields',
+          'loyaltyInfo',
+          'loyaltyProgramEnrollments',
+          'loyaltyType',
+        ].sort(),
       );
     });
 
     test('does not name extended fields that were all dropped, nor empty lists', () => {
-      const registration = read({ ...body(), extendedFields: { city: null, dob: '' }, loyaltyProgramEnrollments: [], endPointsEnabled: [] });
+      const registration = read({
+        ...body(),
+        extendedFields: { city: null, dob: '' },
+        loyaltyProgramEnrollments: [],
+        endPointsEnabled: [],
+      });
       expect(registration.customerLevelParts).toEqual([]);
     });
   });
@@ -721,17 +809,31 @@ describe('readRegistration', () => {
       sources.slice(0, count).map((source, p) => ({ source, identifiers: types.map((type, i) => ({ type, value: `v-${p}-${i}` })) }));
     expect(read({ profiles: many(7) }).profiles).toHaveLength(7);
     // 10 profiles x 10 identifiers = 100 distinct values: refused.
-    const ten = [...many(7), ...['FACEBOOK', 'LINE', 'WEB_ENGAGE'].map((source, p) => ({
-      source,
-      accountId: { FACEBOOK: 'fb-main', LINE: 'line-main', WEB_ENGAGE: 'we-main' }[source],
-      identifiers: types.map((type, i) => ({ type, value: `w-${p}-${i}` })),
-    }))];
+    const ten = [
+      ...many(7),
+      ...['FACEBOOK', 'LINE', 'WEB_ENGAGE'].map((source, p) => ({
+        source,
+        accountId: { FACEBOOK: 'fb-main', LINE: 'line-main', WEB_ENGAGE: 'we-main' }[source],
+        identifiers: types.map((type, i) => ({ type, value: `w-${p}-${i}` })),
+      })),
+    ];
     expect(problems({ profiles: ten })).toEqual([{ code: 400, path: '/profiles' }]);
   });
 
   test('counts a card whose number is still to be drawn against what one transaction can hold', () => {
     const types = ['externalId', 'wechat', 'martjackId', 'fbId', 'tmall_uname', 'cuid', 'ali_uname', 'jd_uname', 'vip_uname'];
-    const accounts: [string, string?][] = [['INSTORE'], ['FACEBOOK', 'fb-main'], ['WECHAT', 'wx-main'], ['WECHAT', 'wx-second'], ['WEB_ENGAGE', 'we-main'], ['MARTJACK'], ['TMALL'], ['TAOBAO'], ['JD'], ['ECOMMERCE']];
+    const accounts: [string, string?][] = [
+      ['INSTORE'],
+      ['FACEBOOK', 'fb-main'],
+      ['WECHAT', 'wx-main'],
+      ['WECHAT', 'wx-second'],
+      ['WEB_ENGAGE', 'we-main'],
+      ['MARTJACK'],
+      ['TMALL'],
+      ['TAOBAO'],
+      ['JD'],
+      ['ECOMMERCE'],
+    ];
     // 89 values (9 profiles of 9, one of 8); with 10 profile items and the idempotency record, 100 items: the limit.
     const profiles = accounts.map(([source, accountId], p) => ({
       source,
@@ -740,7 +842,9 @@ describe('readRegistration', () => {
     }));
     expect(read({ profiles }).profiles).toHaveLength(10);
     // A generated card makes it 101.
-    const withCard = profiles.map((p, i) => (i === 0 ? { ...p, identifiers: [...p.identifiers, { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' }] } : p));
+    const withCard = profiles.map((p, i) =>
+      i === 0 ? { ...p, identifiers: [...p.identifiers, { type: 'card', seriesId: 501, statusLabel: 'ACTIVE' }] } : p,
+    );
     expect(problems({ profiles: withCard })).toEqual([{ code: 400, path: '/profiles' }]);
   });
 
@@ -749,9 +853,25 @@ describe('readRegistration', () => {
       const error = refusal(
         {
           profiles: [
-            { identifiers: [{ type: 'mobile', value: '12' }, { type: 'email', value: 'x@' }] },
-            { source: 'WECHAT', identifiers: [{ type: 'card', seriesId: 501, statusLabel: 'LOST' }, { type: 'externalId', value: 'E1' }] },
-            { source: 'FACEBOOK', accountId: 'fb-other', identifiers: [{ type: 'externalId', value: 'E2' }], commChannels: [{ type: 'email', value: 'bad' }] },
+            {
+              identifiers: [
+                { type: 'mobile', value: '12' },
+                { type: 'email', value: 'x@' },
+              ],
+            },
+            {
+              source: 'WECHAT',
+              identifiers: [
+                { type: 'card', seriesId: 501, statusLabel: 'LOST' },
+                { type: 'externalId', value: 'E1' },
+              ],
+            },
+            {
+              source: 'FACEBOOK',
+              accountId: 'fb-other',
+              identifiers: [{ type: 'externalId', value: 'E2' }],
+              commChannels: [{ type: 'email', value: 'bad' }],
+            },
           ],
           createDate: '2030-01-01T00:00:00Z',
           extendedFields: { gender: 'x' },
@@ -791,7 +911,12 @@ describe('readRegistration', () => {
     test('in several profiles are each reported at their profile', () => {
       const bad = { type: 'mobile', value: '1' };
       expect(
-        problems(body({ source: 'INSTORE', identifiers: [bad, { type: 'email', value: 'a@b.co' }] }, { source: 'WEBSITE', identifiers: [bad, { type: 'email', value: 'a@b.co' }] })),
+        problems(
+          body(
+            { source: 'INSTORE', identifiers: [bad, { type: 'email', value: 'a@b.co' }] },
+            { source: 'WEBSITE', identifiers: [bad, { type: 'email', value: 'a@b.co' }] },
+          ),
+        ),
       ).toEqual([
         { code: 8014, path: '/profiles/0/identifiers/0/value' },
         { code: 8014, path: '/profiles/1/identifiers/0/value' },
