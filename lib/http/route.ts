@@ -131,7 +131,9 @@ function jsonBody(): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
   return {
     before: (request) => {
       const event = request.event;
-      const raw = event.body ?? '';
+      // API Gateway always sends the text; serverless offline hands a falsy JSON body (`false`, `0`) over parsed.
+      const sent: unknown = event.body;
+      const raw = typeof sent === 'string' ? sent : sent === null || sent === undefined ? '' : JSON.stringify(sent);
       const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
       if (bytes.length > MAX_BODY_BYTES) throw ApiError.of(Code.tooLarge, `body larger than ${MAX_BODY_BYTES} bytes`);
       const contentType = headerOf(event, 'content-type') ?? '';

@@ -90,3 +90,13 @@ test('answers HTTP-level problems with the spec codes and never a stack trace', 
   expect(fields.status).toBe(200);
   expect(fields.body.entity.customer.map((f: { name: string }) => f.name)).toContain('gender');
 }, 60_000);
+
+test.each(['false', '0', '0.0', '-0', 'true', '1', '[]', 'null', '""'])(
+  'a JSON body of %s is 400, not a 500',
+  async (raw) => {
+    const reply = await request('POST', '/v2/customers', raw);
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors).toEqual([expect.objectContaining({ status: false, code: 400 })]);
+  },
+  30_000,
+);
