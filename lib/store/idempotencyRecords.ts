@@ -23,6 +23,8 @@ export interface RecordKey {
   orgId: number;
   key: string;
   requestHash: string;
+  /** How long the record is kept; a day unless told (an import keeps its records 30 days). */
+  ttlSeconds?: number;
 }
 
 /** A record found in the table. */
@@ -33,7 +35,7 @@ export interface IdempotencyRecord {
   expiresAt: number;
 }
 
-const TTL_SECONDS = 24 * 60 * 60;
+const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 
 /** The Put that claims the record, for a transaction; it fails while an unexpired one exists. */
 export function putIdempotencyRecord(key: RecordKey, response: StoredResponse, now = Date.now()): TransactItem {
@@ -46,7 +48,7 @@ export function putIdempotencyRecord(key: RecordKey, response: StoredResponse, n
         entity: Entity.idempotency,
         requestHash: key.requestHash,
         response,
-        expiresAt: nowSeconds + TTL_SECONDS,
+        expiresAt: nowSeconds + (key.ttlSeconds ?? DEFAULT_TTL_SECONDS),
       },
       // TTL deletes lazily: an expired record counts as absent.
       ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
