@@ -47,6 +47,8 @@ export function isUnavailable(error: unknown): boolean {
   if (error instanceof ApiError) return error.status === 503;
   return (
     e.$retryable !== undefined ||
+    // The SDK's own error with no HTTP status: no answer came back at all.
+    (e.$metadata !== undefined && e.$metadata.httpStatusCode === undefined) ||
     UNAVAILABLE.has(e.name ?? '') ||
     NETWORK_CODES.has(e.code ?? '') ||
     NETWORK_CODES.has(e.cause?.code ?? '') ||
