@@ -52,16 +52,68 @@ export function takeRequest(org: OrgConfig, now = Date.now()): Promise<RateDecis
   return oneAtATime(key, () => take(org, key, now));
 }
 
-async function take(org: OrgConfig, key: string, now: number): Promise<RateDecision> {
+/**
+ * Counts `count` requests at once (the valid items of a bulk add, SPEC section 8): all of them,
+ * or none and 429, leaving the org's minute as it was.
+ */
+export function takeRequests(org: OrgConfig, count: number, now = Date.now()): Promise<RateDecision> {
+  if (count === 1) return takeRequest(org, now);
+  const key = `${tableName()}|${org.orgId}`;
+  return oneAtATime(key, () => takeMany(org, key, count, now));
+}
+
+async function takeMany(org: OrgConfig, key: string, count: number, now: number): Promise<RateDecision> {
   const limit = limitOf(org);
+  const { windowStart, reset } = windowOf(now);
+  const reservation = reservationOf(key, windowStart);
+  // More than a whole minute holds can never fit (and must not reach an empty window's first ADD).
+  if (count > limit) throw rateLimited(limit, reset, now, Math.max(0, limit - reservation.counted + reservation.unused), count);
+  if (count > reservation.unused) {
+    const needed = count - reservation.unused;
+    const result = reservation.full ? { full: true as const } : await reserveInWindow(org.orgId, windowStart, reset, limit, needed);
+    if (!('reserved' in result)) {
+      if ('full' in result) reservation.full = true;
+      throw rateLimited(limit, reset, now, 'left' in result ? result.left : 0, count);
+    }
+    reservation.unused += result.reserved;
+    reservation.counted = result.total;
+  }
+  reservation.unused -= count;
+  reservation.served += count;
+  const remaining = Math.max(0, limit - reservation.counted + reservation.unused);
+  return { limit, remaining, reset, headers: headersOf(limit, remaining, reset) };
+}
+
+function windowOf(now: number): { windowStart: number; reset: number } {
   const windowStart = Math.floor(now / WINDOW_MS) * WINDOW_MS;
-  const reset = Math.ceil((windowStart + WINDOW_MS) / 1000);
+  return { windowStart, reset: Math.ceil((windowStart + WINDOW_MS) / 1000) };
+}
+
+function reservationOf(key: string, windowStart: number): Reservation {
   let reservation = reservations.get(key);
   if (!reservation || reservation.windowStart !== windowStart) {
     reservation = { windowStart, unused: 0, counted: 0, served: 0, full: false };
     reservations.set(key, reservation);
   }
+  return reservation;
+}
 
+function rateLimited(limit: number, reset: number, now: number, left = 0, wanted = 1): ApiError {
+  const retryAfter = Math.max(1, reset - Math.floor(now / 1000));
+  const what = wanted > 1 ? `${wanted} requests do not fit the ${left} left of the` : 'rate limit of';
+  return ApiError.of(
+    Code.rateLimited,
+    `${what} ${limit} requests per minute${wanted > 1 ? '' : ' reached'}; retry after ${retryAfter} s`,
+  ).withHeaders({
+    ...headersOf(limit, left, reset),
+    'Retry-After': String(retryAfter),
+  });
+}
+
+async function take(org: OrgConfig, key: string, now: number): Promise<RateDecision> {
+  const limit = limitOf(org);
+  const { windowStart, reset } = windowOf(now);
+  const reservation = reservationOf(key, windowStart);
   if (reservation.unused === 0) {
     const wanted = Math.min(Math.max(1, reservation.served), Math.max(1, Math.floor(limit / 100)));
     let result = reservation.full ? { full: true as const } : await reserveInWindow(org.orgId, windowStart, reset, limit, wanted);
@@ -69,11 +121,7 @@ async function take(org: OrgConfig, key: string, now: number): Promise<RateDecis
     if ('left' in result) result = await reserveInWindow(org.orgId, windowStart, reset, limit, result.left);
     if (!('reserved' in result)) {
       reservation.full = true;
-      const retryAfter = Math.max(1, reset - Math.floor(now / 1000));
-      throw ApiError.of(Code.rateLimited, `rate limit of ${limit} requests per minute reached; retry after ${retryAfter} s`).withHeaders({
-        ...headersOf(limit, 0, reset),
-        'Retry-After': String(retryAfter),
-      });
+      throw rateLimited(limit, reset, now);
     }
     reservation.unused += result.reserved;
     reservation.counted = result.total;

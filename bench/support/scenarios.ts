@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { OrgConfig } from '../../lib/org';
 import { takeRequest } from '../../lib/rateLimit';
 import type { Counts, RoundTripCounter } from './roundTrips';
@@ -123,6 +124,10 @@ const minuteOf = (ms: number) => Math.floor(ms / 60_000);
  * this (already warm) instance, every command counted.
  */
 export async function measureConsecutive(handler: Handler, recorders: Recorders, count: number): Promise<CounterRun> {
+  // A run that crosses a minute starts the blocks again at 1 and counts twice as many updates:
+  // start it in a fresh minute when less than half of this one is left, so that runs compare.
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 30_000) await sleep(60_000 - intoMinute + 50);
   recorders.counter.reset();
   recorders.capture?.reset();
   const started = Date.now();

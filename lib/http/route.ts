@@ -9,6 +9,7 @@ import { authenticate, type Caller } from '../auth';
 import { withDeadline } from '../deadline';
 import { ApiError, Code } from '../errors';
 import { log } from '../log';
+import { MAX_BODY_BYTES } from '../schemas/addCustomer.schema';
 import { errorResponse, fromAnswer, internalErrorResponse } from './response';
 
 export interface RouteRequest {
@@ -32,6 +33,8 @@ export type RouteHandler = (request: RouteRequest) => Promise<Answer> | Answer;
 export interface RouteOptions {
   /** Whether the route takes a JSON body. */
   body?: boolean;
+  /** The largest body the route takes; 64 KiB unless told. */
+  maxBodyBytes?: number;
 }
 
 /** The Lambda event once the route's middlewares have read it. */
@@ -39,7 +42,7 @@ export interface RouteEvent extends APIGatewayProxyEvent {
   route: RouteRequest;
 }
 
-export const MAX_BODY_BYTES = 64 * 1024;
+export { MAX_BODY_BYTES };
 
 export function route(name: string, options: RouteOptions, handler: RouteHandler) {
   const wrapped = middy<RouteEvent, APIGatewayProxyResult, Error, Context>()
@@ -47,7 +50,7 @@ export function route(name: string, options: RouteOptions, handler: RouteHandler
     .use(requestContext())
     .use(authentication());
   // Credentials first, then the body: a stranger learns nothing about how it would be judged.
-  if (options.body) wrapped.use(jsonBody());
+  if (options.body) wrapped.use(jsonBody(options.maxBodyBytes ?? MAX_BODY_BYTES));
   // API Gateway hands in a plain proxy event; `route` is added by requestContext.
   const lambda = wrapped.handler(async (event) => {
     const answer = await handler(event.route);
@@ -127,7 +130,7 @@ function requestContext(): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
 }
 
 /** Bounds and parses a JSON body: 413 when too large, 415 when not JSON, 400 when malformed. */
-function jsonBody(): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
+function jsonBody(maxBytes: number): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
   return {
     before: (request) => {
       const event = request.event;
@@ -135,7 +138,7 @@ function jsonBody(): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
       const sent: unknown = event.body;
       const raw = typeof sent === 'string' ? sent : sent === null || sent === undefined ? '' : JSON.stringify(sent);
       const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-      if (bytes.length > MAX_BODY_BYTES) throw ApiError.of(Code.tooLarge, `body larger than ${MAX_BODY_BYTES} bytes`);
+      if (bytes.length > maxBytes) throw ApiError.of(Code.tooLarge, `body larger than ${maxBytes} bytes`);
       const contentType = headerOf(event, 'content-type') ?? '';
       if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())) {
         throw ApiError.of(Code.unsupportedMediaType, 'content type must be application/json');

@@ -8,6 +8,9 @@ import { COMM_CHANNEL_TYPES, END_POINTS, LOYALTY_TYPES } from '../vocabulary';
 // (8200), not errors. `errorCode` names the spec's code for a violation anywhere inside that
 // subschema (the innermost one wins); anything else is a plain 400.
 
+/** The largest body of one add (SPEC section 3), alone or as an item of a bulk add. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
 const flag = { enum: [true, false, 'true', 'false'] } as const;
 
 /** Map keys the DynamoDB marshaller cannot store as given. */

@@ -6,7 +6,8 @@ import { Code, isErrorCode, Problems, warning, type ErrorCode, type Warning } fr
 import { escapePointer } from '../pointer';
 import { checkBounds } from './bounds';
 import { addCustomerSchema, type AddCustomerBody } from './addCustomer.schema';
-import { validateAddCustomer } from './validators.generated';
+import { bulkAddCustomersSchema, type BulkAddCustomersBody } from './bulkAddCustomers.schema';
+import { validateAddCustomer, validateBulkAddCustomers } from './validators.generated';
 
 export interface Checked<T> {
   body: T;
@@ -68,4 +69,9 @@ function errorCodeAlong(schema: object, schemaPath: string): ErrorCode {
 
 export function checkAddCustomerBody(body: unknown): Checked<AddCustomerBody> {
   return checkAgainstSchema(validateAddCustomer, addCustomerSchema, body);
+}
+
+/** The bulk envelope's own bounds; its items are judged one by one with checkAddCustomerBody. */
+export function checkBulkEnvelope(body: unknown): BulkAddCustomersBody {
+  return checkAgainstSchema(validateBulkAddCustomers, bulkAddCustomersSchema, body).body;
 }

@@ -5,10 +5,12 @@
 // refused by validation writes none, so that its key stays free. TTL removes it after a day.
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { PutCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, type BatchGetCommandOutput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { tableName } from '../config';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { send } from './client';
+import { unavailable } from './storeError';
 import { Entity, keys } from './keys';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -90,4 +92,34 @@ export async function claimIdempotencyRecord(
     }
   }
   return undefined;
+}
+
+/**
+ * The records of up to 100 keys of an org, by key, in one BatchGetItem (strongly consistent),
+ * for a bulk add that replays its finished items. Keys DynamoDB left unprocessed are asked again.
+ */
+export async function readIdempotencyRecords(
+  orgId: number,
+  recordKeys: readonly string[],
+  now = Date.now(),
+): Promise<Map<string, IdempotencyRecord>> {
+  const found = new Map<string, IdempotencyRecord>();
+  const table = tableName();
+  const keyOfPk = new Map(recordKeys.map((key) => [keys.idempotency(orgId, key).pk, key]));
+  let wanted: Record<string, unknown>[] = recordKeys.map((key) => ({ ...keys.idempotency(orgId, key) }));
+  for (let round = 0; wanted.length > 0; round++) {
+    // Unprocessed keys are what a throttled table leaves: asked again after a pause, then 503.
+    if (round > 0) await sleep(Math.min(1000, 25 * 2 ** round));
+    if (round > 5) throw unavailable();
+    const page = await send<BatchGetCommandOutput>(
+      new BatchGetCommand({ RequestItems: { [table]: { Keys: wanted, ConsistentRead: true } } }),
+    );
+    for (const item of page.Responses?.[table] ?? []) {
+      const record = recordOf(item, now);
+      const key = keyOfPk.get(String(item.pk));
+      if (record && key !== undefined) found.set(key, record);
+    }
+    wanted = (page.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+  }
+  return found;
 }

@@ -29,6 +29,8 @@ export type Reserved = { reserved: number; total: number } | { left: number } | 
  * process must not overlap (lib/rateLimit.ts sends them one at a time).
  */
 export async function reserveInWindow(orgId: number, windowStart: number, reset: number, limit: number, block: number): Promise<Reserved> {
+  // The condition below lets any block into an empty window: one larger than the limit would overshoot.
+  if (block > limit) throw new RangeError(`a block of ${block} cannot fit a limit of ${limit}`);
   const seq = ++sequence;
   try {
     const result = await send<UpdateCommandOutput>(
