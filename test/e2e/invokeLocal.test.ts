@@ -47,3 +47,16 @@ test('the invalid example is rejected with every problem and its path', async ()
     ]),
   );
 }, 120_000);
+
+test('the bulk example answers one result per item, in order, and replays with its key', async () => {
+  const first = await invoke('bulkAddCustomers', 'events/bulk-add-customers.json');
+  expect(first.status).toBe(200);
+  expect(first.body.map((item: { status: number }) => item.status)).toEqual([200, 200, 400, 200]);
+  // The second item shares the first one's email from another source: a merge into it.
+  expect(first.body[1].entity.id).toBe(first.body[0].entity.id);
+  expect(first.body[1].warnings.map((w: { code: number }) => w.code)).toContain(8050);
+  expect(first.body[2].errors[0]).toEqual(expect.objectContaining({ code: 8014, path: '/profiles/0/identifiers/0/value' }));
+
+  const again = await invoke('bulkAddCustomers', 'events/bulk-add-customers.json');
+  expect(again.body).toEqual(first.body);
+}, 120_000);
