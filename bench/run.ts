@@ -12,6 +12,7 @@ import { DEMO_ORGS_FILE, loadOrgFiles } from '../scripts/loadOrgs';
 import { ensureTable, localClient } from '../scripts/table';
 import { measureColdStart } from './figures/coldStart';
 import { measureDynamoCost, roundTripSection, writeUnitSection } from './figures/dynamoCost';
+import { measureBulk } from './figures/bulk';
 import { measureHostileBody } from './figures/hostileBody';
 import { measureOverhead } from './figures/overhead';
 import { measureThroughput } from './figures/throughput';
@@ -67,10 +68,13 @@ async function main(): Promise<void> {
       warmup: quick ? 200 : 800,
     });
 
+    progress('bulk of 100 against 100 single adds');
+    const bulk = await measureBulk(raw, quick ? 2 : 5);
+
     progress('CPU of the largest hostile bodies');
     const hostile = await measureHostileBody(quick ? 3 : 9);
 
-    const sections: Section[] = [roundTrips, writeUnits, overhead.section, cold, throughput, hostile];
+    const sections: Section[] = [roundTrips, writeUnits, overhead.section, cold, throughput, bulk, hostile];
     const figures = sections.flatMap((s) => s.figures);
     const seconds = (performance.now() - started) / 1000;
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(sections, host, seconds, findingsFor(figures)));
