@@ -100,3 +100,17 @@ test.each(['false', '0', '0.0', '-0', 'true', '1', '[]', 'null', '""'])(
   },
   30_000,
 );
+
+test('a bulk add over HTTP answers one result per item with X-Bulk-Total and X-Bulk-Failed', async () => {
+  const mobile = uniqueMobile();
+  const reply = await request('POST', '/v2/customers/bulk', [
+    { profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: mobile }] }] },
+    { profiles: [{ source: 'WEBSITE', identifiers: [{ type: 'mobile', value: mobile }] }] },
+    { profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: '12' }] }] },
+  ]);
+  expect(reply.status).toBe(200);
+  expect(reply.body.map((item: { status: number }) => item.status)).toEqual([200, 200, 400]);
+  expect(reply.body[1].entity).toEqual(reply.body[0].entity);
+  expect(reply.headers.get('x-bulk-total')).toBe('3');
+  expect(reply.headers.get('x-bulk-failed')).toBe('1');
+}, 30_000);

@@ -42,8 +42,15 @@ const ITEM_ACTIONS = new Set([
   'dynamodb:BatchWriteItem',
   'dynamodb:ConditionCheckItem',
 ]);
-/** What the handlers call: reads of orgs, tills and customers, the rate counter, the transactions. */
-const ACTIONS_USED = ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+/** What the handlers call: reads of orgs, tills and customers, the rate counter, the transactions, a bulk's records. */
+const ACTIONS_USED = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
 
 interface Packaged {
   template: { Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string }> };
@@ -157,6 +164,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     const functions = resourcesOf(packaged, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual([
       'AddCustomerLambdaFunction',
+      'BulkAddCustomersLambdaFunction',
       'GetCustomerLambdaFunction',
       'GetExtendedFieldsLambdaFunction',
       'LookupCustomerLambdaFunction',
