@@ -58,8 +58,8 @@ export interface Enrollment {
   pointsExpiryDate?: string;
 }
 
-/** Everything a new customer would be created with. */
-export interface Registration {
+/** What a customer is made of, as registered and as stored. */
+interface CustomerParts {
   orgId: number;
   loyaltyType: LoyaltyType;
   profiles: Profile[];
@@ -68,9 +68,19 @@ export interface Registration {
   createDate: string;
   associatedWith: string;
   endPointsEnabled: string[];
+}
+
+/** Everything a new customer would be created with. */
+export interface Registration extends CustomerParts {
   /** Which customer-level parts the request set, for the warnings of a merge. */
   customerLevelParts: string[];
   warnings: Warning[];
+}
+
+/** A customer with every profile, as `GET /v2/customers/{id}` shows it. */
+export interface Customer extends CustomerParts {
+  id: number;
+  activity: string;
 }
 
 /** The key of a profile's place: one profile per source and account per customer. */

@@ -1,9 +1,8 @@
 import type { OrgConfig } from '../org';
-import type { Profile } from '../customer';
-import type { StoredCustomer } from '../store/records';
+import type { Customer, Profile } from '../customer';
 
 /** The `GET /v2/customers/{id}` document (SPEC section 5) of a stored customer. */
-export function customerDocument(customer: StoredCustomer, org: OrgConfig) {
+export function customerDocument(customer: Customer, org: OrgConfig) {
   return {
     id: customer.id,
     loyaltyInfo: { loyaltyType: customer.loyaltyType },

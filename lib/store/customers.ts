@@ -2,13 +2,12 @@
 
 import { GetCommand, QueryCommand, type GetCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../config';
-import type { Identifier, Profile } from '../customer';
+import type { Customer, Identifier, Profile } from '../customer';
 import { send } from './client';
 import { isCustomerItem, isMergedProfileItem, keys } from './keys';
-import type { StoredCustomer } from './records';
 
 /** A customer with all its profiles, or undefined. One query of the customer's partition. */
-export async function loadCustomer(orgId: number, customerId: number): Promise<StoredCustomer | undefined> {
+export async function loadCustomer(orgId: number, customerId: number): Promise<Customer | undefined> {
   const items: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -23,7 +22,7 @@ export async function loadCustomer(orgId: number, customerId: number): Promise<S
     items.push(...(page.Items ?? []));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  const customer = items.find(isCustomerItem) as StoredCustomer | undefined;
+  const customer = items.find(isCustomerItem) as Customer | undefined;
   if (!customer) return undefined;
   const merged = items
     .filter(isMergedProfileItem)
