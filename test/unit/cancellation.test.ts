@@ -1,10 +1,11 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { identifierKeyOf, type Identifier, type Profile, type Registration } from '../../lib/customer';
+import { identifierKeyOf, type Identifier } from '../../lib/customer';
 import type { RecordKey, StoredResponse } from '../../lib/store/idempotencyRecords';
 import { Entity, keys } from '../../lib/store/keys';
 import { planCreateCustomer, planMergeProfiles, type PlannedTransaction } from '../../lib/store/plans';
 import { readCancellation, type Cancellation, type CancellationError } from '../../lib/store/transactions';
-import type { Source } from '../../lib/vocabulary';
+
+import { profile, registration } from './registrations';
 
 /**
  * Reading a cancelled transaction back (lib/store/transactions.ts): DynamoDB gives one reason
@@ -16,7 +17,6 @@ type Reason = NonNullable<CancellationError['CancellationReasons']>[number];
 
 const ORG = 100;
 const NEW_ID = 12345;
-const CREATED = '2024-06-01T12:00:00.000Z';
 const NOW_MS = Date.parse('2024-06-01T12:00:00.000Z');
 const NOW_SECONDS = NOW_MS / 1000;
 
@@ -29,29 +29,10 @@ const CREATE_TOKEN = 'create-token';
 const MERGE_TOKEN = 'merge-token';
 const RESPONSE: StoredResponse = { statusCode: 200, body: '{"createdId":12345}' };
 
-function profile(source: Source, identifiers: Identifier[], accountId = ''): Profile {
-  return { source, accountId, identifiers, fields: {}, commChannels: [], createDate: CREATED, createdBy: 'demo.till' };
-}
-
-function registration(...profiles: Profile[]): Registration {
-  return {
-    orgId: ORG,
-    loyaltyType: 'loyalty',
-    profiles,
-    extendedFields: {},
-    enrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }],
-    createDate: CREATED,
-    associatedWith: 'demo.till',
-    endPointsEnabled: [],
-    customerLevelParts: [],
-    warnings: [],
-  };
-}
-
 /** Items: customer, mobile, email, wechat, idempotency record. */
 const createPlan = (): PlannedTransaction =>
   planCreateCustomer(
-    registration(profile('INSTORE', [MOBILE, EMAIL]), profile('WECHAT', [WECHAT_ID], 'wx-main')),
+    registration(profile('INSTORE', [MOBILE, EMAIL]), profile('WECHAT', [WECHAT_ID], { accountId: 'wx-main' })),
     NEW_ID,
     {
       key: RECORD_KEY,
@@ -67,7 +48,7 @@ const mergePlan = (): PlannedTransaction =>
     {
       customerId: 42,
       knownSourceAccounts: ['INSTORE'],
-      profiles: [profile('WEBSITE', [MOBILE, EMAIL]), profile('WECHAT', [], 'wx-second')],
+      profiles: [profile('WEBSITE', [MOBILE, EMAIL]), profile('WECHAT', [], { accountId: 'wx-second' })],
       known: [MOBILE],
       unknown: [EMAIL],
     },
@@ -96,7 +77,7 @@ function mergedProfileItem(writtenBy: string): Record<string, unknown> {
   return {
     ...keys.mergedProfile(ORG, 42, 'WECHAT#wx-second'),
     entity: Entity.mergedProfile,
-    profile: profile('WECHAT', [], 'wx-second'),
+    profile: profile('WECHAT', [], { accountId: 'wx-second' }),
     writtenBy,
   };
 }

@@ -1,5 +1,5 @@
 import { tableName } from '../../lib/config';
-import { identifierKeyOf, type Card, type Identifier, type Profile, type Registration } from '../../lib/customer';
+import { identifierKeyOf, type Identifier, type Profile, type Registration } from '../../lib/customer';
 import type { RecordKey, StoredResponse } from '../../lib/store/idempotencyRecords';
 import { Entity, keys } from '../../lib/store/keys';
 import {
@@ -11,7 +11,10 @@ import {
   type MergePlan,
   type TransactItem,
 } from '../../lib/store/plans';
-import type { Source } from '../../lib/vocabulary';
+
+import { card, profile, registration as baseRegistration } from './registrations';
+
+const registration = (...profiles: Profile[]): Registration => ({ ...baseRegistration(...profiles), extendedFields: { gender: 'Female' } });
 
 /**
  * Registrations as DynamoDB transactions (lib/store/plans.ts): every item and condition of a
@@ -20,7 +23,6 @@ import type { Source } from '../../lib/vocabulary';
 
 const ORG = 100;
 const CUSTOMER_ID = 12345;
-const CREATED = '2024-06-01T12:00:00.000Z';
 const NOW_MS = Date.parse('2024-06-01T12:00:00.000Z');
 const NOW_SECONDS = NOW_MS / 1000;
 const DAY_SECONDS = 24 * 60 * 60;
@@ -37,39 +39,6 @@ const CARD: Identifier = { type: 'card', value: CARD_NUMBER };
 const RECORD_KEY: RecordKey = { orgId: ORG, key: 'idem-key-1', requestHash: 'hash-of-the-request' };
 const TOKEN = 'client-request-token-1';
 const RESPONSE: StoredResponse = { statusCode: 200, body: '{"createdId":12345}' };
-
-function card(cardNumber: string, generated = false): Card {
-  return { cardNumber, seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'ACTIVE', issuedDate: CREATED, generated };
-}
-
-function profile(source: Source, identifiers: Identifier[], extra: { accountId?: string; card?: Card } = {}): Profile {
-  const result: Profile = {
-    source,
-    accountId: extra.accountId ?? '',
-    identifiers,
-    fields: {},
-    commChannels: [],
-    createDate: CREATED,
-    createdBy: 'demo.till',
-  };
-  if (extra.card) result.card = extra.card;
-  return result;
-}
-
-function registration(...profiles: Profile[]): Registration {
-  return {
-    orgId: ORG,
-    loyaltyType: 'loyalty',
-    profiles,
-    extendedFields: { gender: 'Female' },
-    enrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }],
-    createDate: CREATED,
-    associatedWith: 'demo.till',
-    endPointsEnabled: [],
-    customerLevelParts: [],
-    warnings: [],
-  };
-}
 
 /** The customer item a create writes, exactly. */
 function customerItem(request: Registration, customerId: number): Record<string, unknown> {

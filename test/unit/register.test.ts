@@ -7,8 +7,11 @@ import type { IdempotencyRecord, RecordKey } from '../../lib/store/idempotencyRe
 import { Entity, keys } from '../../lib/store/keys';
 import type { ItemRole, PlannedTransaction, TransactItem } from '../../lib/store/plans';
 import { readCancellation, type CancellationError, type TransactionResult } from '../../lib/store/transactions';
-import type { Source } from '../../lib/vocabulary';
+
 import { demoRetail, series } from './demoOrg';
+import { CREATED, profile, registration as baseRegistration } from './registrations';
+
+const registration = (...profiles: Profile[]): Registration => ({ ...baseRegistration(...profiles), warnings: [EARLIER_WARNING] });
 
 /**
  * The register loop (lib/registration/register.ts) against a fake transaction runner: every
@@ -20,40 +23,10 @@ type Reason = NonNullable<CancellationError['CancellationReasons']>[number];
 type Answer = (plan: PlannedTransaction) => TransactionResult;
 
 const ORG = 100;
-const CREATED = '2024-06-01T12:00:00.000Z';
 const MOBILE: Identifier = { type: 'mobile', value: '919876543210' };
 const EMAIL: Identifier = { type: 'email', value: 'asha@example.com' };
 const RECORD_KEY: RecordKey = { orgId: ORG, key: 'idem-key-1', requestHash: 'hash-of-the-request' };
 const EARLIER_WARNING: Warning = { code: 8200, message: 'unknown key ignored', path: '/profiles/0/nickname' };
-
-function profile(source: Source, identifiers: Identifier[], extra: { accountId?: string; card?: Card } = {}): Profile {
-  const result: Profile = {
-    source,
-    accountId: extra.accountId ?? '',
-    identifiers,
-    fields: {},
-    commChannels: [],
-    createDate: CREATED,
-    createdBy: 'demo.till',
-  };
-  if (extra.card) result.card = extra.card;
-  return result;
-}
-
-function registration(...profiles: Profile[]): Registration {
-  return {
-    orgId: ORG,
-    loyaltyType: 'loyalty',
-    profiles,
-    extendedFields: {},
-    enrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }],
-    createDate: CREATED,
-    associatedWith: 'demo.till',
-    endPointsEnabled: [],
-    customerLevelParts: [],
-    warnings: [EARLIER_WARNING],
-  };
-}
 
 const instore = () => registration(profile('INSTORE', [MOBILE, EMAIL]));
 
