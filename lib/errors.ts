@@ -39,6 +39,8 @@ export const Code = {
   unknownTier: 8201,
   expiryNotAfterCreateDate: 8203,
   enrollmentOfNonLoyalty: 8121,
+  /** The service's own (SPEC section 13): a customer would pass the org's maxProfilesPerCustomer. */
+  tooManyProfiles: 8901,
   // Warnings.
   merged: 8050,
   unknownTill: 8077,
@@ -89,6 +91,7 @@ const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   [Code.existsInSource]: 409,
   [Code.identifiersOfDifferentCustomers]: 409,
   [Code.cardNumberIssued]: 409,
+  [Code.tooManyProfiles]: 409,
 };
 
 export function isErrorCode(code: unknown): code is ErrorCode {

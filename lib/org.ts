@@ -1,4 +1,5 @@
-import type { Source } from './vocabulary';
+import { MAX_IDENTIFIER_LENGTH, normaliseIdentifier } from './identifiers';
+import { IDENTIFIER_TYPES, type IdentifierType, type Source } from './vocabulary';
 
 /**
  * An org's configuration as stored in the table (SPEC section 2 and 7). Till credentials are
@@ -21,7 +22,41 @@ export interface OrgConfig {
   cardSeries: CardSeries[];
   cardStatusLabels: string[];
   programs: LoyaltyProgram[];
+  /** Placeholder values that never become identifiers, and a bound on profiles (SPEC section 13). */
+  identityGuards?: IdentityGuards;
 }
+
+/**
+ * SPEC section 13. Blocked values are matched on the normalised value (`lib/identityGuards.ts`
+ * holds the rule and the defaults).
+ */
+export interface IdentityGuards {
+  /**
+   * Blocked values of each identifier type. A type listed here is matched against these alone,
+   * unless `useDefaults` is true; the defaults still guard the types not listed.
+   */
+  blocked?: Partial<Record<GuardedIdentifierType, BlockedValues>>;
+  /** false: no default blocked values at all; true: the defaults as well as the org's own lists. */
+  useDefaults?: boolean;
+  /** `drop` (default): a blocked value is ignored with warning 8200; `reject`: it is refused (8014, 8055, 400). */
+  onBlocked?: 'drop' | 'reject';
+  /** A registration that would leave a customer with more profiles than this is refused (8901). */
+  maxProfilesPerCustomer?: number;
+}
+
+/** Card numbers are issued by the org's series, never typed as placeholders: they are not guarded. */
+export type GuardedIdentifierType = Exclude<IdentifierType, 'card'>;
+
+export interface BlockedValues {
+  /** Exact values, normalised as identifiers are (so `+91 99999 99999` and `Test@Test.com` work). */
+  values?: string[];
+  /** Regular expressions (Unicode mode) tested on the normalised value; anchor them with `^` and `$` to match it whole. */
+  patterns?: string[];
+}
+
+/** Bounds the work an operator's pattern can cost on every identifier of every request. */
+const MAX_BLOCKED_PATTERN_LENGTH = 200;
+export const BLOCKED_PATTERN_FLAGS = 'u';
 
 export type ExtendedFieldType = 'STRING' | 'INTEGER' | 'DOUBLE' | 'DATE' | 'DATETIME' | 'STANDARD_ENUM' | 'CUSTOM_ENUM' | 'COUNTRY';
 
@@ -121,5 +156,73 @@ export function problemsOfOrgFile(file: OrgFile, knownSources: readonly string[]
   const defaults = (file.programs ?? []).filter((p) => p.isDefault);
   if (defaults.length > 1) problems.push(`${at}: more than one default program`);
   if (defaults[0] && !defaults[0].tiers.some((t) => t.number === 1)) problems.push(`${at}: the default program needs a tier 1`);
+  if (file.identityGuards !== undefined) problems.push(...problemsOfIdentityGuards(file.identityGuards, file.baseCountry, at));
   return problems;
+}
+
+const GUARD_KEYS = ['blocked', 'useDefaults', 'onBlocked', 'maxProfilesPerCustomer'];
+const GUARDED_TYPES: readonly string[] = IDENTIFIER_TYPES.filter((t) => t !== 'card');
+
+// A misspelt key would silently switch a guard off, so unknown keys are refused like bad values.
+function problemsOfIdentityGuards(guards: IdentityGuards, baseCountry: string, org: string): string[] {
+  const at = `${org}: identityGuards`;
+  if (!isObject(guards as unknown)) return [`${at} must be an object`];
+  const problems = Object.keys(guards)
+    .filter((key) => !GUARD_KEYS.includes(key))
+    .map((key) => `${at}: unknown key ${key}`);
+  if (guards.useDefaults !== undefined && typeof guards.useDefaults !== 'boolean') problems.push(`${at}.useDefaults must be true or false`);
+  if (guards.onBlocked !== undefined && guards.onBlocked !== 'drop' && guards.onBlocked !== 'reject') {
+    problems.push(`${at}.onBlocked must be drop or reject`);
+  }
+  const most = guards.maxProfilesPerCustomer;
+  if (most !== undefined && (!Number.isSafeInteger(most) || most < 1))
+    problems.push(`${at}.maxProfilesPerCustomer must be a positive integer`);
+  if (guards.blocked === undefined) return problems;
+  if (!isObject(guards.blocked)) return [...problems, `${at}.blocked must be an object of identifier types`];
+  for (const [type, lists] of Object.entries(guards.blocked)) {
+    const here = `${at}.blocked.${type}`;
+    if (!GUARDED_TYPES.includes(type)) {
+      problems.push(type === 'card' ? `${here}: card numbers are not guarded` : `${at}.blocked: unknown identifier type ${type}`);
+      continue;
+    }
+    if (!isObject(lists) || Object.keys(lists).some((key) => key !== 'values' && key !== 'patterns')) {
+      problems.push(`${here} must be {values, patterns}`);
+      continue;
+    }
+    for (const value of stringsOf(lists.values, `${here}.values`, problems)) {
+      // A value that can never be an identifier can never match: most likely a typo.
+      const normalised = normaliseIdentifier(type as IdentifierType, value, baseCountry);
+      if (!normalised.ok) problems.push(`${here}.values: ${JSON.stringify(value)} is ${normalised.reason}`);
+    }
+    for (const pattern of stringsOf(lists.patterns, `${here}.patterns`, problems)) {
+      const problem = problemOfPattern(pattern);
+      if (problem) problems.push(`${here}.patterns: ${JSON.stringify(pattern.slice(0, 40))} ${problem}`);
+    }
+  }
+  return problems;
+}
+
+function problemOfPattern(pattern: string): string | undefined {
+  if (pattern.length === 0) return 'is empty (it would block every value)';
+  if (pattern.length > MAX_BLOCKED_PATTERN_LENGTH) return `is longer than ${MAX_BLOCKED_PATTERN_LENGTH} characters`;
+  try {
+    new RegExp(pattern, BLOCKED_PATTERN_FLAGS);
+    return undefined;
+  } catch (error) {
+    return `is not a valid regular expression (${(error as Error).message})`;
+  }
+}
+
+/** The strings of an optional list, noting a list that is not one. */
+function stringsOf(list: unknown, at: string, problems: string[]): string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item.length > MAX_IDENTIFIER_LENGTH)) {
+    problems.push(`${at} must be a list of strings of at most ${MAX_IDENTIFIER_LENGTH} characters`);
+    return [];
+  }
+  return list;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,6 +3,7 @@
 import type { Caller } from '../auth';
 import { sourceAccountOf } from '../customer';
 import { ApiError, Code, identifierProblemCode, Problems } from '../errors';
+import { guardOf, isBlocked } from '../identityGuards';
 import { MAX_IDENTIFIER_LENGTH, normaliseIdentifier } from '../identifiers';
 import { findOwner, loadCustomer } from '../store/customers';
 import { canonicalIdentifierType, MULTI_ACCOUNT_SOURCES, SOURCES, type Source } from '../vocabulary';
@@ -46,7 +47,10 @@ export async function lookupCustomer(caller: Caller, query: LookupQuery): Promis
 
   const normalised = normaliseIdentifier(type!, rawValue!, caller.org.baseCountry);
   if (!normalised.ok) throw ApiError.of(identifierProblemCode(type!), `invalid ${type}: ${normalised.reason}`, '/identifierValue');
-  const owner = await findOwner(caller.org.orgId, { type: type!, value: normalised.value });
+  const identifier = { type: type!, value: normalised.value };
+  // A placeholder is nobody's identifier (SPEC section 13): no read can find its owner.
+  if (isBlocked(guardOf(caller.org), identifier)) throw ApiError.of(Code.customerNotFound, 'customer not found');
+  const owner = await findOwner(caller.org.orgId, identifier);
   if (owner === undefined) throw ApiError.of(Code.customerNotFound, 'customer not found');
   if (source !== 'ALL') {
     const customer = await loadCustomer(caller.org.orgId, owner);

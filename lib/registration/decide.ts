@@ -1,6 +1,11 @@
 // The identity and merge rules of SPEC section 3, as a pure function of the registration and
 // of who owns its identifiers. The register loop calls it with what a cancelled transaction
 // told it (the owners of the identifiers whose conditions failed), so no extra read is needed.
+//
+// The org's bound on profiles per customer (SPEC section 13) is judged on the same facts: the
+// source accounts the identifier items record for their customer. Those lists are written when
+// an identifier is claimed and not updated when later merges add profiles, so a customer's
+// profiles may be undercounted: the bound is best-effort, enforced without an extra read.
 
 import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Identifier, type Registration } from '../customer';
 import { Code, problem, type Problem } from '../errors';
@@ -20,11 +25,20 @@ export interface KnownFacts {
   ownerSourceAccounts?: ReadonlySet<string>;
 }
 
-export function decideRegistration(registration: Registration, facts: KnownFacts): Decision {
+/** The org's rules that bound a registration beyond identity. */
+export interface Policy {
+  /** A customer may have at most this many profiles; unset means no bound. */
+  maxProfilesPerCustomer?: number;
+}
+
+export function decideRegistration(registration: Registration, facts: KnownFacts, policy: Policy = {}): Decision {
   const identifiers = uniqueIdentifiers(registration.profiles);
   const known = identifiers.filter((i) => facts.owners.has(identifierKeyOf(i)));
   const unknown = identifiers.filter((i) => !facts.owners.has(identifierKeyOf(i)));
-  if (known.length === 0) return { kind: 'create' };
+  if (known.length === 0) {
+    const tooMany = tooManyProfiles(0, registration.profiles.length, policy);
+    return tooMany ? { kind: 'reject', problems: [tooMany] } : { kind: 'create' };
+  }
 
   const problems: Problem[] = [];
   // A card number is issued once: it never leads to the customer who holds it.
@@ -58,11 +72,21 @@ export function decideRegistration(registration: Registration, facts: KnownFacts
         ),
       );
     }
+    // Unknown source accounts count as none: the bound is then judged on the new profiles alone.
+    const tooMany = tooManyProfiles(facts.ownerSourceAccounts?.size ?? 0, registration.profiles.length - taken.length, policy, customerId);
+    if (tooMany) problems.push(tooMany);
     if (problems.length > 0) return { kind: 'reject', problems };
     return { kind: 'merge', customerId, known: knownPeople, unknown };
   }
   // Only cards were known.
   return { kind: 'reject', problems };
+}
+
+function tooManyProfiles(knownProfiles: number, newProfiles: number, policy: Policy, customerId?: number): Problem | undefined {
+  const most = policy.maxProfilesPerCustomer;
+  if (most === undefined || knownProfiles + newProfiles <= most) return undefined;
+  const whose = customerId === undefined ? 'a customer' : `customer ${customerId} (${knownProfiles} known)`;
+  return problem(Code.tooManyProfiles, `${whose} would have ${knownProfiles + newProfiles} profiles; the org allows at most ${most}`);
 }
 
 function cardPath(registration: Registration, cardNumber: string): string | undefined {

@@ -3,6 +3,7 @@
 
 import type { Card, Identifier, Profile } from '../customer';
 import { Code, identifierProblemCode, warning, type Problems, type Warning } from '../errors';
+import { guardOf, isBlocked } from '../identityGuards';
 import { normaliseIdentifier } from '../identifiers';
 import { accountsOf } from '../org';
 import type { ProfileInput } from '../schemas/addCustomer.schema';
@@ -23,6 +24,7 @@ export function readProfile(
   warnings: Warning[],
 ): { profile: Profile; sourceKnown: boolean } {
   const { org } = context;
+  const guard = guardOf(org);
   const source = readSource(input, path, context, problems);
   const accountId = source ? readAccountId(input, source, path, context, problems, warnings) : '';
 
@@ -56,8 +58,16 @@ export function readProfile(
       return;
     }
     const normalised = normaliseIdentifier(type, raw.value, org.baseCountry);
-    if (normalised.ok) identifiers.push({ type, value: normalised.value });
-    else problems.add(identifierProblemCode(type), `invalid ${type}: ${normalised.reason}`, `${at}/value`);
+    if (!normalised.ok) {
+      problems.add(identifierProblemCode(type), `invalid ${type}: ${normalised.reason}`, `${at}/value`);
+      return;
+    }
+    const identifier = { type, value: normalised.value };
+    // A placeholder never becomes an identifier: it would claim a value or merge strangers (SPEC section 13).
+    if (!isBlocked(guard, identifier)) identifiers.push(identifier);
+    else if (guard.onBlocked === 'reject')
+      problems.add(identifierProblemCode(type), `${type} is a placeholder the org does not accept`, `${at}/value`);
+    else warnings.push(warning(Code.ignored, `${type} is a placeholder, not an identifier; ignored`, `${at}/value`));
   });
   if (identifiers.length === 0 && !card) {
     problems.add(Code.profileWithoutIdentifier, 'profile has no valid identifier', `${path}/identifiers`);

@@ -73,7 +73,11 @@ export async function registerCustomer(
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     profiles = withCardNumbers(profiles, org, owners);
     const current: Registration = { ...registration, profiles };
-    const decision = decideRegistration(current, { owners, ownerSourceAccounts: takenBySingleOwner(current, owners, takenSourceAccounts) });
+    const decision = decideRegistration(
+      current,
+      { owners, ownerSourceAccounts: takenBySingleOwner(current, owners, takenSourceAccounts) },
+      { maxProfilesPerCustomer: org.identityGuards?.maxProfilesPerCustomer },
+    );
 
     if (decision.kind === 'reject') {
       const rejected: Rejected = { kind: 'rejected', problems: decision.problems, warnings: registration.warnings };

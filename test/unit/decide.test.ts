@@ -1,6 +1,7 @@
 import { decideRegistration, type Decision, type KnownFacts } from '../../lib/registration/decide';
-import type { Card, Identifier, Profile, Registration } from '../../lib/customer';
-import type { Source } from '../../lib/vocabulary';
+import type { Identifier, Registration } from '../../lib/customer';
+
+import { card, profile, registration } from './registrations';
 
 // The identity and merge rules of SPEC section 3 (rules 2 to 5, and 3009 for cards), as a
 // function of the registration and of who already owns its identifiers.
@@ -9,40 +10,6 @@ const MOBILE: Identifier = { type: 'mobile', value: '919876543210' };
 const EMAIL: Identifier = { type: 'email', value: 'asha@example.com' };
 const EXTERNAL: Identifier = { type: 'externalId', value: 'EXT-1' };
 const WECHAT_ID: Identifier = { type: 'wechat', value: 'wx-asha' };
-const CREATED = '2024-06-01T12:00:00.000Z';
-
-function card(cardNumber: string, generated = false): Card {
-  return { cardNumber, seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'ACTIVE', issuedDate: CREATED, generated };
-}
-
-function profile(source: Source, identifiers: Identifier[], extra: { accountId?: string; card?: Card } = {}): Profile {
-  const result: Profile = {
-    source,
-    accountId: extra.accountId ?? '',
-    identifiers,
-    fields: {},
-    commChannels: [],
-    createDate: CREATED,
-    createdBy: 'demo.till',
-  };
-  if (extra.card) result.card = extra.card;
-  return result;
-}
-
-function registration(...profiles: Profile[]): Registration {
-  return {
-    orgId: 100,
-    loyaltyType: 'loyalty',
-    profiles,
-    extendedFields: {},
-    enrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }],
-    createDate: CREATED,
-    associatedWith: 'demo.till',
-    endPointsEnabled: [],
-    customerLevelParts: [],
-    warnings: [],
-  };
-}
 
 const key = (i: Identifier) => `${i.type}#${i.value}`;
 
@@ -322,6 +289,82 @@ describe('decideRegistration', () => {
       const request = registration(profile('INSTORE', [MOBILE], { card: issued }));
       const decision = decideRegistration(request, facts([[issuedKey, 42]]));
       expect(decision.kind === 'reject' && decision.problems[0].message).toEqual(expect.stringContaining('DEMO012345678903'));
+    });
+  });
+
+  describe('when the org allows at most three profiles per customer (maxProfilesPerCustomer, SPEC section 13)', () => {
+    const atMostThree = { maxProfilesPerCustomer: 3 };
+
+    test('merges a profile that brings the customer to three', () => {
+      const decision = decideRegistration(
+        registration(profile('WEBSITE', [MOBILE])),
+        facts([[MOBILE, 42]], ['INSTORE', 'ECOMMERCE']),
+        atMostThree,
+      );
+      expect(decision).toEqual({ kind: 'merge', customerId: 42, known: [MOBILE], unknown: [] });
+    });
+
+    test('refuses with 8901 a merge that would give the customer a fourth profile', () => {
+      const decision = decideRegistration(
+        registration(profile('WEBSITE', [MOBILE])),
+        facts([[MOBILE, 42]], ['INSTORE', 'ECOMMERCE', 'WECHAT#wx-main']),
+        atMostThree,
+      );
+      expect(rejection(decision)).toEqual([{ code: 8901 }]);
+    });
+
+    test('counts every new profile of the request', () => {
+      const request = registration(profile('WEBSITE', [MOBILE]), profile('ECOMMERCE', [EMAIL]), profile('JD', [EXTERNAL]));
+      expect(rejection(decideRegistration(request, facts([[MOBILE, 42]], ['INSTORE']), atMostThree))).toEqual([{ code: 8901 }]);
+    });
+
+    test('does not count a profile refused with 8006 as a new one', () => {
+      const request = registration(profile('INSTORE', [MOBILE]), profile('WEBSITE', [EMAIL]));
+      const decision = decideRegistration(request, facts([[MOBILE, 42]], ['INSTORE', 'ECOMMERCE']), atMostThree);
+      expect(rejection(decision)).toEqual([{ code: 8006, path: '/profiles/0' }]);
+    });
+
+    test('judges the new profiles alone when the customer’s source accounts are not known yet', () => {
+      const two = registration(profile('WEBSITE', [MOBILE]), profile('ECOMMERCE', [EMAIL]));
+      expect(decideRegistration(two, facts([[MOBILE, 42]]), atMostThree).kind).toBe('merge');
+      const four = registration(profile('WEBSITE', [MOBILE]), profile('ECOMMERCE', [EMAIL]), profile('JD', []), profile('TMALL', []));
+      expect(rejection(decideRegistration(four, facts([[MOBILE, 42]]), atMostThree))).toEqual([{ code: 8901 }]);
+    });
+
+    test('refuses with 8901 a new customer sent with more profiles than that', () => {
+      const request = registration(
+        profile('INSTORE', [MOBILE]),
+        profile('WEBSITE', [EMAIL]),
+        profile('ECOMMERCE', [EXTERNAL]),
+        profile('WECHAT', [WECHAT_ID], { accountId: 'wx-main' }),
+      );
+      expect(rejection(decideRegistration(request, facts([]), atMostThree))).toEqual([{ code: 8901 }]);
+      expect(decideRegistration(request, facts([]))).toEqual({ kind: 'create' });
+    });
+
+    test('names the customer, the count and the bound in the 8901 message', () => {
+      const decision = decideRegistration(
+        registration(profile('WEBSITE', [MOBILE])),
+        facts([[MOBILE, 42]], ['INSTORE', 'ECOMMERCE', 'JD']),
+        atMostThree,
+      );
+      const message = decision.kind === 'reject' ? decision.problems[0].message : '';
+      expect(message).toContain('customer 42');
+      expect(message).toContain('4 profiles');
+      expect(message).toContain('at most 3');
+    });
+
+    test('lets the other rules speak first: 8052 is not also 8901', () => {
+      const request = registration(profile('WEBSITE', [MOBILE, EMAIL]), profile('ECOMMERCE', []), profile('JD', []), profile('TMALL', []));
+      const decision = decideRegistration(
+        request,
+        facts([
+          [MOBILE, 42],
+          [EMAIL, 43],
+        ]),
+        atMostThree,
+      );
+      expect(rejection(decision)).toEqual([{ code: 8052 }]);
     });
   });
 

@@ -44,6 +44,16 @@ describe('an org configuration file', () => {
       (o: OrgFile) => ({ ...o, programs: [{ id: 1, name: 'P', isDefault: true, tiers: [{ number: 2, name: 'Two' }] }] }),
       /tier 1/,
     ],
+    [
+      'an identity guard pattern that does not compile',
+      (o: OrgFile) => ({ ...o, identityGuards: { blocked: { externalId: { patterns: ['[0-9'] } } } }),
+      /identityGuards\.blocked\.externalId\.patterns: "\[0-9" is not a valid regular expression/,
+    ],
+    [
+      'an identity guard that rejects in an unknown way',
+      (o: OrgFile) => ({ ...o, identityGuards: { onBlocked: 'warn' as 'drop' } }),
+      /identityGuards\.onBlocked must be drop or reject/,
+    ],
   ])('is refused with %s', (_label, change, message) => {
     expect(problems(change(demo()[0])).join('; ')).toMatch(message);
   });

@@ -51,7 +51,7 @@ function problems(body: unknown, options: Options = {}): { code: number; path?: 
 
 const warningsOf = (items: { code: number; path?: string }[]) => items.map(({ code, path }) => ({ code, path }));
 
-const MOBILE = { type: 'mobile', value: '9876543210' };
+const MOBILE = { type: 'mobile', value: '9876501234' };
 
 function instore(extra: Record<string, unknown> = {}) {
   return { source: 'INSTORE', identifiers: [MOBILE], ...extra };
@@ -73,7 +73,7 @@ describe('readRegistration', () => {
           accountId: '',
           firstName: 'Asha',
           lastName: 'Rao',
-          identifiers: [{ type: 'mobile', value: '919876543210' }],
+          identifiers: [{ type: 'mobile', value: '919876501234' }],
           fields: {},
           commChannels: [],
           createDate: '2024-06-01T12:00:00.000Z',
@@ -221,22 +221,22 @@ describe('readRegistration', () => {
         body({
           source: 'INSTORE',
           identifiers: [
-            { type: 'mobile', value: '+91 (98765) 43210' },
+            { type: 'mobile', value: '+91 (98765) 01234' },
             { type: 'email', value: ' Asha.Rao@Example.COM ' },
             { type: 'externalId', value: '  EXT-42 ' },
           ],
         }),
       ).profiles;
       expect(profile.identifiers).toEqual([
-        { type: 'mobile', value: '919876543210' },
+        { type: 'mobile', value: '919876501234' },
         { type: 'email', value: 'asha.rao@example.com' },
         { type: 'externalId', value: 'EXT-42' },
       ]);
     });
 
     test('reads a national mobile number in the org’s base country', () => {
-      const [profile] = read(body(instore({ identifiers: [{ type: 'mobile', value: '09876543210' }] }))).profiles;
-      expect(profile.identifiers).toEqual([{ type: 'mobile', value: '919876543210' }]);
+      const [profile] = read(body(instore({ identifiers: [{ type: 'mobile', value: '09876501234' }] }))).profiles;
+      expect(profile.identifiers).toEqual([{ type: 'mobile', value: '919876501234' }]);
     });
 
     test('refuses an invalid mobile with 8014 at its value, and the profile with 8005 when nothing valid is left', () => {
@@ -309,8 +309,8 @@ describe('readRegistration', () => {
     test('accepts one identifier of a type in each of several profiles', () => {
       const registration = read(body(instore(), { source: 'WEBSITE', identifiers: [MOBILE] }));
       expect(registration.profiles.map((p) => p.identifiers)).toEqual([
-        [{ type: 'mobile', value: '919876543210' }],
-        [{ type: 'mobile', value: '919876543210' }],
+        [{ type: 'mobile', value: '919876501234' }],
+        [{ type: 'mobile', value: '919876501234' }],
       ]);
     });
 
@@ -318,7 +318,7 @@ describe('readRegistration', () => {
       const identifiers = [MOBILE, { type: 'cardnumber', value: '1234567890', seriesId: 502, statusLabel: 'ACTIVE' }];
       const [profile] = read(body(instore({ identifiers }))).profiles;
       expect(profile.card).toMatchObject({ cardNumber: '1234567890', seriesId: 502, seriesCode: 'PARTNER-EXT' });
-      expect(profile.identifiers).toEqual([{ type: 'mobile', value: '919876543210' }]);
+      expect(profile.identifiers).toEqual([{ type: 'mobile', value: '919876501234' }]);
     });
   });
 
