@@ -98,7 +98,8 @@ export interface MergePlan {
 
 /**
  * The transaction that adds profiles to an existing customer: it re-checks that the known
- * identifiers still belong to that customer, claims the new identifiers, and writes one item
+ * identifiers still belong to that customer (adding the new source accounts to them), claims
+ * the new identifiers, and writes one item
  * per profile that exists only if the customer has no profile added in that source account
  * yet. (The source accounts the identifiers recorded were checked before: see decide.ts.)
  */
@@ -114,12 +115,16 @@ export function planMergeProfiles(
   const items: TransactItem[] = [];
   const roles: ItemRole[] = [];
   for (const identifier of merge.known) {
+    // The re-check that the identifier still belongs to the customer also records the new
+    // source accounts on it, so that later requests through it know them (8006 at once, and
+    // maxProfilesPerCustomer) without a read; it costs what a ConditionCheck costs.
     items.push({
-      ConditionCheck: {
+      Update: {
         TableName: table,
         Key: keys.identifier(orgId, identifier.type, identifier.value),
+        UpdateExpression: 'SET customerSourceAccounts = list_append(if_not_exists(customerSourceAccounts, :none), :added)',
         ConditionExpression: 'customerId = :owner',
-        ExpressionAttributeValues: { ':owner': customerId },
+        ExpressionAttributeValues: { ':owner': customerId, ':added': sourceAccounts, ':none': [] },
         ReturnValuesOnConditionCheckFailure: ALL_OLD,
       },
     });

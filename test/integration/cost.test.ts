@@ -201,14 +201,14 @@ describe('write capacity units of a registration (2 per item of up to 1 KB in a 
     expect(transactionUnits(cost)).toBe(10);
   });
 
-  test("a merge into another source costs 6 units: the known mobile's condition check, the new email and the new profile", async () => {
+  test("a merge into another source costs 6 units: the known mobile's re-check (which records the new source), the new email and the new profile", async () => {
     const mobile = uniqueMobile();
     expect((await addCustomer(typical(mobile))).status).toBe(200);
     const cost = await measured({ profiles: [websiteProfile(mobile)] });
     expect(cost.reply.status).toBe(200);
     const merge = cost.writes.filter((w) => w.operation === 'TransactWriteItems' && w.ok);
     expect(merge).toHaveLength(1);
-    expect(merge[0].items.map((i) => i.action)).toEqual(['ConditionCheck', 'Put', 'Put']);
+    expect(merge[0].items.map((i) => i.action)).toEqual(['Update', 'Put', 'Put']);
     expect(transactionUnits(cost)).toBe(6);
   });
 });

@@ -285,11 +285,11 @@ describe('merges into one customer at the same time', () => {
     expect(created.status).toBe(200);
     const sources = ['MARTJACK', 'TMALL'];
     const emails = sources.map(() => email());
-    // A merge's transaction starts with the condition check on the existing customer; the
-    // first two of them collide as concurrent transactions on the same items do.
+    // A merge's transaction starts with the re-check (an Update) of the customer's known
+    // identifier; the first two of them collide as concurrent transactions on the same items do.
     let merges = 0;
     inject('TransactWriteItemsCommand', (call) => {
-      if (!call.input.TransactItems?.[0]?.ConditionCheck) return undefined;
+      if (!call.input.TransactItems?.[0]?.Update) return undefined;
       merges += 1;
       return merges <= 2 ? cancelled(call, 'TransactionConflict') : undefined;
     });

@@ -69,13 +69,15 @@ function identifierPut(identifier: Identifier, customerId: number, customerSourc
   };
 }
 
-function identifierCheck(identifier: Identifier, customerId: number): TransactItem {
+/** The re-check of a known identifier, which also records the merge's new source accounts on it. */
+function identifierCheck(identifier: Identifier, customerId: number, added: string[] = ['WEBSITE']): TransactItem {
   return {
-    ConditionCheck: {
+    Update: {
       TableName: tableName(),
       Key: keys.identifier(ORG, identifier.type, identifier.value),
+      UpdateExpression: 'SET customerSourceAccounts = list_append(if_not_exists(customerSourceAccounts, :none), :added)',
       ConditionExpression: 'customerId = :owner',
-      ExpressionAttributeValues: { ':owner': customerId },
+      ExpressionAttributeValues: { ':owner': customerId, ':added': added, ':none': [] },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
   };
@@ -216,7 +218,7 @@ describe('planMergeProfiles', () => {
     expect(plan.input).toStrictEqual({
       ClientRequestToken: TOKEN,
       TransactItems: [
-        identifierCheck(MOBILE, 42),
+        identifierCheck(MOBILE, 42, ['WEBSITE', 'WECHAT#wx-second']),
         identifierPut(EMAIL, 42, sources),
         identifierPut(CARD, 42, sources),
         identifierPut(WECHAT_ID, 42, sources),

@@ -115,7 +115,7 @@ function cardNumberOf(plan: PlannedTransaction): string {
 /** The table key of each item of a plan, in order. */
 function itemKeys(plan: PlannedTransaction): { pk: unknown; sk: unknown }[] {
   return plan.input.TransactItems!.map((item) => {
-    const key = item.ConditionCheck?.Key ?? item.Put?.Item;
+    const key = item.Update?.Key ?? item.Put?.Item;
     return { pk: key?.pk, sk: key?.sk };
   });
 }
@@ -221,7 +221,10 @@ describe('registerCustomer', () => {
       keys.mergedProfile(ORG, 42, 'INSTORE'),
     ]);
     const [check, claim, added] = merge.input.TransactItems!;
-    expect(check.ConditionCheck).toMatchObject({ ConditionExpression: 'customerId = :owner', ExpressionAttributeValues: { ':owner': 42 } });
+    expect(check.Update).toMatchObject({
+      ConditionExpression: 'customerId = :owner',
+      ExpressionAttributeValues: { ':owner': 42, ':added': ['INSTORE'] },
+    });
     expect(claim.Put!.Item).toMatchObject({
       entity: Entity.identifier,
       customerId: 42,
@@ -279,7 +282,7 @@ describe('registerCustomer', () => {
     const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), ownedBy(43, ['INSTORE'], MOBILE));
     const outcome = await registerCustomer(registrationOfMobile, demoRetail(), { run: store.run });
     expect(store.plans).toHaveLength(2);
-    expect(store.plans[1].input.TransactItems![0].ConditionCheck).toMatchObject({ ExpressionAttributeValues: { ':owner': 42 } });
+    expect(store.plans[1].input.TransactItems![0].Update).toMatchObject({ ExpressionAttributeValues: { ':owner': 42 } });
     expect(outcome).toStrictEqual({
       kind: 'rejected',
       problems: [{ code: 8006, message: expect.stringContaining('43'), path: '/profiles/0' }],
