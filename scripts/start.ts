@@ -83,7 +83,7 @@ API ready on http://localhost:${port}  (Ctrl-C stops it and DynamoDB Local)
   curl -s http://localhost:${port}/v2/customers \\
     -H 'Authorization: Basic ${auth}' \\
     -H 'Content-Type: application/json' \\
-    -d '{"profiles":[{"source":"INSTORE","firstName":"Asha","identifiers":[{"type":"mobile","value":"9876543210"},{"type":"email","value":"asha@example.com"}]}]}'
+    -d '{"profiles":[{"source":"INSTORE","firstName":"Asha","identifiers":[{"type":"mobile","value":"9811122233"},{"type":"email","value":"demo.shopper@example.com"}]}]}'
 
   DYNAMODB_ENDPOINT=${endpoint} npx serverless invoke local -f addCustomer -p events/add-customer.json
 `);
