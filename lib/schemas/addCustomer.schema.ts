@@ -6,7 +6,8 @@ import { COMM_CHANNEL_TYPES, END_POINTS, LOYALTY_TYPES } from '../vocabulary';
 //
 // `additionalProperties: false` marks where unknown keys are reported; they become warnings
 // (8200), not errors. `errorCode` names the spec's code for a violation anywhere inside that
-// subschema (the innermost one wins); anything else is a plain 400.
+// subschema (the innermost one wins); anything else is a plain 400. `coerce` marks the places
+// where a number is read as its digits, or digits as a number, before validation (coerce.ts).
 
 /** The largest body of one add (SPEC section 3), alone or as an item of a bulk add. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -32,7 +33,7 @@ const customFields = {
   type: 'object',
   maxProperties: 50,
   propertyNames: storableKey,
-  additionalProperties: { type: 'string', maxLength: 255 },
+  additionalProperties: { type: 'string', maxLength: 255, coerce: true },
 } as const;
 
 /** Extended field values are checked against the org's definitions, not here. */
@@ -52,9 +53,9 @@ const identifier = {
     // Type and value are judged when the request is read, so that their problems are reported
     // with the spec's codes (8014, 8055, 8005) together with every other rule's.
     type: { type: 'string', maxLength: 50 },
-    value: { type: 'string', maxLength: 512 },
+    value: { type: 'string', maxLength: 512, coerce: true },
     // Card identifiers only.
-    seriesId: { type: 'integer' },
+    seriesId: { type: 'integer', coerce: true },
     seriesCode: { type: 'string', maxLength: 100 },
     statusLabel: { type: 'string', maxLength: 100 },
     fields: customFields,
@@ -94,8 +95,8 @@ const profile = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    firstName: { type: 'string', maxLength: 100 },
-    lastName: { type: 'string', maxLength: 100 },
+    firstName: { type: 'string', maxLength: 100, coerce: true },
+    lastName: { type: 'string', maxLength: 100, coerce: true },
     // Checked (8003) when the request is read, with the org's enabled sources.
     source: { type: 'string', maxLength: 50, errorCode: 8003 },
     accountId: { type: 'string', maxLength: 100 },
@@ -110,9 +111,9 @@ const enrollment = {
   additionalProperties: false,
   required: ['programId'],
   properties: {
-    programId: { type: 'integer' },
-    tierNumber: { type: 'integer' },
-    loyaltyPoints: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    programId: { type: 'integer', coerce: true },
+    tierNumber: { type: 'integer', coerce: true },
+    loyaltyPoints: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, coerce: true },
     tierExpiryDate: { type: 'string', maxLength: 40 },
     pointsExpiryDate: { type: 'string', maxLength: 40 },
   },

@@ -15,6 +15,7 @@ export function generateValidatorSource(): string {
     code: { source: true, esm: false, lines: true },
   });
   ajv.addKeyword({ keyword: 'errorCode', schemaType: 'number' });
+  ajv.addKeyword({ keyword: 'coerce', schemaType: 'boolean' });
   ajv.addSchema(addCustomerSchema);
   ajv.addSchema(bulkAddCustomersSchema);
   const code = standaloneCode(ajv, { validateAddCustomer: 'addCustomer', validateBulkAddCustomers: 'bulkAddCustomers' });

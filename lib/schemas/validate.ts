@@ -5,6 +5,7 @@ import type { ValidateFunction } from 'ajv';
 import { Code, isErrorCode, Problems, warning, type ErrorCode, type Warning } from '../errors';
 import { escapePointer } from '../pointer';
 import { checkBounds } from './bounds';
+import { coerceScalars } from './coerce';
 import { addCustomerSchema, type AddCustomerBody } from './addCustomer.schema';
 import { bulkAddCustomersSchema, type BulkAddCustomersBody } from './bulkAddCustomers.schema';
 import { validateAddCustomer, validateBulkAddCustomers } from './validators.generated';
@@ -33,6 +34,8 @@ function checkAgainstSchema<T>(validate: ValidateFunction<T>, schema: object, bo
   let unknownKeys = 0;
   // Bounds first: a body over them is refused without running the validator over its contents.
   if (!checkBounds(schema, body, problems)) problems.throwIfAny();
+  coerceScalars(schema, body, problems);
+  problems.throwIfAny();
   if (!validate(body)) {
     for (const error of validate.errors ?? []) {
       if (error.keyword === 'additionalProperties') {

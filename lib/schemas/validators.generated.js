@@ -2,7 +2,7 @@
 /* eslint-disable */
 "use strict";
 exports.validateAddCustomer = validate10;
-const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100},"lastName":{"type":"string","maxLength":100},"source":{"type":"string","maxLength":50,"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512},"seriesId":{"type":"integer"},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":9007199254740991,"minimum":-9007199254740991}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer"},"tierNumber":{"type":"integer"},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
+const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100,"coerce":true},"lastName":{"type":"string","maxLength":100,"coerce":true},"source":{"type":"string","maxLength":50,"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512,"coerce":true},"seriesId":{"type":"integer","coerce":true},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255,"coerce":true}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255,"coerce":true}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":9007199254740991,"minimum":-9007199254740991}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer","coerce":true},"tierNumber":{"type":"integer","coerce":true},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991,"coerce":true},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 
@@ -411,9 +411,9 @@ vErrors.push(err31);
 errors++;
 }
 for(const key4 in data16){
-const _errs42 = errors;
-const _errs44 = errors;
-const _errs45 = errors;
+const _errs46 = errors;
+const _errs48 = errors;
+const _errs49 = errors;
 if(!((key4 === "__proto__") || (key4 === "constructor"))){
 const err32 = {};
 if(vErrors === null){
@@ -424,7 +424,7 @@ vErrors.push(err32);
 }
 errors++;
 }
-var valid9 = _errs45 === errors;
+var valid9 = _errs49 === errors;
 if(valid9){
 const err33 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key4};
 if(vErrors === null){
@@ -436,10 +436,10 @@ vErrors.push(err33);
 errors++;
 }
 else {
-errors = _errs44;
+errors = _errs48;
 if(vErrors !== null){
-if(_errs44){
-vErrors.length = _errs44;
+if(_errs48){
+vErrors.length = _errs48;
 }
 else {
 vErrors = null;
@@ -478,7 +478,7 @@ vErrors.push(err36);
 }
 errors++;
 }
-var valid8 = _errs42 === errors;
+var valid8 = _errs46 === errors;
 if(!valid8){
 const err37 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid"};
 if(vErrors === null){
@@ -603,9 +603,9 @@ vErrors.push(err46);
 errors++;
 }
 for(const key7 in data20){
-const _errs56 = errors;
-const _errs58 = errors;
-const _errs59 = errors;
+const _errs61 = errors;
+const _errs63 = errors;
+const _errs64 = errors;
 if(!((key7 === "__proto__") || (key7 === "constructor"))){
 const err47 = {};
 if(vErrors === null){
@@ -616,7 +616,7 @@ vErrors.push(err47);
 }
 errors++;
 }
-var valid13 = _errs59 === errors;
+var valid13 = _errs64 === errors;
 if(valid13){
 const err48 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key7};
 if(vErrors === null){
@@ -628,10 +628,10 @@ vErrors.push(err48);
 errors++;
 }
 else {
-errors = _errs58;
+errors = _errs63;
 if(vErrors !== null){
-if(_errs58){
-vErrors.length = _errs58;
+if(_errs63){
+vErrors.length = _errs63;
 }
 else {
 vErrors = null;
@@ -670,7 +670,7 @@ vErrors.push(err51);
 }
 errors++;
 }
-var valid12 = _errs56 === errors;
+var valid12 = _errs61 === errors;
 if(!valid12){
 const err52 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid"};
 if(vErrors === null){
@@ -934,9 +934,9 @@ vErrors.push(err72);
 errors++;
 }
 for(const key11 in data32){
-const _errs84 = errors;
-const _errs86 = errors;
-const _errs87 = errors;
+const _errs90 = errors;
+const _errs92 = errors;
+const _errs93 = errors;
 if(!((key11 === "__proto__") || (key11 === "constructor"))){
 const err73 = {};
 if(vErrors === null){
@@ -947,7 +947,7 @@ vErrors.push(err73);
 }
 errors++;
 }
-var valid20 = _errs87 === errors;
+var valid20 = _errs93 === errors;
 if(valid20){
 const err74 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key11};
 if(vErrors === null){
@@ -959,10 +959,10 @@ vErrors.push(err74);
 errors++;
 }
 else {
-errors = _errs86;
+errors = _errs92;
 if(vErrors !== null){
-if(_errs86){
-vErrors.length = _errs86;
+if(_errs92){
+vErrors.length = _errs92;
 }
 else {
 vErrors = null;
@@ -1001,7 +1001,7 @@ vErrors.push(err77);
 }
 errors++;
 }
-var valid19 = _errs84 === errors;
+var valid19 = _errs90 === errors;
 if(!valid19){
 const err78 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid"};
 if(vErrors === null){
@@ -1015,9 +1015,9 @@ errors++;
 }
 for(const key12 in data32){
 let data33 = data32[key12];
-const _errs90 = errors;
+const _errs96 = errors;
 let valid22 = false;
-const _errs91 = errors;
+const _errs97 = errors;
 if(((typeof data33 !== "string") && (typeof data33 !== "boolean")) && (data33 !== null)){
 const err79 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type},message:"must be string,boolean,null"};
 if(vErrors === null){
@@ -1040,10 +1040,10 @@ vErrors.push(err80);
 errors++;
 }
 }
-var _valid0 = _errs91 === errors;
+var _valid0 = _errs97 === errors;
 valid22 = valid22 || _valid0;
 if(!valid22){
-const _errs93 = errors;
+const _errs99 = errors;
 if((typeof data33 == "number") && (isFinite(data33))){
 if(data33 > 9007199254740991 || isNaN(data33)){
 const err81 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
@@ -1076,7 +1076,7 @@ vErrors.push(err83);
 }
 errors++;
 }
-var _valid0 = _errs93 === errors;
+var _valid0 = _errs99 === errors;
 valid22 = valid22 || _valid0;
 }
 if(!valid22){
@@ -1090,10 +1090,10 @@ vErrors.push(err84);
 errors++;
 }
 else {
-errors = _errs90;
+errors = _errs96;
 if(vErrors !== null){
-if(_errs90){
-vErrors.length = _errs90;
+if(_errs96){
+vErrors.length = _errs96;
 }
 else {
 vErrors = null;

@@ -214,7 +214,8 @@ describe('refused enrollments', () => {
   test.each([
     ['negative', -5],
     ['fractional', 1.5],
-    ['textual', '100'],
+    ['textual', 'a hundred'],
+    ['signed digits', '-100'],
   ])('%s points are refused with 400 and nothing is written', async (_case, loyaltyPoints) => {
     await expectRefused({ profiles: profiles(), loyaltyProgramEnrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints }] }, 400, [400]);
   });

@@ -651,7 +651,7 @@ describe('rejections: status, codes and paths, and nothing written', () => {
 
     const wrong = await rejectedWithoutWrites({
       loyaltyType: 'gold',
-      profiles: [{ ...valid(), firstName: 'x'.repeat(101), lastName: 42 }],
+      profiles: [{ ...valid(), firstName: 'x'.repeat(101), lastName: false }],
     });
     expect(wrong.status).toBe(400);
     expect(wrong.body.errors).toEqual(

@@ -191,7 +191,7 @@ describe('checkAddCustomerBody', () => {
       ['more than 10 profiles', { profiles: Array(11).fill(PROFILE) }, '/profiles'],
       ['a profile that is not an object', { profiles: ['INSTORE'] }, '/profiles/0'],
       ['a first name over 100 characters', withProfile({ firstName: 'a'.repeat(101) }), '/profiles/0/firstName'],
-      ['a last name that is not a string', withProfile({ lastName: 5 }), '/profiles/0/lastName'],
+      ['a last name that is not a string (nor a number read as one)', withProfile({ lastName: true }), '/profiles/0/lastName'],
       [
         'an identifier type that is not a string',
         withProfile({ identifiers: [{ type: 7, value: '1' }] }),
@@ -199,16 +199,16 @@ describe('checkAddCustomerBody', () => {
       ],
       ['an identifier without type', withProfile({ identifiers: [{ value: '1' }] }), '/profiles/0/identifiers/0/type'],
       [
-        'an identifier value that is a number',
-        withProfile({ identifiers: [{ type: 'mobile', value: 9876543210 }] }),
+        'an identifier value that is a negative number',
+        withProfile({ identifiers: [{ type: 'mobile', value: -9876501234 }] }),
         '/profiles/0/identifiers/0/value',
       ],
       [
-        'a card seriesId that is not an integer',
-        withProfile({ identifiers: [{ type: 'card', seriesId: '501', statusLabel: 'ACTIVE' }] }),
+        'a card seriesId that is not an integer (nor digits read as one)',
+        withProfile({ identifiers: [{ type: 'card', seriesId: '501a', statusLabel: 'ACTIVE' }] }),
         '/profiles/0/identifiers/0/seriesId',
       ],
-      ['a custom field value that is a number', withProfile({ fields: { shoe: 42 } }), '/profiles/0/fields/shoe'],
+      ['a custom field value that is a fraction', withProfile({ fields: { shoe: 42.5 } }), '/profiles/0/fields/shoe'],
       ['a custom field value over 255 characters', withProfile({ fields: { note: 'n'.repeat(256) } }), '/profiles/0/fields/note'],
       ['a custom field with an empty name', withProfile({ fields: { '': 'x' } }), '/profiles/0/fields'],
       ['a custom field name over 64 characters', withProfile({ fields: { ['k'.repeat(65)]: 'x' } }), '/profiles/0/fields'],
@@ -252,6 +252,50 @@ describe('checkAddCustomerBody', () => {
       expect(errors(body)).toEqual([{ code: 400, path }]);
     });
 
+    test.each([
+      [
+        'a mobile sent as a number',
+        withProfile({ identifiers: [{ type: 'mobile', value: 919876501234 }] }),
+        (b: any) => b.profiles[0].identifiers[0].value,
+        '919876501234',
+      ],
+      ['a last name sent as a number', withProfile({ lastName: 5 }), (b: any) => b.profiles[0].lastName, '5'],
+      ['a custom field value sent as a number', withProfile({ fields: { shoe: 42 } }), (b: any) => b.profiles[0].fields.shoe, '42'],
+      [
+        'a seriesId sent as digits',
+        withProfile({ identifiers: [{ type: 'card', seriesId: ' 501 ', statusLabel: 'ACTIVE' }] }),
+        (b: any) => b.profiles[0].identifiers[0].seriesId,
+        501,
+      ],
+      [
+        'loyalty points sent as digits',
+        { ...withProfile({}), loyaltyProgramEnrollments: [{ programId: '1', loyaltyPoints: '20' }] },
+        (b: any) => b.loyaltyProgramEnrollments[0].loyaltyPoints,
+        20,
+      ],
+    ])('reads %s as its canonical type', (_label, body, read, expected) => {
+      expect(read(checkAddCustomerBody(body).body)).toBe(expected);
+    });
+
+    test.each([
+      ['a source', withProfile({ source: 7 }), '/profiles/0/source', 8003],
+      ['a createDate', { ...withProfile({}), createDate: 20240601 }, '/createDate', 400],
+      [
+        'a comm channel value',
+        withProfile({ commChannels: [{ type: 'mobile', value: 9876501234 }] }),
+        '/profiles/0/commChannels/0/value',
+        8010,
+      ],
+    ])('does not read a number as %s, which is no place of tolerant input', (_label, body, path, code) => {
+      expect(errors(body)).toContainEqual({ code, path });
+    });
+
+    test('refuses an integer beyond 2^53 − 1 where a string is expected, asking for a string', () => {
+      expect(errors(withProfile({ identifiers: [{ type: 'externalId', value: 2 ** 60 }] }))).toEqual([
+        { code: 400, path: '/profiles/0/identifiers/0/value' },
+      ]);
+    });
+
     test('a missing required key is reported at the path where it belongs', () => {
       expect(errors({ ...withProfile({}), loyaltyProgramEnrollments: [{ programId: 1 }, {}] })).toEqual([
         { code: 400, path: '/loyaltyProgramEnrollments/1/programId' },
@@ -260,7 +304,7 @@ describe('checkAddCustomerBody', () => {
 
     test('every violation is reported, not only the first', () => {
       const body = {
-        profiles: [{ source: 7, identifiers: [{ type: 'mobile', value: 1 }], commChannels: [{ type: 'fax', value: '1' }] }],
+        profiles: [{ source: 7, identifiers: [{ type: 'mobile', value: false }], commChannels: [{ type: 'fax', value: '1' }] }],
         loyaltyType: 'gold',
         extendedFields: { city: [] },
       };
