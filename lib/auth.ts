@@ -24,7 +24,7 @@ export async function authenticate(header: string | undefined): Promise<Caller> 
   const hit = verified.get(cacheKey);
   if (hit && hit.expires > Date.now()) {
     const org = await getOrgConfig(hit.orgId);
-    if (!org) throw unauthorized();
+    if (!org || !org.tills.includes(hit.till)) throw unauthorized();
     return { till: hit.till, org };
   }
   const till = await getTill(credentials.username);
@@ -33,7 +33,8 @@ export async function authenticate(header: string | undefined): Promise<Caller> 
     verifyPassword(credentials.md5.toLowerCase(), till?.passwordHash ?? UNMATCHABLE_HASH),
     till ? getOrgConfig(till.orgId) : undefined,
   ]);
-  if (!till || !ok || !org) throw unauthorized();
+  // A till taken out of the org's file stays in the table but is no till of the org any more.
+  if (!till || !ok || !org || !org.tills.includes(till.username)) throw unauthorized();
   if (verified.size >= MAX_CACHED) verified.clear();
   verified.set(cacheKey, { expires: Date.now() + configCacheMillis(), till: till.username, orgId: till.orgId });
   return { till: till.username, org };

@@ -6,7 +6,7 @@ import stages from '../config/stages.json';
 
 // Loads org configuration files into a stage's table:
 //
-//   npm run load-orgs -- --stage emea config/orgs/acme.json
+//   npm run load-orgs -- --stage emea config/orgs/example-brand.json
 //
 // The table is `loyalty-customers-<stage>` unless TABLE_NAME says otherwise; the region is the
 // stage's; DYNAMODB_ENDPOINT points at DynamoDB Local (unset: real AWS, with the usual AWS

@@ -8,7 +8,8 @@ import { checkBounds } from './bounds';
 import { coerceScalars } from './coerce';
 import { addCustomerSchema, type AddCustomerBody } from './addCustomer.schema';
 import { bulkAddCustomersSchema, type BulkAddCustomersBody } from './bulkAddCustomers.schema';
-import { validateAddCustomer, validateBulkAddCustomers } from './validators.generated';
+import { orgSchema } from './orgFile.schema';
+import { validateAddCustomer, validateBulkAddCustomers, validateOrg } from './validators.generated';
 
 export interface Checked<T> {
   body: T;
@@ -77,4 +78,38 @@ export function checkAddCustomerBody(body: unknown): Checked<AddCustomerBody> {
 /** The bulk envelope's own bounds; its items are judged one by one with checkAddCustomerBody. */
 export function checkBulkEnvelope(body: unknown): BulkAddCustomersBody {
   return checkAgainstSchema(validateBulkAddCustomers, bulkAddCustomersSchema, body).body;
+}
+
+/**
+ * What is wrong with the shape of one org of an org file, each problem saying where, what, and
+ * the form expected there (the schema's description), so that an operator can fix it.
+ */
+export function problemsOfOrgShape(org: unknown): string[] {
+  if (validateOrg(org)) return [];
+  const label = `org ${(org as { orgId?: unknown } | null)?.orgId ?? '?'}`;
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const error of validateOrg.errors ?? []) {
+    const where =
+      error.keyword === 'additionalProperties' ? `${error.instancePath}/${String(error.params.additionalProperty)}` : error.instancePath;
+    const what = error.keyword === 'additionalProperties' ? 'is not a key of this object' : (error.message ?? 'is invalid');
+    const expected = descriptionAlong(orgSchema, error.schemaPath);
+    const line = `${label}: ${where || '/'} ${what}${expected ? `; expected ${expected}` : ''}`;
+    if (!seen.has(line)) problems.push(line);
+    seen.add(line);
+  }
+  return problems;
+}
+
+/** The description of the innermost subschema on the way to the failed keyword. */
+function descriptionAlong(schema: object, schemaPath: string): string | undefined {
+  let description: string | undefined;
+  let node: unknown = schema;
+  for (const segment of schemaPath.replace(/^#\/?/, '').split('/')) {
+    const here = (node as { description?: unknown } | undefined)?.description;
+    if (typeof here === 'string') description = here;
+    node = (node as Record<string, unknown> | undefined)?.[segment.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  const last = (node as { description?: unknown } | undefined)?.description;
+  return typeof last === 'string' ? last : description;
 }

@@ -4,3 +4,4 @@ import type { BulkAddCustomersBody } from './bulkAddCustomers.schema';
 
 export declare const validateAddCustomer: ValidateFunction<AddCustomerBody>;
 export declare const validateBulkAddCustomers: ValidateFunction<BulkAddCustomersBody>;
+export declare const validateOrg: ValidateFunction<unknown>;

@@ -1554,3 +1554,1793 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
+exports.validateOrg = validate12;
+const schema13 = {"$id":"org","type":"object","description":"one org","additionalProperties":false,"required":["orgId","name","baseCountry","earliestRegistrationDate","sources","tills","extendedFields","cardSeries","cardStatusLabels","programs"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"orgId":{"type":"integer","minimum":1,"description":"a positive integer"},"name":{"type":"string","minLength":1},"baseCountry":{"type":"string","pattern":"^[A-Z]{2}$","description":"the ISO 3166-1 alpha-2 country national mobiles are read in, e.g. \"IN\""},"earliestRegistrationDate":{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}$","description":"YYYY-MM-DD; registrations dated before it are 8017"},"rateLimitPerMinute":{"type":"integer","minimum":1,"description":"registrations a minute; unset: the stage default"},"sources":{"type":"object","description":"the enabled sources, each {\"accounts\": [...]}, e.g. {\"INSTORE\": {\"accounts\": []}, \"WECHAT\": {\"accounts\": [\"wx-main\"]}}","propertyNames":{"enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP","$comment"],"description":"one of INSTORE, FACEBOOK, WEB_ENGAGE, WECHAT, MARTJACK, TMALL, TAOBAO, JD, ECOMMERCE, WEBSITE, LINE, MOBILE_APP"},"additionalProperties":{"type":"object","description":"an object {\"accounts\": [...]} listing the account ids of the source: [] for a single-account source","additionalProperties":false,"required":["accounts"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"accounts":{"type":"array","items":{"type":"string","minLength":1,"maxLength":100},"description":"account ids, e.g. [\"app-ios\", \"app-android\"]"}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}}},"tills":{"type":"array","minItems":1,"items":{"type":"object","description":"a till: {\"username\": \"store1.till\", \"password\": \"...\"} or {\"username\": ..., \"passwordMd5\": \"<md5 hex>\"}","additionalProperties":false,"required":["username"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"username":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[^:]+$","description":"the till code, without ':'"},"password":{"type":"string","minLength":1,"description":"the password; stored only as a salted scrypt hash of its md5"},"passwordMd5":{"type":"string","pattern":"^[0-9a-fA-F]{32}$","description":"the md5 hex of the password, so that the file need not hold it"}}},"description":"the tills (at least one)"},"extendedFields":{"type":"array","items":{"type":"object","description":"an extended field: {\"name\", \"label\", \"dataType\", \"enumValues\"?, \"maxLength\"?}","additionalProperties":false,"required":["name","label","dataType"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"name":{"type":"string","minLength":1,"maxLength":64},"label":{"type":"string"},"dataType":{"enum":["STRING","INTEGER","DOUBLE","DATE","DATETIME","STANDARD_ENUM","CUSTOM_ENUM","COUNTRY"],"description":"one of STRING, INTEGER, DOUBLE, DATE, DATETIME, STANDARD_ENUM, CUSTOM_ENUM, COUNTRY"},"enumValues":{"type":"array","items":{"type":"string"},"description":"the values of an _ENUM field"},"maxLength":{"type":"integer","minimum":1,"description":"the longest STRING value, in characters (default 255)"}}},"description":"the customer extended fields ([] for none)"},"cardSeries":{"type":"array","items":{"type":"object","description":"a card series: {\"id\", \"code\", \"generates\", \"prefix\", \"minDigits\", \"maxDigits\", \"checkDigit\"}","additionalProperties":false,"required":["id","code","generates","prefix","minDigits","maxDigits","checkDigit"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"code":{"type":"string","minLength":1},"generates":{"type":"boolean","description":"true when the series draws numbers for cards sent without one"},"prefix":{"type":"string","description":"fixed leading characters, e.g. \"DEMO\"; \"\" for none"},"minDigits":{"type":"integer","minimum":1,"maximum":64,"description":"digits after the prefix, check digit included"},"maxDigits":{"type":"integer","minimum":1,"maximum":64},"checkDigit":{"enum":["luhn","none"],"description":"\"luhn\" or \"none\""}}},"description":"the card series ([] for none)"},"cardStatusLabels":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"e.g. [\"ACTIVE\", \"SUSPENDED\"]"},"programs":{"type":"array","items":{"type":"object","description":"a loyalty program: {\"id\", \"name\", \"isDefault\", \"tiers\": [{\"number\", \"name\"}, ...]}","additionalProperties":false,"required":["id","name","isDefault","tiers"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1},"isDefault":{"type":"boolean","description":"the program loyalty customers sent without enrollments join, at tier 1"},"tiers":{"type":"array","minItems":1,"description":"a list of {\"number\": 1, \"name\": \"Silver\"}, ...","items":{"type":"object","additionalProperties":false,"required":["number","name"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"number":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}}}}},"description":"the loyalty programs, one of them isDefault"},"identityGuards":{"type":"object","description":"placeholder values that never become identifiers: {\"blocked\": {<type>: {\"values\", \"patterns\"}}, \"useDefaults\", \"onBlocked\", \"maxProfilesPerCustomer\"}","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"blocked":{"type":"object","additionalProperties":{"type":"object","description":"an object {\"values\": [...], \"patterns\": [...]} of exact normalised values and regular expressions","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"values":{"type":"array","items":{"type":"string"}},"patterns":{"type":"array","items":{"type":"string","minLength":1,"maxLength":200}}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}},"description":"blocked values by identifier type (not card)"},"useDefaults":{"type":"boolean","description":"true: the defaults as well as the lists here; false: no defaults"},"onBlocked":{"enum":["drop","reject"],"description":"\"drop\" (warning 8200) or \"reject\" (8014 / 8055 / 400)"},"maxProfilesPerCustomer":{"type":"integer","minimum":1}}}}};
+const pattern0 = new RegExp("^[A-Z]{2}$", "u");
+const pattern1 = new RegExp("^\\d{4}-\\d{2}-\\d{2}$", "u");
+const pattern2 = new RegExp("^[^:]+$", "u");
+const pattern3 = new RegExp("^[0-9a-fA-F]{32}$", "u");
+
+function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="org" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.orgId === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "orgId"},message:"must have required property '"+"orgId"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.name === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.baseCountry === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "baseCountry"},message:"must have required property '"+"baseCountry"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.earliestRegistrationDate === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "earliestRegistrationDate"},message:"must have required property '"+"earliestRegistrationDate"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data.sources === undefined){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sources"},message:"must have required property '"+"sources"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.tills === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "tills"},message:"must have required property '"+"tills"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.extendedFields === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "extendedFields"},message:"must have required property '"+"extendedFields"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.cardSeries === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cardSeries"},message:"must have required property '"+"cardSeries"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.cardStatusLabels === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cardStatusLabels"},message:"must have required property '"+"cardStatusLabels"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data.programs === undefined){
+const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "programs"},message:"must have required property '"+"programs"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(func2.call(schema13.properties, key0))){
+const err10 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.$schema !== undefined){
+if(typeof data.$schema !== "string"){
+const err11 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.$comment !== undefined){
+if(typeof data.$comment !== "string"){
+const err12 = {instancePath:instancePath+"/$comment",schemaPath:"#/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.orgId !== undefined){
+let data2 = data.orgId;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err13 = {instancePath:instancePath+"/orgId",schemaPath:"#/properties/orgId/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 1 || isNaN(data2)){
+const err14 = {instancePath:instancePath+"/orgId",schemaPath:"#/properties/orgId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+if(data.name !== undefined){
+let data3 = data.name;
+if(typeof data3 === "string"){
+if(func3(data3) < 1){
+const err15 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.baseCountry !== undefined){
+let data4 = data.baseCountry;
+if(typeof data4 === "string"){
+if(!pattern0.test(data4)){
+const err17 = {instancePath:instancePath+"/baseCountry",schemaPath:"#/properties/baseCountry/pattern",keyword:"pattern",params:{pattern: "^[A-Z]{2}$"},message:"must match pattern \""+"^[A-Z]{2}$"+"\""};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/baseCountry",schemaPath:"#/properties/baseCountry/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.earliestRegistrationDate !== undefined){
+let data5 = data.earliestRegistrationDate;
+if(typeof data5 === "string"){
+if(!pattern1.test(data5)){
+const err19 = {instancePath:instancePath+"/earliestRegistrationDate",schemaPath:"#/properties/earliestRegistrationDate/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}$"},message:"must match pattern \""+"^\\d{4}-\\d{2}-\\d{2}$"+"\""};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/earliestRegistrationDate",schemaPath:"#/properties/earliestRegistrationDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data.rateLimitPerMinute !== undefined){
+let data6 = data.rateLimitPerMinute;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err21 = {instancePath:instancePath+"/rateLimitPerMinute",schemaPath:"#/properties/rateLimitPerMinute/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 1 || isNaN(data6)){
+const err22 = {instancePath:instancePath+"/rateLimitPerMinute",schemaPath:"#/properties/rateLimitPerMinute/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+if(data.sources !== undefined){
+let data7 = data.sources;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key1 in data7){
+const _errs18 = errors;
+if(!(((((((((((((key1 === "INSTORE") || (key1 === "FACEBOOK")) || (key1 === "WEB_ENGAGE")) || (key1 === "WECHAT")) || (key1 === "MARTJACK")) || (key1 === "TMALL")) || (key1 === "TAOBAO")) || (key1 === "JD")) || (key1 === "ECOMMERCE")) || (key1 === "WEBSITE")) || (key1 === "LINE")) || (key1 === "MOBILE_APP")) || (key1 === "$comment"))){
+const err23 = {instancePath:instancePath+"/sources",schemaPath:"#/properties/sources/propertyNames/enum",keyword:"enum",params:{allowedValues: schema13.properties.sources.propertyNames.enum},message:"must be equal to one of the allowed values",propertyName:key1};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var valid1 = _errs18 === errors;
+if(!valid1){
+const err24 = {instancePath:instancePath+"/sources",schemaPath:"#/properties/sources/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+for(const key2 in data7){
+if(!((key2 === "$schema") || (key2 === "$comment"))){
+let data8 = data7[key2];
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.accounts === undefined){
+const err25 = {instancePath:instancePath+"/sources/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/sources/additionalProperties/required",keyword:"required",params:{missingProperty: "accounts"},message:"must have required property '"+"accounts"+"'"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+for(const key3 in data8){
+if(!(((key3 === "$schema") || (key3 === "$comment")) || (key3 === "accounts"))){
+const err26 = {instancePath:instancePath+"/sources/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/sources/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data8.$schema !== undefined){
+if(typeof data8.$schema !== "string"){
+const err27 = {instancePath:instancePath+"/sources/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/$schema",schemaPath:"#/properties/sources/additionalProperties/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data8.$comment !== undefined){
+if(typeof data8.$comment !== "string"){
+const err28 = {instancePath:instancePath+"/sources/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/$comment",schemaPath:"#/properties/sources/additionalProperties/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+if(data8.accounts !== undefined){
+let data11 = data8.accounts;
+if(Array.isArray(data11)){
+const len0 = data11.length;
+for(let i0=0; i0<len0; i0++){
+let data12 = data11[i0];
+if(typeof data12 === "string"){
+if(func3(data12) > 100){
+const err29 = {instancePath:instancePath+"/sources/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/accounts/" + i0,schemaPath:"#/properties/sources/additionalProperties/properties/accounts/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if(func3(data12) < 1){
+const err30 = {instancePath:instancePath+"/sources/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/accounts/" + i0,schemaPath:"#/properties/sources/additionalProperties/properties/accounts/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/sources/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/accounts/" + i0,schemaPath:"#/properties/sources/additionalProperties/properties/accounts/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/sources/" + key2.replace(/~/g, "~0").replace(/\//g, "~1")+"/accounts",schemaPath:"#/properties/sources/additionalProperties/properties/accounts/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/sources/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/sources/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+if(data7.$schema !== undefined){
+if(typeof data7.$schema !== "string"){
+const err34 = {instancePath:instancePath+"/sources/$schema",schemaPath:"#/properties/sources/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data7.$comment !== undefined){
+if(typeof data7.$comment !== "string"){
+const err35 = {instancePath:instancePath+"/sources/$comment",schemaPath:"#/properties/sources/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/sources",schemaPath:"#/properties/sources/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+if(data.tills !== undefined){
+let data15 = data.tills;
+if(Array.isArray(data15)){
+if(data15.length < 1){
+const err37 = {instancePath:instancePath+"/tills",schemaPath:"#/properties/tills/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+const len1 = data15.length;
+for(let i1=0; i1<len1; i1++){
+let data16 = data15[i1];
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.username === undefined){
+const err38 = {instancePath:instancePath+"/tills/" + i1,schemaPath:"#/properties/tills/items/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+for(const key4 in data16){
+if(!(((((key4 === "$schema") || (key4 === "$comment")) || (key4 === "username")) || (key4 === "password")) || (key4 === "passwordMd5"))){
+const err39 = {instancePath:instancePath+"/tills/" + i1,schemaPath:"#/properties/tills/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+if(data16.$schema !== undefined){
+if(typeof data16.$schema !== "string"){
+const err40 = {instancePath:instancePath+"/tills/" + i1+"/$schema",schemaPath:"#/properties/tills/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+if(data16.$comment !== undefined){
+if(typeof data16.$comment !== "string"){
+const err41 = {instancePath:instancePath+"/tills/" + i1+"/$comment",schemaPath:"#/properties/tills/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+if(data16.username !== undefined){
+let data19 = data16.username;
+if(typeof data19 === "string"){
+if(func3(data19) > 128){
+const err42 = {instancePath:instancePath+"/tills/" + i1+"/username",schemaPath:"#/properties/tills/items/properties/username/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+if(func3(data19) < 1){
+const err43 = {instancePath:instancePath+"/tills/" + i1+"/username",schemaPath:"#/properties/tills/items/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+if(!pattern2.test(data19)){
+const err44 = {instancePath:instancePath+"/tills/" + i1+"/username",schemaPath:"#/properties/tills/items/properties/username/pattern",keyword:"pattern",params:{pattern: "^[^:]+$"},message:"must match pattern \""+"^[^:]+$"+"\""};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/tills/" + i1+"/username",schemaPath:"#/properties/tills/items/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data16.password !== undefined){
+let data20 = data16.password;
+if(typeof data20 === "string"){
+if(func3(data20) < 1){
+const err46 = {instancePath:instancePath+"/tills/" + i1+"/password",schemaPath:"#/properties/tills/items/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/tills/" + i1+"/password",schemaPath:"#/properties/tills/items/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data16.passwordMd5 !== undefined){
+let data21 = data16.passwordMd5;
+if(typeof data21 === "string"){
+if(!pattern3.test(data21)){
+const err48 = {instancePath:instancePath+"/tills/" + i1+"/passwordMd5",schemaPath:"#/properties/tills/items/properties/passwordMd5/pattern",keyword:"pattern",params:{pattern: "^[0-9a-fA-F]{32}$"},message:"must match pattern \""+"^[0-9a-fA-F]{32}$"+"\""};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/tills/" + i1+"/passwordMd5",schemaPath:"#/properties/tills/items/properties/passwordMd5/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/tills/" + i1,schemaPath:"#/properties/tills/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+}
+else {
+const err51 = {instancePath:instancePath+"/tills",schemaPath:"#/properties/tills/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+if(data.extendedFields !== undefined){
+let data22 = data.extendedFields;
+if(Array.isArray(data22)){
+const len2 = data22.length;
+for(let i2=0; i2<len2; i2++){
+let data23 = data22[i2];
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+if(data23.name === undefined){
+const err52 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+if(data23.label === undefined){
+const err53 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+if(data23.dataType === undefined){
+const err54 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "dataType"},message:"must have required property '"+"dataType"+"'"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+for(const key5 in data23){
+if(!(((((((key5 === "$schema") || (key5 === "$comment")) || (key5 === "name")) || (key5 === "label")) || (key5 === "dataType")) || (key5 === "enumValues")) || (key5 === "maxLength"))){
+const err55 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+if(data23.$schema !== undefined){
+if(typeof data23.$schema !== "string"){
+const err56 = {instancePath:instancePath+"/extendedFields/" + i2+"/$schema",schemaPath:"#/properties/extendedFields/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+}
+if(data23.$comment !== undefined){
+if(typeof data23.$comment !== "string"){
+const err57 = {instancePath:instancePath+"/extendedFields/" + i2+"/$comment",schemaPath:"#/properties/extendedFields/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+if(data23.name !== undefined){
+let data26 = data23.name;
+if(typeof data26 === "string"){
+if(func3(data26) > 64){
+const err58 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+if(func3(data26) < 1){
+const err59 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+else {
+const err60 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+if(data23.label !== undefined){
+if(typeof data23.label !== "string"){
+const err61 = {instancePath:instancePath+"/extendedFields/" + i2+"/label",schemaPath:"#/properties/extendedFields/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data23.dataType !== undefined){
+let data28 = data23.dataType;
+if(!((((((((data28 === "STRING") || (data28 === "INTEGER")) || (data28 === "DOUBLE")) || (data28 === "DATE")) || (data28 === "DATETIME")) || (data28 === "STANDARD_ENUM")) || (data28 === "CUSTOM_ENUM")) || (data28 === "COUNTRY"))){
+const err62 = {instancePath:instancePath+"/extendedFields/" + i2+"/dataType",schemaPath:"#/properties/extendedFields/items/properties/dataType/enum",keyword:"enum",params:{allowedValues: schema13.properties.extendedFields.items.properties.dataType.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+if(data23.enumValues !== undefined){
+let data29 = data23.enumValues;
+if(Array.isArray(data29)){
+const len3 = data29.length;
+for(let i3=0; i3<len3; i3++){
+if(typeof data29[i3] !== "string"){
+const err63 = {instancePath:instancePath+"/extendedFields/" + i2+"/enumValues/" + i3,schemaPath:"#/properties/extendedFields/items/properties/enumValues/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+}
+else {
+const err64 = {instancePath:instancePath+"/extendedFields/" + i2+"/enumValues",schemaPath:"#/properties/extendedFields/items/properties/enumValues/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+if(data23.maxLength !== undefined){
+let data31 = data23.maxLength;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err65 = {instancePath:instancePath+"/extendedFields/" + i2+"/maxLength",schemaPath:"#/properties/extendedFields/items/properties/maxLength/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 < 1 || isNaN(data31)){
+const err66 = {instancePath:instancePath+"/extendedFields/" + i2+"/maxLength",schemaPath:"#/properties/extendedFields/items/properties/maxLength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+if(data.cardSeries !== undefined){
+let data32 = data.cardSeries;
+if(Array.isArray(data32)){
+const len4 = data32.length;
+for(let i4=0; i4<len4; i4++){
+let data33 = data32[i4];
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.id === undefined){
+const err69 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+if(data33.code === undefined){
+const err70 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+if(data33.generates === undefined){
+const err71 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "generates"},message:"must have required property '"+"generates"+"'"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+if(data33.prefix === undefined){
+const err72 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "prefix"},message:"must have required property '"+"prefix"+"'"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+if(data33.minDigits === undefined){
+const err73 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "minDigits"},message:"must have required property '"+"minDigits"+"'"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+if(data33.maxDigits === undefined){
+const err74 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "maxDigits"},message:"must have required property '"+"maxDigits"+"'"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+if(data33.checkDigit === undefined){
+const err75 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "checkDigit"},message:"must have required property '"+"checkDigit"+"'"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+for(const key6 in data33){
+if(!(func2.call(schema13.properties.cardSeries.items.properties, key6))){
+const err76 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+if(data33.$schema !== undefined){
+if(typeof data33.$schema !== "string"){
+const err77 = {instancePath:instancePath+"/cardSeries/" + i4+"/$schema",schemaPath:"#/properties/cardSeries/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+if(data33.$comment !== undefined){
+if(typeof data33.$comment !== "string"){
+const err78 = {instancePath:instancePath+"/cardSeries/" + i4+"/$comment",schemaPath:"#/properties/cardSeries/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+if(data33.id !== undefined){
+let data36 = data33.id;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err79 = {instancePath:instancePath+"/cardSeries/" + i4+"/id",schemaPath:"#/properties/cardSeries/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 < 1 || isNaN(data36)){
+const err80 = {instancePath:instancePath+"/cardSeries/" + i4+"/id",schemaPath:"#/properties/cardSeries/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+}
+if(data33.code !== undefined){
+let data37 = data33.code;
+if(typeof data37 === "string"){
+if(func3(data37) < 1){
+const err81 = {instancePath:instancePath+"/cardSeries/" + i4+"/code",schemaPath:"#/properties/cardSeries/items/properties/code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+else {
+const err82 = {instancePath:instancePath+"/cardSeries/" + i4+"/code",schemaPath:"#/properties/cardSeries/items/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+if(data33.generates !== undefined){
+if(typeof data33.generates !== "boolean"){
+const err83 = {instancePath:instancePath+"/cardSeries/" + i4+"/generates",schemaPath:"#/properties/cardSeries/items/properties/generates/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+if(data33.prefix !== undefined){
+if(typeof data33.prefix !== "string"){
+const err84 = {instancePath:instancePath+"/cardSeries/" + i4+"/prefix",schemaPath:"#/properties/cardSeries/items/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+if(data33.minDigits !== undefined){
+let data40 = data33.minDigits;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err85 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 64 || isNaN(data40)){
+const err86 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+if(data40 < 1 || isNaN(data40)){
+const err87 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+}
+}
+if(data33.maxDigits !== undefined){
+let data41 = data33.maxDigits;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err88 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 64 || isNaN(data41)){
+const err89 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+if(data41 < 1 || isNaN(data41)){
+const err90 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+if(data33.checkDigit !== undefined){
+let data42 = data33.checkDigit;
+if(!((data42 === "luhn") || (data42 === "none"))){
+const err91 = {instancePath:instancePath+"/cardSeries/" + i4+"/checkDigit",schemaPath:"#/properties/cardSeries/items/properties/checkDigit/enum",keyword:"enum",params:{allowedValues: schema13.properties.cardSeries.items.properties.checkDigit.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+}
+else {
+const err92 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+}
+}
+else {
+const err93 = {instancePath:instancePath+"/cardSeries",schemaPath:"#/properties/cardSeries/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+if(data.cardStatusLabels !== undefined){
+let data43 = data.cardStatusLabels;
+if(Array.isArray(data43)){
+if(data43.length < 1){
+const err94 = {instancePath:instancePath+"/cardStatusLabels",schemaPath:"#/properties/cardStatusLabels/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+const len5 = data43.length;
+for(let i5=0; i5<len5; i5++){
+let data44 = data43[i5];
+if(typeof data44 === "string"){
+if(func3(data44) < 1){
+const err95 = {instancePath:instancePath+"/cardStatusLabels/" + i5,schemaPath:"#/properties/cardStatusLabels/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/cardStatusLabels/" + i5,schemaPath:"#/properties/cardStatusLabels/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+}
+else {
+const err97 = {instancePath:instancePath+"/cardStatusLabels",schemaPath:"#/properties/cardStatusLabels/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+if(data.programs !== undefined){
+let data45 = data.programs;
+if(Array.isArray(data45)){
+const len6 = data45.length;
+for(let i6=0; i6<len6; i6++){
+let data46 = data45[i6];
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(data46.id === undefined){
+const err98 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+if(data46.name === undefined){
+const err99 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+if(data46.isDefault === undefined){
+const err100 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "isDefault"},message:"must have required property '"+"isDefault"+"'"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+if(data46.tiers === undefined){
+const err101 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "tiers"},message:"must have required property '"+"tiers"+"'"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+for(const key7 in data46){
+if(!((((((key7 === "$schema") || (key7 === "$comment")) || (key7 === "id")) || (key7 === "name")) || (key7 === "isDefault")) || (key7 === "tiers"))){
+const err102 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+if(data46.$schema !== undefined){
+if(typeof data46.$schema !== "string"){
+const err103 = {instancePath:instancePath+"/programs/" + i6+"/$schema",schemaPath:"#/properties/programs/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+if(data46.$comment !== undefined){
+if(typeof data46.$comment !== "string"){
+const err104 = {instancePath:instancePath+"/programs/" + i6+"/$comment",schemaPath:"#/properties/programs/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+if(data46.id !== undefined){
+let data49 = data46.id;
+if(!(((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49))) && (isFinite(data49)))){
+const err105 = {instancePath:instancePath+"/programs/" + i6+"/id",schemaPath:"#/properties/programs/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+if((typeof data49 == "number") && (isFinite(data49))){
+if(data49 < 1 || isNaN(data49)){
+const err106 = {instancePath:instancePath+"/programs/" + i6+"/id",schemaPath:"#/properties/programs/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+}
+}
+if(data46.name !== undefined){
+let data50 = data46.name;
+if(typeof data50 === "string"){
+if(func3(data50) < 1){
+const err107 = {instancePath:instancePath+"/programs/" + i6+"/name",schemaPath:"#/properties/programs/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+else {
+const err108 = {instancePath:instancePath+"/programs/" + i6+"/name",schemaPath:"#/properties/programs/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+if(data46.isDefault !== undefined){
+if(typeof data46.isDefault !== "boolean"){
+const err109 = {instancePath:instancePath+"/programs/" + i6+"/isDefault",schemaPath:"#/properties/programs/items/properties/isDefault/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+if(data46.tiers !== undefined){
+let data52 = data46.tiers;
+if(Array.isArray(data52)){
+if(data52.length < 1){
+const err110 = {instancePath:instancePath+"/programs/" + i6+"/tiers",schemaPath:"#/properties/programs/items/properties/tiers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+const len7 = data52.length;
+for(let i7=0; i7<len7; i7++){
+let data53 = data52[i7];
+if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
+if(data53.number === undefined){
+const err111 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/required",keyword:"required",params:{missingProperty: "number"},message:"must have required property '"+"number"+"'"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+if(data53.name === undefined){
+const err112 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+for(const key8 in data53){
+if(!((((key8 === "$schema") || (key8 === "$comment")) || (key8 === "number")) || (key8 === "name"))){
+const err113 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+}
+if(data53.$schema !== undefined){
+if(typeof data53.$schema !== "string"){
+const err114 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/$schema",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+if(data53.$comment !== undefined){
+if(typeof data53.$comment !== "string"){
+const err115 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/$comment",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+if(data53.number !== undefined){
+let data56 = data53.number;
+if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
+const err116 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/number",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/number/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+if((typeof data56 == "number") && (isFinite(data56))){
+if(data56 < 1 || isNaN(data56)){
+const err117 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/number",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/number/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+}
+}
+if(data53.name !== undefined){
+let data57 = data53.name;
+if(typeof data57 === "string"){
+if(func3(data57) < 1){
+const err118 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/name",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+}
+else {
+const err119 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/name",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+}
+else {
+const err120 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+}
+}
+else {
+const err121 = {instancePath:instancePath+"/programs/" + i6+"/tiers",schemaPath:"#/properties/programs/items/properties/tiers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+}
+}
+else {
+const err122 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+}
+else {
+const err123 = {instancePath:instancePath+"/programs",schemaPath:"#/properties/programs/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+}
+if(data.identityGuards !== undefined){
+let data58 = data.identityGuards;
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+for(const key9 in data58){
+if(!((((((key9 === "$schema") || (key9 === "$comment")) || (key9 === "blocked")) || (key9 === "useDefaults")) || (key9 === "onBlocked")) || (key9 === "maxProfilesPerCustomer"))){
+const err124 = {instancePath:instancePath+"/identityGuards",schemaPath:"#/properties/identityGuards/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+}
+if(data58.$schema !== undefined){
+if(typeof data58.$schema !== "string"){
+const err125 = {instancePath:instancePath+"/identityGuards/$schema",schemaPath:"#/properties/identityGuards/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+}
+if(data58.$comment !== undefined){
+if(typeof data58.$comment !== "string"){
+const err126 = {instancePath:instancePath+"/identityGuards/$comment",schemaPath:"#/properties/identityGuards/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+}
+if(data58.blocked !== undefined){
+let data61 = data58.blocked;
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+for(const key10 in data61){
+if(!((key10 === "$schema") || (key10 === "$comment"))){
+let data62 = data61[key10];
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+for(const key11 in data62){
+if(!((((key11 === "$schema") || (key11 === "$comment")) || (key11 === "values")) || (key11 === "patterns"))){
+const err127 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+}
+if(data62.$schema !== undefined){
+if(typeof data62.$schema !== "string"){
+const err128 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/$schema",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+if(data62.$comment !== undefined){
+if(typeof data62.$comment !== "string"){
+const err129 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/$comment",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+}
+if(data62.values !== undefined){
+let data65 = data62.values;
+if(Array.isArray(data65)){
+const len8 = data65.length;
+for(let i8=0; i8<len8; i8++){
+if(typeof data65[i8] !== "string"){
+const err130 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/values/" + i8,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+}
+}
+else {
+const err131 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/values",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+}
+if(data62.patterns !== undefined){
+let data67 = data62.patterns;
+if(Array.isArray(data67)){
+const len9 = data67.length;
+for(let i9=0; i9<len9; i9++){
+let data68 = data67[i9];
+if(typeof data68 === "string"){
+if(func3(data68) > 200){
+const err132 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+if(func3(data68) < 1){
+const err133 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+}
+}
+else {
+const err135 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+}
+}
+else {
+const err136 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+}
+}
+if(data61.$schema !== undefined){
+if(typeof data61.$schema !== "string"){
+const err137 = {instancePath:instancePath+"/identityGuards/blocked/$schema",schemaPath:"#/properties/identityGuards/properties/blocked/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+}
+if(data61.$comment !== undefined){
+if(typeof data61.$comment !== "string"){
+const err138 = {instancePath:instancePath+"/identityGuards/blocked/$comment",schemaPath:"#/properties/identityGuards/properties/blocked/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+}
+}
+else {
+const err139 = {instancePath:instancePath+"/identityGuards/blocked",schemaPath:"#/properties/identityGuards/properties/blocked/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+}
+if(data58.useDefaults !== undefined){
+if(typeof data58.useDefaults !== "boolean"){
+const err140 = {instancePath:instancePath+"/identityGuards/useDefaults",schemaPath:"#/properties/identityGuards/properties/useDefaults/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+if(data58.onBlocked !== undefined){
+let data72 = data58.onBlocked;
+if(!((data72 === "drop") || (data72 === "reject"))){
+const err141 = {instancePath:instancePath+"/identityGuards/onBlocked",schemaPath:"#/properties/identityGuards/properties/onBlocked/enum",keyword:"enum",params:{allowedValues: schema13.properties.identityGuards.properties.onBlocked.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+if(data58.maxProfilesPerCustomer !== undefined){
+let data73 = data58.maxProfilesPerCustomer;
+if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
+const err142 = {instancePath:instancePath+"/identityGuards/maxProfilesPerCustomer",schemaPath:"#/properties/identityGuards/properties/maxProfilesPerCustomer/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 < 1 || isNaN(data73)){
+const err143 = {instancePath:instancePath+"/identityGuards/maxProfilesPerCustomer",schemaPath:"#/properties/identityGuards/properties/maxProfilesPerCustomer/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err144 = {instancePath:instancePath+"/identityGuards",schemaPath:"#/properties/identityGuards/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+}
+}
+else {
+const err145 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+validate12.errors = vErrors;
+return errors === 0;
+}
+

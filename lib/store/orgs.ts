@@ -6,6 +6,7 @@ import { configCacheMillis, tableName } from '../config';
 import { problemsOfOrgFile, type OrgConfig, type OrgFile } from '../org';
 import { hashPassword, md5Hex } from '../passwords';
 import { MULTI_ACCOUNT_SOURCES, SOURCES } from '../vocabulary';
+import { problemsOfOrgShape } from '../schemas/validate';
 import { send } from './client';
 import { Entity, keys } from './keys';
 
@@ -50,7 +51,10 @@ function clearConfigCache(): void {
 }
 
 /** Writes an org's configuration and its tills (passwords hashed) to the table. */
-export async function saveOrg(file: OrgFile): Promise<void> {
+export async function saveOrg(given: OrgFile): Promise<void> {
+  const shape = problemsOfOrgShape(given);
+  if (shape.length > 0) throw new Error(`invalid org configuration: ${shape.join('; ')}`);
+  const file = withoutAnnotations(given) as OrgFile;
   const problems = problemsOfOrgFile(file, SOURCES, MULTI_ACCOUNT_SOURCES);
   if (problems.length > 0) throw new Error(`invalid org configuration: ${problems.join('; ')}`);
   const { tills, ...rest } = file;
@@ -78,4 +82,15 @@ export async function saveOrg(file: OrgFile): Promise<void> {
     }
   }
   clearConfigCache();
+}
+
+/** The file without its `$schema` and `$comment` keys, which are for editors and people. */
+function withoutAnnotations(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutAnnotations);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== '$schema' && key !== '$comment')
+      .map(([key, v]) => [key, withoutAnnotations(v)]),
+  );
 }
