@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { prepareLocalTable, ROOT, startOffline, type Offline } from '../support/offline';
+
+// The README's shell examples, run as a new user would paste them, in order, in one shell,
+// against serverless offline: every `sh` block that calls http://localhost:3000, with the
+// port of this run's server. Their answers are checked against what the README says of them.
+
+const run = promisify(execFile);
+let offline: Offline;
+
+beforeAll(async () => {
+  await prepareLocalTable();
+  offline = await startOffline();
+}, 120_000);
+
+afterAll(async () => {
+  await offline?.stop();
+});
+
+/** The README's `sh` blocks that call the API with curl, in order (not the ones that install, start or deploy). */
+function readmeBlocks(): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  return [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .map((m) => m[1])
+    .filter((block) => /^\s*(AUTH=|ID=\$\(curl|curl )/m.test(block) && !/\b(npm|npx|aws)\s/.test(block));
+}
+
+test('the README shows its API examples as shell blocks: the calls, the full request and the bulk add', () => {
+  const blocks = readmeBlocks();
+  expect(blocks.length).toBeGreaterThanOrEqual(3);
+  expect(blocks[0]).toMatch(/^AUTH=/);
+});
+
+test('the README examples run in order as written and answer what the README says', async () => {
+  const port = new URL(offline.url).port;
+  // Each answer on a line of its own, as a terminal shows them one after the other.
+  const script = [
+    'set -euo pipefail',
+    'curl() { command curl "$@"; echo; }',
+    ...readmeBlocks().map((b, i) => `echo "=== block ${i}"\n${b}\necho`),
+  ]
+    .join('\n')
+    .replaceAll('localhost:3000', `127.0.0.1:${port}`);
+  const { stdout } = await run('bash', ['-c', script], { cwd: ROOT, maxBuffer: 10 * 1024 * 1024 });
+  const lines = stdout.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('==='));
+
+  // Block 0: the new customer's id, the merge (same id, 8050), the lookup, the GET document, the extended fields.
+  const id = Number(lines[0]);
+  expect(Number.isSafeInteger(id) && id > 0).toBe(true);
+  const merged = JSON.parse(lines[1]);
+  expect(merged.createdId).toBe(id);
+  expect(merged.warnings.map((w: { code: number }) => w.code)).toContain(8050);
+  expect(JSON.parse(lines[2])).toEqual({ entity: id, warnings: [] });
+  const customer = JSON.parse(lines[3]);
+  expect(customer.id).toBe(id);
+  expect(customer.profiles.map((p: { source: string }) => p.source)).toEqual(['INSTORE', 'WECHAT']);
+  expect(JSON.parse(lines[4]).success).toBe(true);
+
+  // The full request: a new customer with a card and points, as the README's answer shows.
+  const full = JSON.parse(lines[5]);
+  expect(full).toEqual({
+    createdId: expect.any(Number),
+    warnings: [],
+    sideEffects: [
+      { type: 'card', cardNumber: expect.stringMatching(/^DEMO\d{12}$/), seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'ACTIVE' },
+      { type: 'points', entityType: 'USER', programId: 1, awardedPoints: 500 },
+    ],
+  });
+
+  // The bulk add: a new customer, the same shopper merged from ECOMMERCE, an invalid mobile.
+  const bulk = JSON.parse(lines[6]);
+  expect(bulk.map((item: { status: number }) => item.status)).toEqual([200, 200, 400]);
+  expect(bulk[1].entity).toEqual(bulk[0].entity);
+  expect(bulk[2].errors[0]).toEqual(expect.objectContaining({ code: 8014, path: '/profiles/0/identifiers/0/value' }));
+}, 120_000);
