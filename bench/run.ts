@@ -14,6 +14,7 @@ import { measureColdStart } from './figures/coldStart';
 import { measureDynamoCost, roundTripSection, writeUnitSection } from './figures/dynamoCost';
 import { measureBulk } from './figures/bulk';
 import { measureHostileBody } from './figures/hostileBody';
+import { measureImporter } from './figures/importer';
 import { measureOverhead } from './figures/overhead';
 import { measureThroughput } from './figures/throughput';
 import { findingsFor } from './support/findings';
@@ -71,10 +72,21 @@ async function main(): Promise<void> {
     progress('bulk of 100 against 100 single adds');
     const bulk = await measureBulk(raw, quick ? 2 : 5);
 
+    progress('importer (16 in flight; a 100,000-line import in its own process)');
+    const importer = await measureImporter({
+      raw,
+      workDir,
+      inFlight: 16,
+      rounds: quick ? 2 : 5,
+      perRound: quick ? 300 : 1200,
+      longLines: quick ? 20_000 : 100_000,
+      shortLines: quick ? 2_000 : 10_000,
+    });
+
     progress('CPU of the largest hostile bodies');
     const hostile = await measureHostileBody(quick ? 3 : 9);
 
-    const sections: Section[] = [roundTrips, writeUnits, overhead.section, cold, throughput, bulk, hostile];
+    const sections: Section[] = [roundTrips, writeUnits, overhead.section, cold, throughput, bulk, importer, hostile];
     const figures = sections.flatMap((s) => s.figures);
     const seconds = (performance.now() - started) / 1000;
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(sections, host, seconds, findingsFor(figures)));

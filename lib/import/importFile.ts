@@ -1,0 +1,172 @@
+// `npm run import` (SPEC section 9): a brand's members from a JSON Lines or CSV file into the
+// stage's table, through the per-line core (lineCore.ts), paced by --rate and bounded by
+// --concurrency instead of the per-org request limit. Checks that can fail the whole job (the
+// file, the CSV header, the org, the table) run before any line is sent, so a job that fails
+// there leaves nothing half-done. Then the file is streamed: lines are read while there is room
+// (at most a few thousand held), results are written in line order, and a checkpoint records
+// the finished prefix every second, on a stop (the signal: lines in flight finish first), on a
+// failure and at the end.
+
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ImportError } from './errors';
+import { checkJob, jobOfFile } from './job';
+import type { LineResult } from './lineCore';
+import { DEFAULT_RETRY, TokenBucket, type RetryPolicy } from './pacing';
+import { OrderedOutputs, outputPathsOf, readCheckpoint, type Checkpoint, type OutputPaths } from './outputs';
+import { LinePipeline } from './pipeline';
+import { silentProgress, type Progress } from './progress';
+import { readCsvHeader, recordsOf, type CsvHeader, type ImportFormat, type ImportRecord } from './records';
+import { linesOf, type Tally } from './tally';
+import { loadTarget } from './target';
+
+export interface ImportOptions {
+  file: string;
+  orgId: number;
+  till?: string;
+  /** Registrations per second. */
+  rate: number;
+  concurrency: number;
+  /** Default: a hash of the file's content. */
+  job?: string;
+  /** Default: csv for a `.csv` file, else jsonl. */
+  format?: ImportFormat;
+  /** Aborting stops taking lines; lines in flight finish, the checkpoint is written. */
+  signal?: AbortSignal;
+  progress?: Progress;
+  retry?: RetryPolicy;
+  checkpointEveryMs?: number;
+  /** Told of each line as it is written to the results (tests stop a job after N lines). */
+  onLine?: (result: LineResult) => void;
+}
+
+export interface ImportSummary {
+  job: string;
+  paths: OutputPaths;
+  /** The whole file has been gone through (now or by an earlier run). */
+  complete: boolean;
+  /** The last line of the finished prefix. */
+  prefixLine: number;
+  /** Lines of the whole job so far (earlier runs' included). */
+  total: Tally;
+  /** Lines this run wrote. */
+  run: Tally;
+  /** Lines of the prefix an earlier run had finished (skipped). */
+  skipped: number;
+  elapsedMs: number;
+}
+
+/** Lines finished behind an unfinished one before reading waits (memory stays flat). */
+const MAX_WAITING = 4096;
+
+export async function importFile(options: ImportOptions): Promise<ImportSummary> {
+  const started = performance.now();
+  const file = options.file;
+  const size = checkReadable(file);
+  const format = options.format ?? (extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
+  const header = format === 'csv' ? await readCsvHeader(file, basename(file)) : undefined;
+  const job = options.job !== undefined ? checkJob(options.job) : await jobOfFile(file);
+  const target = await loadTarget(options.orgId, options.till, job);
+
+  const paths = outputPathsOf(file, extensionOf(file, format));
+  const from = readCheckpoint(paths, job);
+  const skipped = from ? linesOf(from.tally) : 0;
+  const outputs = new OrderedOutputs(paths, job, from, header?.text, options.onLine);
+  const summary = (complete: boolean): ImportSummary => ({
+    job,
+    paths,
+    complete,
+    prefixLine: outputs.prefix.line,
+    total: outputs.tally,
+    run: outputs.runTally,
+    skipped,
+    elapsedMs: performance.now() - started,
+  });
+  if (from?.complete) {
+    outputs.close();
+    return summary(true);
+  }
+
+  const progress = options.progress ?? silentProgress;
+  progress.start(size, outputs.prefix.offset);
+  const pipeline = new LinePipeline<ImportRecord>({
+    target,
+    concurrency: options.concurrency,
+    pacing: new TokenBucket(options.rate),
+    retry: options.retry ?? DEFAULT_RETRY,
+    onResult: (record, result) => {
+      outputs.finish(record.line, result, record.text, record.end);
+      progress.update(outputs.prefix.offset, linesOf(outputs.runTally));
+    },
+  });
+  const timer = setInterval(() => outputs.checkpoint(false), options.checkpointEveryMs ?? 1000);
+  timer.unref();
+  let endOfFile = false;
+  try {
+    try {
+      endOfFile = await feed(pipeline, outputs, file, format, header, from, options.signal);
+    } finally {
+      // Lines in flight finish whatever stopped the reading.
+      await pipeline.drain().catch(() => undefined);
+    }
+    if (pipeline.failed !== undefined) throw pipeline.failed;
+    return summary(endOfFile && outputs.checkpoint(endOfFile).complete);
+  } finally {
+    clearInterval(timer);
+    if (pipeline.failed !== undefined || !endOfFile) outputs.checkpoint(false);
+    progress.stop();
+    outputs.close();
+  }
+}
+
+/** Reads the file into the pipeline from after the checkpoint's prefix; true when it reached the end. */
+async function feed(
+  pipeline: LinePipeline<ImportRecord>,
+  outputs: OrderedOutputs,
+  file: string,
+  format: ImportFormat,
+  header: CsvHeader | undefined,
+  from: Checkpoint | undefined,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const skipThrough = from?.prefixLine ?? 0;
+  for await (const record of recordsOf(file, format, header)) {
+    if (signal?.aborted || pipeline.failed !== undefined) return false;
+    if (record.line <= skipThrough) continue;
+    // A failure stops lines finishing, so the wait looks at it again every so often.
+    while (outputs.waiting >= MAX_WAITING && pipeline.failed === undefined) await Promise.race([outputs.whenAdvanced(), sleep(100)]);
+    outputs.expect(record.line);
+    try {
+      await pipeline.push(record);
+    } catch {
+      return false;
+    }
+  }
+  return !signal?.aborted && pipeline.failed === undefined;
+}
+
+/** The file's size; an ImportError when it cannot be read. */
+function checkReadable(file: string): number {
+  try {
+    const stat = statSync(file);
+    if (stat.isDirectory()) throw new ImportError(`cannot read ${file}: it is a directory`);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, Buffer.alloc(1), 0, 1, 0);
+    } finally {
+      closeSync(fd);
+    }
+    return stat.size;
+  } catch (error) {
+    if (error instanceof ImportError) throw error;
+    const code = (error as { code?: string }).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new ImportError(`cannot read ${file}: ${reason}`);
+  }
+}
+
+/** The rejects file's extension: the input's own, else the format's. */
+function extensionOf(file: string, format: ImportFormat): string {
+  return extname(file).slice(1) || format;
+}

@@ -1,0 +1,23 @@
+// Settings of the import worker Lambda, read from its environment with defaults, failing at once
+// on a malformed number (as lib/config.ts does for the service's own settings).
+
+/** Registrations in flight in one worker invocation. */
+export function workerConcurrency(): number {
+  return positive('IMPORT_WORKER_CONCURRENCY', 16);
+}
+
+/**
+ * Registrations per second of one worker invocation. The state machine's MaxConcurrency times
+ * this is the job's rate: 8 x 60 = 480/s, under a new on-demand table's 500 (SPEC section 9).
+ */
+export function workerRate(): number {
+  return positive('IMPORT_WORKER_RATE', 60);
+}
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not ${raw}`);
+  return value;
+}

@@ -1,0 +1,190 @@
+import { parseArgs } from 'node:util';
+import { basename } from 'node:path';
+import stages from '../config/stages.json';
+import { ImportError, ImportUnavailableError } from '../lib/import/errors';
+import { importFile, type ImportSummary } from '../lib/import/importFile';
+import { progressFor } from '../lib/import/progress';
+import { describeTally, linesOf } from '../lib/import/tally';
+
+// Imports a brand's members into a stage's table (SPEC section 9):
+//
+//   npm run import -- --stage <stage> --org <orgId> [--till <code>] [--rate N] [--concurrency N]
+//                     [--job ID] [--format jsonl|csv] <file>
+//
+// The table is `loyalty-customers-<stage>` unless TABLE_NAME says otherwise; the region is the
+// stage's; DYNAMODB_ENDPOINT points at DynamoDB Local (required for --stage local), unset means
+// real AWS with the operator's credentials. Exit 0 when the whole file was gone through (rejected
+// lines included), 130 after Ctrl-C (rerun the same command to go on), 1 when the job could not
+// go on, 2 for bad flags; each failure is one line on stderr.
+
+const USAGE = `usage: npm run import -- --stage <stage> --org <orgId> [options] <file>
+
+Registers the members in <file> (JSON Lines: one add-customer body per line; or CSV with a
+header row: .csv or --format csv) into the stage's table, through the same rules as
+POST /v2/customers, paced by --rate instead of the per-org request limit.
+
+options:
+  --stage <stage>      local, asia1, asia2 or emea (default: $STAGE or local); local needs
+                       DYNAMODB_ENDPOINT=http://127.0.0.1:<port> (npm start prints it)
+  --org <orgId>        the org the members belong to (required)
+  --till <code>        the till lines are registered by and associated with (default: the
+                       org's first till)
+  --rate <n>           registrations per second (default 500)
+  --concurrency <n>    registrations in flight (default 16)
+  --job <id>           the job id of the idempotency records import:<job>:<line> (default: a
+                       hash of the file's content)
+  --format jsonl|csv   default: csv for a .csv file, else jsonl
+  -h, --help           this text
+
+CSV columns: firstName, lastName, source, accountId, mobile, email, externalId (and any other
+identifier type), cardNumber, cardSeriesId or cardSeriesCode, cardStatus, loyaltyType,
+createDate, associatedWith, field.<name> (custom fields), ext.<name> (extended fields);
+source and one identifier column are required.
+
+Writes beside the file: <file>.results.csv (line, status, customerId, codes, outcome),
+<file>.rejects.<ext> (every line not answered 200, verbatim) and <file>.checkpoint.json.
+Ctrl-C stops after the lines in flight; the same command again goes on from there.`;
+
+class UsageError extends Error {}
+
+interface Flags {
+  stage: string;
+  orgId: number;
+  till?: string;
+  rate: number;
+  concurrency: number;
+  job?: string;
+  format?: 'jsonl' | 'csv';
+  file: string;
+}
+
+function readFlags(argv: string[]): Flags | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        stage: { type: 'string' },
+        org: { type: 'string' },
+        till: { type: 'string' },
+        rate: { type: 'string' },
+        concurrency: { type: 'string' },
+        job: { type: 'string' },
+        format: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length !== 1)
+    throw new UsageError(positionals.length === 0 ? 'no file given' : `one file at a time, not ${positionals.length}`);
+  if (values.org === undefined) throw new UsageError('--org is required');
+  const orgId = Number(values.org);
+  if (!/^\d+$/.test(values.org) || !Number.isSafeInteger(orgId) || orgId < 1)
+    throw new UsageError(`--org must be a positive integer, not ${values.org}`);
+  if (values.format !== undefined && values.format !== 'jsonl' && values.format !== 'csv') {
+    throw new UsageError(`--format must be jsonl or csv, not ${values.format}`);
+  }
+  return {
+    stage: values.stage ?? process.env.STAGE ?? 'local',
+    orgId,
+    till: values.till,
+    rate: positive('--rate', values.rate, 500, false),
+    concurrency: positive('--concurrency', values.concurrency, 16, true),
+    job: values.job,
+    format: values.format as Flags['format'],
+    file: positionals[0],
+  };
+}
+
+function positive(flag: string, raw: string | undefined, fallback: number, integer: boolean): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, not ${raw}`);
+  }
+  return value;
+}
+
+/** Points the store at the stage's table, as load-orgs does. */
+function useStage(stage: string): void {
+  const settings = (stages as unknown as Record<string, { region: string } | undefined>)[stage];
+  if (!settings || stage === '//') {
+    throw new UsageError(
+      `unknown stage ${stage}; one of ${Object.keys(stages)
+        .filter((s) => s !== '//')
+        .join(', ')}`,
+    );
+  }
+  if (stage === 'local' && !process.env.DYNAMODB_ENDPOINT) {
+    throw new UsageError('--stage local needs DYNAMODB_ENDPOINT=http://127.0.0.1:<port> (npm start prints it)');
+  }
+  process.env.AWS_REGION ||= settings.region;
+  process.env.TABLE_NAME ||= `loyalty-customers-${stage}`;
+}
+
+function report(summary: ImportSummary, file: string): string {
+  const seconds = summary.elapsedMs / 1000;
+  const run = linesOf(summary.run);
+  const peakMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  const head = summary.complete
+    ? `import complete: ${linesOf(summary.total)} lines of ${basename(file)}`
+    : `import stopped after line ${summary.prefixLine}: ${linesOf(summary.total)} lines of ${basename(file)} done`;
+  const lines = [
+    `${head} (job ${summary.job}): ${describeTally(summary.total)}`,
+    `this run: ${run} lines in ${seconds.toFixed(1)} s, ${Math.round(run / Math.max(seconds, 0.001))}/s` +
+      `${summary.skipped > 0 ? `, after ${summary.skipped} lines done before` : ''}; peak memory ${peakMb} MB`,
+    `results: ${summary.paths.results}; rejects: ${summary.paths.rejects}`,
+  ];
+  if (!summary.complete) lines.push('run the same command again to go on');
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const flags = readFlags(argv);
+  if (flags === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  useStage(flags.stage);
+  const stop = new AbortController();
+  process.on('SIGINT', () => {
+    if (stop.signal.aborted) process.exit(130);
+    process.stderr.write('\nstopping: the lines in flight finish, then the checkpoint is written (Ctrl-C again to quit at once)\n');
+    stop.abort();
+  });
+  const summary = await importFile({
+    file: flags.file,
+    orgId: flags.orgId,
+    till: flags.till,
+    rate: flags.rate,
+    concurrency: flags.concurrency,
+    job: flags.job,
+    format: flags.format,
+    signal: stop.signal,
+    progress: progressFor(process.stderr),
+  });
+  console.log(report(summary, flags.file));
+  return summary.complete ? 0 : 130;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      if (error instanceof UsageError) {
+        console.error(`import: ${error.message} (see --help)`);
+        process.exit(2);
+      }
+      const known = error instanceof ImportError || error instanceof ImportUnavailableError;
+      console.error(`import: ${known ? error.message : `unexpected ${(error as Error).name}: ${(error as Error).message}`}`);
+      process.exit(1);
+    },
+  );
+}
