@@ -13,13 +13,14 @@ import { readIdempotencyKey } from '../idempotency';
 import { takeRequests } from '../rateLimit';
 import { OrderedRunner, orderingKeys } from '../registration/ordering';
 import { MAX_BODY_BYTES } from '../schemas/addCustomer.schema';
+import { MAX_BULK_BODY_BYTES } from '../schemas/bulkAddCustomers.schema';
+import type { BulkItemResult } from '../schemas/responses.schema';
 import { checkBulkEnvelope } from '../schemas/validate';
 import { readIdempotencyRecords, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
 import type { Answer } from './answer';
 import { prepareRegistration, registerPrepared, type Settled } from './registerOne';
 
-/** The largest bulk body. */
-export const MAX_BULK_BODY_BYTES = 1024 * 1024;
+export { MAX_BULK_BODY_BYTES };
 /** Registrations of one bulk request in flight at once. */
 const CONCURRENCY = 10;
 /** An item is started only with this much of the request's deadline left (its transaction and a retry or two). */
@@ -31,15 +32,6 @@ export interface BulkAddCustomersRequest {
   query: { source?: string; accountId?: string };
   caller: Caller;
   idempotencyKey?: string;
-}
-
-/** One element of the response, aligned with the input. */
-export interface BulkItemResult {
-  entity: { id: number } | null;
-  status: number;
-  errors: ReturnType<typeof statusList>;
-  warnings: ReturnType<typeof statusList>;
-  sideEffects: unknown[];
 }
 
 type Item = { index: number; registration: Registration } | { index: number; result: BulkItemResult; replayed?: boolean };
@@ -151,7 +143,7 @@ function fromStored(response: StoredResponse): BulkItemResult {
     createdId?: number;
     errors?: BulkItemResult['errors'];
     warnings?: BulkItemResult['warnings'];
-    sideEffects?: unknown[];
+    sideEffects?: BulkItemResult['sideEffects'];
   };
   return {
     entity: body.createdId !== undefined ? { id: body.createdId } : null,

@@ -9,14 +9,9 @@ import type { OrgConfig } from '../org';
 import type { Registration } from '../customer';
 import { readRegistration, type RegistrationContext } from '../registration/read';
 import { registerCustomer, type Registered, type Rejected } from '../registration/register';
+import type { AddCustomerResponse } from '../schemas/responses.schema';
 import { checkAddCustomerBody } from '../schemas/validate';
 import type { RecordKey, StoredResponse } from '../store/idempotencyRecords';
-
-export interface AddCustomerResponse {
-  createdId: number;
-  warnings: ReturnType<typeof statusList>;
-  sideEffects: Registered['sideEffects'];
-}
 
 export type Settled =
   | { kind: 'created' | 'merged'; customerId: number; response: AddCustomerResponse }

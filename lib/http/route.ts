@@ -1,5 +1,6 @@
 // Every route is wrapped the same way: log the outcome, map errors to the spec's responses,
-// read and bound the JSON body, authenticate the till. Handlers then get a typed request,
+// read and bound the JSON body, authenticate the till (unless the route is open, as the
+// OpenAPI document is). Handlers then get a typed request,
 // call one function of lib/api and return its answer.
 
 import middy, { type MiddlewareObj } from '@middy/core';
@@ -35,6 +36,8 @@ export interface RouteOptions {
   body?: boolean;
   /** The largest body the route takes; 64 KiB unless told. */
   maxBodyBytes?: number;
+  /** Whether the route needs a till's credentials; true unless told. Without, `caller` is unset. */
+  auth?: boolean;
 }
 
 /** The Lambda event once the route's middlewares have read it. */
@@ -45,10 +48,8 @@ export interface RouteEvent extends APIGatewayProxyEvent {
 export { MAX_BODY_BYTES };
 
 export function route(name: string, options: RouteOptions, handler: RouteHandler) {
-  const wrapped = middy<RouteEvent, APIGatewayProxyResult, Error, Context>()
-    .use(outcomes(name))
-    .use(requestContext())
-    .use(authentication());
+  const wrapped = middy<RouteEvent, APIGatewayProxyResult, Error, Context>().use(outcomes(name)).use(requestContext());
+  if (options.auth !== false) wrapped.use(authentication());
   // Credentials first, then the body: a stranger learns nothing about how it would be judged.
   if (options.body) wrapped.use(jsonBody(options.maxBodyBytes ?? MAX_BODY_BYTES));
   // API Gateway hands in a plain proxy event; `route` is added by requestContext.

@@ -9,16 +9,12 @@ import { generateCardNumber } from '../cards';
 import { identifierKeyOf, uniqueIdentifiers, type Profile, type Registration } from '../customer';
 import { ApiError, Code, warning, type Problem, type Warning } from '../errors';
 import type { OrgConfig } from '../org';
+import type { SideEffect } from '../schemas/responses.schema';
 import { claimIdempotencyRecord, type IdempotencyRecord, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
 import { planCreateCustomer, planMergeProfiles, type PlannedTransaction, type RecordToClaim } from '../store/plans';
 import { unavailable } from '../store/storeError';
 import { runTransaction, type Cancellation, type TransactionResult } from '../store/transactions';
 import { decideRegistration } from './decide';
-
-export interface SideEffect {
-  type: 'card' | 'points';
-  [key: string]: unknown;
-}
 
 /** A registration that was written. */
 export interface Registered {

@@ -5,6 +5,8 @@ import type { FromSchema } from 'json-schema-to-ts';
 // invalid item never fails its siblings; the envelope itself is judged only by these bounds.
 
 export const MAX_BULK_ITEMS = 100;
+/** The largest bulk body. */
+export const MAX_BULK_BODY_BYTES = 1024 * 1024;
 
 export const bulkAddCustomersSchema = {
   $id: 'bulkAddCustomers',

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expectDocumented } from '../support/contract';
 import { prepareLocalTable, ROOT, SERVERLESS } from '../support/offline';
 
 // `serverless invoke local -f <fn> -p events/<file>.json` against the local table.
@@ -14,8 +17,11 @@ async function invoke(fn: string, eventFile: string) {
   });
   // The handler's result is the JSON object at the end of the output; invoke local prints a
   // JSON body already parsed.
-  const result = JSON.parse(stdout.slice(stdout.indexOf('{\n'))) as { statusCode: number; body: unknown };
-  return { status: result.statusCode, body: (typeof result.body === 'string' ? JSON.parse(result.body) : result.body) as any };
+  const result = JSON.parse(stdout.slice(stdout.indexOf('{\n'))) as { statusCode: number; headers?: Record<string, string>; body: unknown };
+  const reply = { status: result.statusCode, body: (typeof result.body === 'string' ? JSON.parse(result.body) : result.body) as any };
+  const event = JSON.parse(readFileSync(join(ROOT, eventFile), 'utf8')) as { httpMethod: string; path: string };
+  expectDocumented(event.httpMethod, event.path, { ...reply, headers: result.headers ?? {} });
+  return reply;
 }
 
 beforeAll(async () => {

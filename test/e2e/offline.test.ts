@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expectDocumented } from '../support/contract';
 import { basicAuth, TILLS } from '../support/http';
 import { uniqueMobile } from '../support/customers';
 import { prepareLocalTable, startOffline, type Offline } from '../support/offline';
@@ -24,7 +27,9 @@ async function request(method: string, path: string, body?: unknown, headers: Re
   });
   const text = await response.text();
   if (!text) throw new Error(`${method} ${path}: ${response.status} with an empty body`);
-  return { status: response.status, headers: response.headers, body: JSON.parse(text) as any };
+  const reply = { status: response.status, headers: response.headers, body: JSON.parse(text) as any };
+  expectDocumented(method, path, reply);
+  return reply;
 }
 
 test('registers a customer over HTTP, finds it by lookup and reads it back', async () => {
@@ -113,4 +118,11 @@ test('a bulk add over HTTP answers one result per item with X-Bulk-Total and X-B
   expect(reply.body[1].entity).toEqual(reply.body[0].entity);
   expect(reply.headers.get('x-bulk-total')).toBe('3');
   expect(reply.headers.get('x-bulk-failed')).toBe('1');
+}, 30_000);
+
+test('serves the OpenAPI document at GET /v2/openapi.json without credentials', async () => {
+  const reply = await request('GET', '/v2/openapi.json', undefined, { Authorization: '' });
+  expect(reply.status).toBe(200);
+  expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(reply.body).toEqual(JSON.parse(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.json'), 'utf8')));
 }, 30_000);

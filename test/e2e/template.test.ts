@@ -140,23 +140,35 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     expect(table.DeletionPolicy).toBe('Retain');
   });
 
-  test("the functions' role may only act on items of that table", () => {
+  test("the functions' roles may only act on items of that table: the API's role and the import worker's", () => {
     const [tableId] = resourcesOf(packaged, 'AWS::DynamoDB::Table')[0];
-    const statements = resourcesOf(packaged, 'AWS::IAM::Role').flatMap(([, role]) =>
-      (role.Properties.Policies ?? []).flatMap((policy: { PolicyDocument: { Statement: any[] } }) => policy.PolicyDocument.Statement),
-    );
+    const statementsOf = (role: { Properties: { Policies?: { PolicyDocument: { Statement: any[] } }[] } }) =>
+      (role.Properties.Policies ?? []).flatMap((policy) => policy.PolicyDocument.Statement);
     const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
-    const dynamo = statements.filter((s) => actionsOf(s).some((action) => action.toLowerCase().startsWith('dynamodb:')));
-    expect(dynamo).toHaveLength(1);
-    const [statement] = dynamo;
-    expect(statement.Effect).toBe('Allow');
-    expect([statement.Resource].flat()).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
-    for (const action of actionsOf(statement))
-      expect({ action, itemAction: ITEM_ACTIONS.has(action) }).toEqual({ action, itemAction: true });
-    expect(actionsOf(statement)).toEqual(expect.arrayContaining(ACTIONS_USED));
-    // No other statement grants anything on DynamoDB, or everything on everything.
-    for (const other of statements) {
-      expect(actionsOf(other).filter((action) => action === '*' || /^dynamodb:\*$/i.test(action))).toEqual([]);
+    const onDynamo = (statements: any[]) =>
+      statements.filter((s) => actionsOf(s).some((action) => action.toLowerCase().startsWith('dynamodb:')));
+    const roles = Object.fromEntries(resourcesOf(packaged, 'AWS::IAM::Role').map(([id, role]) => [id, onDynamo(statementsOf(role))]));
+    // Only the API's shared role and the import worker's own role touch DynamoDB, each in one statement.
+    expect(
+      Object.entries(roles)
+        .filter(([, statements]) => statements.length > 0)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['IamRoleLambdaExecution', 'ImportWorkerRole']);
+    for (const [id, statements] of Object.entries(roles).filter(([, list]) => list.length > 0)) {
+      expect({ id, statements: statements.length }).toEqual({ id, statements: 1 });
+      const [statement] = statements;
+      expect(statement.Effect).toBe('Allow');
+      expect([statement.Resource].flat()).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
+      for (const action of actionsOf(statement))
+        expect({ id, action, itemAction: ITEM_ACTIONS.has(action) }).toEqual({ id, action, itemAction: true });
+    }
+    expect(actionsOf(roles.IamRoleLambdaExecution[0])).toEqual(expect.arrayContaining(ACTIONS_USED));
+    // No statement of any role grants everything, on DynamoDB or at all.
+    for (const role of resourcesOf(packaged, 'AWS::IAM::Role').map(([, r]) => r)) {
+      for (const statement of statementsOf(role)) {
+        expect(actionsOf(statement).filter((action) => action === '*' || /^dynamodb:\*$/i.test(action))).toEqual([]);
+      }
     }
   });
 
@@ -167,6 +179,8 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       'BulkAddCustomersLambdaFunction',
       'GetCustomerLambdaFunction',
       'GetExtendedFieldsLambdaFunction',
+      'GetOpenApiLambdaFunction',
+      'ImportWorkerLambdaFunction',
       'LookupCustomerLambdaFunction',
     ]);
     for (const [id, fn] of functions) {

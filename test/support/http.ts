@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { expectDocumented } from './contract';
 
 // API Gateway events and calls through the real handlers.
 
@@ -58,13 +59,16 @@ export interface Reply {
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
+/** Calls a handler; a response that is not as docs/openapi.json documents it fails the test. */
 export async function call(handler: Handler, event: APIGatewayProxyEvent): Promise<Reply> {
   const result = await handler(event, lambdaContext());
-  return {
+  const reply = {
     status: result.statusCode,
     headers: (result.headers ?? {}) as Record<string, string>,
     body: result.body ? JSON.parse(result.body) : undefined,
   };
+  expectDocumented(event.httpMethod, event.path, reply);
+  return reply;
 }
 
 /** Codes of a reply's errors, in order. */
