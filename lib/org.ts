@@ -1,5 +1,5 @@
 import { MAX_IDENTIFIER_LENGTH, normaliseIdentifier } from './identifiers';
-import { IDENTIFIER_TYPES, type IdentifierType, type Source } from './vocabulary';
+import { EXTENDED_FIELD_TYPES, IDENTIFIER_TYPES, type ExtendedFieldType, type IdentifierType, type Source } from './vocabulary';
 
 /**
  * An org's configuration as stored in the table (SPEC section 2 and 7). Till credentials are
@@ -58,7 +58,7 @@ export interface BlockedValues {
 const MAX_BLOCKED_PATTERN_LENGTH = 200;
 export const BLOCKED_PATTERN_FLAGS = 'u';
 
-export type ExtendedFieldType = 'STRING' | 'INTEGER' | 'DOUBLE' | 'DATE' | 'DATETIME' | 'STANDARD_ENUM' | 'CUSTOM_ENUM' | 'COUNTRY';
+export type { ExtendedFieldType };
 
 export interface ExtendedFieldDefinition {
   name: string;
@@ -108,17 +108,6 @@ export function accountsOf(org: OrgConfig, source: Source): string[] | undefined
   return org.sources[source]?.accounts;
 }
 
-const DATA_TYPES: readonly ExtendedFieldType[] = [
-  'STRING',
-  'INTEGER',
-  'DOUBLE',
-  'DATE',
-  'DATETIME',
-  'STANDARD_ENUM',
-  'CUSTOM_ENUM',
-  'COUNTRY',
-];
-
 /** What is wrong with an org configuration file, so that the loader refuses it whole. */
 export function problemsOfOrgFile(file: OrgFile, knownSources: readonly string[], multiAccount: ReadonlySet<string>): string[] {
   const problems: string[] = [];
@@ -139,7 +128,8 @@ export function problemsOfOrgFile(file: OrgFile, knownSources: readonly string[]
       problems.push(`${at}: till username must be 1 to 128 characters without ':'`);
   }
   for (const field of file.extendedFields ?? []) {
-    if (!DATA_TYPES.includes(field.dataType)) problems.push(`${at}: extended field ${field.name} has unknown dataType ${field.dataType}`);
+    if (!(EXTENDED_FIELD_TYPES as readonly string[]).includes(field.dataType))
+      problems.push(`${at}: extended field ${field.name} has unknown dataType ${field.dataType}`);
     if (field.dataType.endsWith('_ENUM') && !field.enumValues?.length)
       problems.push(`${at}: extended field ${field.name} needs enumValues`);
   }

@@ -51,3 +51,7 @@ export const END_POINTS = ['REFERRAL_ENDPOINT', 'DVS_ENDPOINT', 'TIMELINE_ENDPOI
 
 export const LOYALTY_TYPES = ['loyalty', 'non_loyalty'] as const;
 export type LoyaltyType = (typeof LOYALTY_TYPES)[number];
+
+/** The data types of extended fields (SPEC section 7). */
+export const EXTENDED_FIELD_TYPES = ['STRING', 'INTEGER', 'DOUBLE', 'DATE', 'DATETIME', 'STANDARD_ENUM', 'CUSTOM_ENUM', 'COUNTRY'] as const;
+export type ExtendedFieldType = (typeof EXTENDED_FIELD_TYPES)[number];

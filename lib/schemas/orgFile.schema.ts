@@ -1,4 +1,4 @@
-import { SOURCES } from '../vocabulary';
+import { EXTENDED_FIELD_TYPES, SOURCES } from '../vocabulary';
 
 // The org configuration file (SPEC sections 2, 7 and 13), as `npm run load-orgs` reads it: one
 // org or an array of orgs. This schema is the source of the check the loader runs first
@@ -56,8 +56,8 @@ const extendedField = {
     name: { type: 'string', minLength: 1, maxLength: 64 },
     label: { type: 'string' },
     dataType: {
-      enum: ['STRING', 'INTEGER', 'DOUBLE', 'DATE', 'DATETIME', 'STANDARD_ENUM', 'CUSTOM_ENUM', 'COUNTRY'],
-      description: 'one of STRING, INTEGER, DOUBLE, DATE, DATETIME, STANDARD_ENUM, CUSTOM_ENUM, COUNTRY',
+      enum: EXTENDED_FIELD_TYPES,
+      description: `one of ${EXTENDED_FIELD_TYPES.join(', ')}`,
     },
     enumValues: { type: 'array', items: { type: 'string' }, description: 'the values of an _ENUM field' },
     maxLength: { type: 'integer', minimum: 1, description: 'the longest STRING value, in characters (default 255)' },

@@ -1,7 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { Code } from '../errors';
-import type { ExtendedFieldType } from '../org';
-import { COMM_CHANNEL_TYPES, END_POINTS, IDENTIFIER_TYPES, LOYALTY_TYPES, SOURCES } from '../vocabulary';
+import { COMM_CHANNEL_TYPES, END_POINTS, EXTENDED_FIELD_TYPES, IDENTIFIER_TYPES, LOYALTY_TYPES, SOURCES } from '../vocabulary';
 
 // The bodies the routes answer (SPEC sections 3, 4, 5 and 8), as JSON Schemas. They are the
 // response schemas of the OpenAPI document (openapi.ts), which the integration and e2e suites
@@ -14,17 +13,6 @@ import { COMM_CHANNEL_TYPES, END_POINTS, IDENTIFIER_TYPES, LOYALTY_TYPES, SOURCE
 /** Every code a response can carry. Typed `Code[]`, not a tuple, so a `code` is a `Code`. */
 const ALL_CODES: readonly Code[] = Object.values(Code);
 const WARNING_CODES: readonly Code[] = [Code.merged, Code.unknownTill, Code.ignored];
-
-const EXTENDED_FIELD_TYPES: readonly ExtendedFieldType[] = [
-  'STRING',
-  'INTEGER',
-  'DOUBLE',
-  'DATE',
-  'DATETIME',
-  'STANDARD_ENUM',
-  'CUSTOM_ENUM',
-  'COUNTRY',
-];
 
 /** A customer id: a positive integer that is exact in JSON. */
 const customerId = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
