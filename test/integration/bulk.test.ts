@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { handler as bulkHandler } from '../../handlers/bulkAddCustomers';
 import { Entity, keys } from '../../lib/store/keys';
 import { addCustomer, uniqueMobile } from '../support/customers';
+import { expectDocumented } from '../support/contract';
 import { apiEvent, call, codes, type EventOptions, type Reply } from '../support/http';
 import { allItems, customerItems, useDemoTable } from '../support/table';
 
@@ -19,7 +20,11 @@ const bulk = (items: unknown, options: EventOptions & { remainingMs?: number } =
   const context = { awsRequestId: randomUUID(), functionName: 'test', getRemainingTimeInMillis: () => options.remainingMs! };
   return (
     bulkHandler as unknown as (e: unknown, c: unknown) => Promise<{ statusCode: number; headers: Record<string, string>; body: string }>
-  )(event, context).then((r) => ({ status: r.statusCode, headers: r.headers, body: JSON.parse(r.body) }) as Reply);
+  )(event, context).then((r) => {
+    const reply = { status: r.statusCode, headers: r.headers, body: JSON.parse(r.body) } as Reply;
+    expectDocumented(event.httpMethod, event.path, reply);
+    return reply;
+  });
 };
 const withKey = (key: string, options: EventOptions = {}): EventOptions => ({
   ...options,

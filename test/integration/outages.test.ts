@@ -11,6 +11,7 @@ import { Entity, keys } from '../../lib/store/keys';
 import { localClient } from '../../scripts/table';
 import { instoreProfile, uniqueMobile } from '../support/customers';
 import { apiEvent, codes, type EventOptions, type Reply } from '../support/http';
+import { expectDocumented } from '../support/contract';
 import { DynamoProxy } from '../support/proxy';
 import { useDemoTable } from '../support/table';
 
@@ -33,11 +34,13 @@ type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<{ stat
 async function invoke(handler: Handler, event: APIGatewayProxyEvent): Promise<Reply> {
   const context = { awsRequestId: randomUUID(), functionName: 'test', getRemainingTimeInMillis: () => REMAINING_MS } as unknown as Context;
   const result = await handler(event, context);
-  return {
+  const reply: Reply = {
     status: result.statusCode,
     headers: (result.headers ?? {}) as Record<string, string>,
     body: result.body ? JSON.parse(result.body) : undefined,
   };
+  expectDocumented(event.httpMethod, event.path, reply);
+  return reply;
 }
 
 const add = (body: unknown, options?: EventOptions) => invoke(addHandler as never, apiEvent('POST', '/v2/customers', body, options));
