@@ -1,8 +1,4 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { packageStage } from '../support/packaged';
 
 // The importMembers state machine as `serverless package --stage emea` builds it (SPEC section 9,
 // imports at scale): a Distributed Map over a JSON Lines object in the import bucket, in batches,
@@ -22,34 +18,11 @@ const validateAsl = require('asl-validator') as (
   options?: { checkPaths?: boolean; checkArn?: boolean },
 ) => { isValid: boolean; errorsText: (separator?: string) => string };
 
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
-const SERVERLESS = require.resolve('serverless/bin/serverless.js');
-
 type Resource = { Type: string; Properties: any; DependsOn?: string[] };
 type Template = { Resources: Record<string, Resource> };
 
 async function packageEmea(): Promise<Template> {
-  const service = mkdtempSync(join(tmpdir(), 'sls-service-sfn-'));
-  const output = mkdtempSync(join(tmpdir(), 'sls-package-sfn-'));
-  try {
-    for (const entry of readdirSync(ROOT)) {
-      if (['serverless.yml', '.esbuild', '.serverless', '.git'].includes(entry)) continue;
-      symlinkSync(join(ROOT, entry), join(service, entry));
-    }
-    copyFileSync(join(ROOT, 'serverless.yml'), join(service, 'serverless.yml'));
-    const env = { ...process.env };
-    delete env.DYNAMODB_ENDPOINT;
-    await run(process.execPath, [SERVERLESS, 'package', '--stage', 'emea', '--package', output], {
-      cwd: service,
-      env,
-      maxBuffer: 20 * 1024 * 1024,
-    });
-    return JSON.parse(readFileSync(join(output, 'cloudformation-template-update-stack.json'), 'utf8'));
-  } finally {
-    rmSync(service, { recursive: true, force: true });
-    rmSync(output, { recursive: true, force: true });
-  }
+  return (await packageStage('emea')).template as Template;
 }
 
 /**

@@ -1,9 +1,5 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import stages from '../../config/stages.json';
+import { packageStage, type Packaged } from '../support/packaged';
 
 // What `serverless package --stage <stage>` produces for each regional stage (SPEC section 1:
 // region and API Gateway stage throttling per stage, derived from config/stages.json; one
@@ -12,10 +8,6 @@ import stages from '../../config/stages.json';
 // Packaging runs in a scratch copy of the service (serverless.yml copied, everything else
 // linked), so that serverless-esbuild's `.esbuild` work folder, which it deletes when done,
 // is never the one a `serverless offline` of another suite is serving from.
-
-const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..');
-const SERVERLESS = require.resolve('serverless/bin/serverless.js');
 
 interface StageSettings {
   region: string;
@@ -51,39 +43,6 @@ const ACTIONS_USED = [
   'dynamodb:Query',
   'dynamodb:UpdateItem',
 ];
-
-interface Packaged {
-  template: { Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string }> };
-  state: { service: { provider: { region: string; stage: string } } };
-}
-
-/** Packages the service for `stage` into a temporary folder and reads what it wrote. */
-async function packageStage(stage: Stage): Promise<Packaged> {
-  const service = mkdtempSync(join(tmpdir(), `sls-service-${stage}-`));
-  const output = mkdtempSync(join(tmpdir(), `sls-package-${stage}-`));
-  try {
-    for (const entry of readdirSync(ROOT)) {
-      if (['serverless.yml', '.esbuild', '.serverless', '.git'].includes(entry)) continue;
-      symlinkSync(join(ROOT, entry), join(service, entry));
-    }
-    copyFileSync(join(ROOT, 'serverless.yml'), join(service, 'serverless.yml'));
-    // As in AWS: no DynamoDB Local endpoint in the environment being packaged.
-    const env = { ...process.env };
-    delete env.DYNAMODB_ENDPOINT;
-    await run(process.execPath, [SERVERLESS, 'package', '--stage', stage, '--package', output], {
-      cwd: service,
-      env,
-      maxBuffer: 20 * 1024 * 1024,
-    });
-    return {
-      template: JSON.parse(readFileSync(join(output, 'cloudformation-template-update-stack.json'), 'utf8')),
-      state: JSON.parse(readFileSync(join(output, 'serverless-state.json'), 'utf8')),
-    };
-  } finally {
-    rmSync(service, { recursive: true, force: true });
-    rmSync(output, { recursive: true, force: true });
-  }
-}
 
 function resourcesOf(packaged: Packaged, type: string) {
   return Object.entries(packaged.template.Resources).filter(([, resource]) => resource.Type === type);
