@@ -1,19 +1,19 @@
 import { parseArgs } from 'node:util';
 import { basename } from 'node:path';
-import stages from '../config/stages.json';
 import { ImportError, ImportUnavailableError } from '../lib/import/errors';
 import { importFile, type ImportSummary } from '../lib/import/importFile';
 import { progressFor } from '../lib/import/progress';
 import { describeTally, linesOf } from '../lib/import/tally';
+import { StageError, useStage } from './stage';
 
 // Imports a brand's members into a stage's table (SPEC section 9):
 //
 //   npm run import -- --stage <stage> --org <orgId> [--till <code>] [--rate N] [--concurrency N]
 //                     [--job ID] [--format jsonl|csv] <file>
 //
-// The table is `loyalty-customers-<stage>` unless TABLE_NAME says otherwise; the region is the
-// stage's; DYNAMODB_ENDPOINT points at DynamoDB Local (required for --stage local), unset means
-// real AWS with the operator's credentials. Exit 0 when the whole file was gone through (rejected
+// The table is `loyalty-customers-<stage>` unless TABLE_NAME says otherwise: for --stage local
+// the DynamoDB Local of a running `npm start`, for a regional stage AWS's table in the stage's
+// region with the operator's credentials (scripts/stage.ts). Exit 0 when the whole file was gone through (rejected
 // lines included), 130 after Ctrl-C (rerun the same command to go on), 1 when the job could not
 // go on, 2 for bad flags; each failure is one line on stderr.
 
@@ -24,8 +24,8 @@ header row: .csv or --format csv) into the stage's table, through the same rules
 POST /v2/customers, paced by --rate instead of the per-org request limit.
 
 options:
-  --stage <stage>      local, asia1, asia2 or emea (default: $STAGE or local); local needs
-                       DYNAMODB_ENDPOINT=http://127.0.0.1:<port> (npm start prints it)
+  --stage <stage>      local, asia1, asia2 or emea (default: $STAGE or local); local is the
+                       DynamoDB Local of a running \`npm start\`, a regional stage AWS's table
   --org <orgId>        the org the members belong to (required)
   --till <code>        the till lines are registered by and associated with (default: the
                        org's first till)
@@ -111,23 +111,6 @@ function positive(flag: string, raw: string | undefined, fallback: number, integ
   return value;
 }
 
-/** Points the store at the stage's table, as load-orgs does. */
-function useStage(stage: string): void {
-  const settings = (stages as unknown as Record<string, { region: string } | undefined>)[stage];
-  if (!settings || stage === '//') {
-    throw new UsageError(
-      `unknown stage ${stage}; one of ${Object.keys(stages)
-        .filter((s) => s !== '//')
-        .join(', ')}`,
-    );
-  }
-  if (stage === 'local' && !process.env.DYNAMODB_ENDPOINT) {
-    throw new UsageError('--stage local needs DYNAMODB_ENDPOINT=http://127.0.0.1:<port> (npm start prints it)');
-  }
-  process.env.AWS_REGION ||= settings.region;
-  process.env.TABLE_NAME ||= `loyalty-customers-${stage}`;
-}
-
 function report(summary: ImportSummary, file: string): string {
   const seconds = summary.elapsedMs / 1000;
   const run = linesOf(summary.run);
@@ -152,7 +135,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  useStage(flags.stage);
+  try {
+    useStage(flags.stage);
+  } catch (error) {
+    if (error instanceof StageError) throw new UsageError(error.message);
+    throw error;
+  }
   const stop = new AbortController();
   process.on('SIGINT', () => {
     if (stop.signal.aborted) process.exit(130);

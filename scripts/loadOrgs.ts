@@ -2,15 +2,23 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { OrgFile } from '../lib/org';
 import { saveOrg } from '../lib/store/orgs';
-import stages from '../config/stages.json';
+import { StageError, useStage } from './stage';
 
-// Loads org configuration files into a stage's table:
-//
-//   npm run load-orgs -- --stage emea config/orgs/example-brand.json
-//
-// The table is `loyalty-customers-<stage>` unless TABLE_NAME says otherwise; the region is the
-// stage's; DYNAMODB_ENDPOINT points at DynamoDB Local (unset: real AWS, with the usual AWS
-// credentials). Each file holds one org or an array of orgs.
+// Loads org configuration files into a stage's table (see USAGE). Each file holds one org or
+// an array of orgs; every file is checked before anything is written.
+
+const USAGE = `usage: npm run load-orgs -- [--stage <stage>] [file.json ...]
+
+Loads org configuration files (one org or an array of orgs each; schema:
+config/orgs/org.schema.json) into the stage's table. Without files: the demo orgs.
+
+  --stage <stage>  local (default: $STAGE or local), asia1, asia2 or emea
+                   local is the DynamoDB Local of a running \`npm start\`;
+                   a regional stage is AWS's table in the stage's region
+                   (the usual AWS credentials; TABLE_NAME overrides the table)
+  --help           this text
+
+example: npm run load-orgs -- --stage local config/orgs/example-brand.json`;
 
 export async function loadOrgFiles(paths: string[]): Promise<number[]> {
   const loaded: number[] = [];
@@ -26,24 +34,33 @@ export async function loadOrgFiles(paths: string[]): Promise<number[]> {
 
 export const DEMO_ORGS_FILE = resolve(__dirname, '..', 'config', 'orgs', 'demo.json');
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<number> {
   const files: string[] = [];
   let stage = process.env.STAGE || 'local';
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--stage') stage = argv[++i];
+    if (argv[i] === '--help' || argv[i] === '-h') {
+      console.log(USAGE);
+      return 0;
+    }
+    if (argv[i] === '--stage') {
+      stage = argv[++i] ?? '';
+      if (!stage) throw new StageError('--stage needs a stage name (see --help)');
+    } else if (argv[i].startsWith('-')) throw new StageError(`unknown option ${argv[i]} (see --help)`);
     else files.push(argv[i]);
   }
-  const settings = (stages as unknown as Record<string, { region: string } | undefined>)[stage];
-  if (!settings) throw new Error(`unknown stage ${stage}; one of ${Object.keys(stages).join(', ')}`);
-  process.env.AWS_REGION ||= settings.region;
-  process.env.TABLE_NAME ||= `loyalty-customers-${stage}`;
+  const target = useStage(stage);
   const loaded = await loadOrgFiles(files.length > 0 ? files : [DEMO_ORGS_FILE]);
-  console.log(`loaded orgs ${loaded.join(', ')} into ${process.env.TABLE_NAME} (${stage})`);
+  console.log(`loaded orgs ${loaded.join(', ')} into ${target.table} (${stage}: ${target.where})`);
+  return 0;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).catch((error) => {
-    console.error(`load-orgs: ${(error as Error).message}`);
-    process.exit(1);
-  });
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(`load-orgs: ${(error as Error).message}`);
+      process.exit(error instanceof StageError ? 2 : 1);
+    },
+  );
 }

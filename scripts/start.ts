@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { JavaMissingError, startDynamoDbLocal, stopProcess, type DynamoDbLocal } from './dynamodbLocal';
 import { DEMO_ORGS_FILE, loadOrgFiles } from './loadOrgs';
+import { announceLocalStage, withdrawLocalStage } from './stage';
 import { ensureTable, localClient } from './table';
 
 // `npm start`: DynamoDB Local (data under .dynamodb/, or in memory with --in-memory), the
@@ -60,6 +61,9 @@ async function main(): Promise<void> {
     out.write(chunk);
     if (!announced && /Server ready/.test(String(chunk))) {
       announced = true;
+      // Once the API holds its port (a second `npm start` stops before this): `npm run load-orgs`,
+      // `npm run import` and `serverless invoke local` find the local stage's table here.
+      announceLocalStage(dynamo.endpoint);
       announce(httpPort, dynamo.endpoint);
     }
   };
@@ -67,6 +71,7 @@ async function main(): Promise<void> {
   offline.stderr!.on('data', relay(process.stderr));
 
   const stop = async (code: number) => {
+    withdrawLocalStage();
     await Promise.all([stopProcess(offline), dynamo.stop()]);
     process.exit(code);
   };
@@ -85,7 +90,7 @@ API ready on http://localhost:${port}  (Ctrl-C stops it and DynamoDB Local)
     -H 'Content-Type: application/json' \\
     -d '{"profiles":[{"source":"INSTORE","firstName":"Asha","identifiers":[{"type":"mobile","value":"9811122233"},{"type":"email","value":"demo.shopper@example.com"}]}]}'
 
-  DYNAMODB_ENDPOINT=${endpoint} npx serverless invoke local -f addCustomer -p events/add-customer.json
+  npx serverless invoke local -f addCustomer -p events/add-customer.json   (DynamoDB Local: ${endpoint})
 `);
 }
 

@@ -1,0 +1,47 @@
+'use strict';
+
+/**
+ * The settings a stage's functions get from where they run, never from the shell that packages
+ * them (`custom.stageEnvironment` in serverless.yml).
+ *
+ * - local: DynamoDB Local. Under `npm start` its endpoint is in DYNAMODB_ENDPOINT; for
+ *   `serverless invoke local` on its own, the endpoint a running `npm start` wrote to
+ *   .local/dynamodb.json (scripts/stage.ts writes and reads the same file). LOG_LEVEL may
+ *   come from the shell; no metrics.
+ * - a regional stage: AWS's DynamoDB (no endpoint) and the stage's log level from
+ *   config/stages.json. LocalEndpointGuard refuses to package or deploy such a stage while
+ *   DYNAMODB_ENDPOINT is set, so that a local setting is never mistaken for the stage's.
+ */
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const LOCAL_STAGE_FILE = join(__dirname, '..', '..', '.local', 'dynamodb.json');
+
+function announcedEndpoint() {
+  try {
+    return JSON.parse(readFileSync(LOCAL_STAGE_FILE, 'utf8')).endpoint || '';
+  } catch {
+    return '';
+  }
+}
+
+module.exports = async ({ resolveVariable }) => {
+  const stage = await resolveVariable('sls:stage');
+  const settings = require('../../config/stages.json')[stage];
+  if (!settings) throw new Error(`config/stages.json has no stage ${stage}`);
+  if (stage === 'local') {
+    return {
+      dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT || announcedEndpoint() || 'http://127.0.0.1:8000',
+      logLevel: process.env.LOG_LEVEL || settings.logLevel || 'info',
+      customDomain: false,
+      // Embedded-metric lines mean nothing to a terminal.
+      metricsDisabled: 'true',
+    };
+  }
+  return {
+    dynamodbEndpoint: '',
+    logLevel: settings.logLevel || 'info',
+    customDomain: Boolean(settings.domainName),
+    metricsDisabled: 'false',
+  };
+};
