@@ -93,7 +93,7 @@ async function main(out: string, itemsOut?: string): Promise<void> {
     code: undefined,
     latencyMs: 1,
   };
-  phases.add(TASKS.log, () => log.info(logFields, 'request'));
+  phases.add(TASKS.log, () => log.info('request', logFields));
   await phases.run();
   for (const task of phases.tasks as Task[]) samples[task.name] = samplesOf(task);
 

@@ -3,6 +3,7 @@
 // OpenAPI document is). Handlers then get a typed request,
 // call one function of lib/api and return its answer.
 
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Answer } from '../api/answer';
@@ -11,6 +12,7 @@ import { withDeadline } from '../deadline';
 import { ApiError, Code } from '../errors';
 import { log } from '../log';
 import { MAX_BODY_BYTES } from '../schemas/addCustomer.schema';
+import { publishOutcome } from './metrics';
 import { errorResponse, fromAnswer, internalErrorResponse } from './response';
 
 export interface RouteRequest {
@@ -48,7 +50,11 @@ export interface RouteEvent extends APIGatewayProxyEvent {
 export { MAX_BODY_BYTES };
 
 export function route(name: string, options: RouteOptions, handler: RouteHandler) {
-  const wrapped = middy<RouteEvent, APIGatewayProxyResult, Error, Context>().use(outcomes(name)).use(requestContext());
+  // The Lambda context (cold start, function name, request id) on every log line of the request.
+  const wrapped = middy<RouteEvent, APIGatewayProxyResult, Error, Context>()
+    .use(injectLambdaContext(log, { resetKeys: true }))
+    .use(outcomes(name))
+    .use(requestContext());
   if (options.auth !== false) wrapped.use(authentication());
   // Credentials first, then the body: a stranger learns nothing about how it would be judged.
   if (options.body) wrapped.use(jsonBody(options.maxBodyBytes ?? MAX_BODY_BYTES));
@@ -72,24 +78,32 @@ function headerOf(event: APIGatewayProxyEvent, name: string): string | undefined
   return undefined;
 }
 
-/** Logs one line per request and turns errors into responses; nothing else answers 500. */
+/**
+ * Logs one line and publishes the metrics of each request, and turns errors into responses;
+ * nothing else answers 500.
+ */
 function outcomes(route: string): MiddlewareObj<RouteEvent, APIGatewayProxyResult> {
   const started = new WeakMap<object, number>();
   const finish = (request: { event: RouteEvent; context: Context; response: APIGatewayProxyResult | null }, code?: number) => {
     const response = request.response;
     const state = request.event.route;
-    log.info(
-      {
-        requestId: request.context?.awsRequestId,
-        route,
-        org: state?.caller?.org.orgId,
-        outcome: state?.outcome ?? (code === undefined ? 'ok' : 'rejected'),
-        status: response?.statusCode,
-        code,
-        latencyMs: Date.now() - (started.get(request.event) ?? Date.now()),
-      },
-      'request',
-    );
+    const org = state?.caller?.org.orgId;
+    const outcome = state?.outcome ?? (code === undefined ? 'ok' : 'rejected');
+    const latencyMs = Date.now() - (started.get(request.event) ?? Date.now());
+    log.info('request', {
+      requestId: request.context?.awsRequestId,
+      apiRequestId: request.event.requestContext?.requestId,
+      route,
+      org,
+      outcome,
+      status: response?.statusCode,
+      code,
+      latencyMs,
+    });
+    publishOutcome({ route, outcome, org, code, latencyMs });
+  };
+  const failed = (request: { event: RouteEvent }, outcome: string) => {
+    if (request.event.route) request.event.route.outcome = outcome;
   };
   return {
     before: (request) => {
@@ -99,12 +113,14 @@ function outcomes(route: string): MiddlewareObj<RouteEvent, APIGatewayProxyResul
     onError: (request) => {
       const error = request.error;
       if (error instanceof ApiError) {
-        if (error.status === 429 && request.event.route) request.event.route.outcome = 'rate_limited';
+        if (error.status === 429) failed(request, 'rate_limited');
+        else if (error.status === 503) failed(request, 'unavailable');
         request.response = errorResponse(error);
         finish(request, error.problems[0].code);
         return;
       }
-      log.error({ requestId: request.context?.awsRequestId, route, err: error }, 'unexpected failure');
+      log.error('unexpected failure', { requestId: request.context?.awsRequestId, route, error });
+      failed(request, 'failed');
       request.response = internalErrorResponse();
       finish(request, Code.internal);
     },

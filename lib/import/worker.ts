@@ -77,7 +77,7 @@ export async function importBatch(event: WorkerEvent, options: WorkerOptions = {
   if (pipeline.failed !== undefined) throw pipeline.failed;
   const counts = emptyTally();
   for (const result of results) count(counts, result!);
-  log.info({ msg: 'import batch', orgId, job, lines: inputs.length, ...counts, ms: Math.round(performance.now() - started) });
+  log.info('import batch', { orgId, job, lines: inputs.length, ...counts, ms: Math.round(performance.now() - started) });
   return { orgId, job, counts, results: results as LineResult[] };
 }
 

@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { handler as importWorker } from '../../handlers/importWorker';
 import { ImportError } from '../../lib/import/errors';
 import { importFile, type ImportOptions, type ImportSummary } from '../../lib/import/importFile';
-import { log } from '../../lib/log';
+import { captureStdoutLines } from '../support/logLines';
 import { documentClient } from '../../lib/store/client';
 import { Entity } from '../../lib/store/keys';
 import { DEMO_ORGS_FILE, loadOrgFiles } from '../../scripts/loadOrgs';
@@ -474,17 +474,17 @@ describe('the Step Functions worker', () => {
   });
 
   it('logs one line per batch with counts and codes, never a name or an identifier value', async () => {
-    const logged: Record<string, unknown>[] = [];
-    const spy = jest.spyOn(log, 'info').mockImplementation(((fields: Record<string, unknown>) => {
-      logged.push(fields);
-    }) as never);
-    try {
-      await importWorker(batch([{ line: 1, text: lines[0] }], { orgId: 100, job: `${job}-log` }), context());
-    } finally {
-      spy.mockRestore();
-    }
+    const logged = await captureStdoutLines(() =>
+      importWorker(batch([{ line: 1, text: lines[0] }], { orgId: 100, job: `${job}-log` }), context()),
+    );
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ msg: 'import batch', orgId: 100, job: `${job}-log`, lines: 1 });
+    expect(logged[0]).toMatchObject({
+      message: 'import batch',
+      orgId: 100,
+      job: `${job}-log`,
+      lines: 1,
+      function_name: expect.any(String),
+    });
     const text = JSON.stringify(logged);
     const profile = JSON.parse(lines[0]).profiles[0];
     for (const value of [profile.firstName, profile.lastName, ...profile.identifiers.map((i: { value: string }) => i.value)]) {
