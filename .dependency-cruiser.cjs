@@ -77,6 +77,7 @@ module.exports = {
           '[.]d[.][cm]?ts$', // declaration files
           '(^|/)tsconfig[.]json$',
           '(^|/)(?:jest|eslint|knip)[.]config[.](?:js|cjs|mjs|ts)$',
+          '^scripts/serverless/[^/]+[.]js$', // plugins and variable sources named in serverless.yml
         ],
       },
       to: {},

@@ -13,6 +13,8 @@ interface StageSettings {
   region: string;
   rateLimitPerMinute: number;
   throttleOrgs: number;
+  logLevel: string;
+  domainName: string;
 }
 
 /** SPEC section 1's table of stages. */
@@ -48,12 +50,19 @@ function resourcesOf(packaged: Packaged, type: string) {
   return Object.entries(packaged.template.Resources).filter(([, resource]) => resource.Type === type);
 }
 
+const statementsOf = (role: { Properties: { Policies?: { PolicyDocument: { Statement: any[] } }[] } }) =>
+  (role.Properties.Policies ?? []).flatMap((policy) => policy.PolicyDocument.Statement);
+const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
+const onDynamo = (statements: any[]) =>
+  statements.filter((s) => actionsOf(s).some((action) => action.toLowerCase().startsWith('dynamodb:')));
+
 describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s', (stage) => {
   const settings = (stages as unknown as Record<string, StageSettings>)[stage];
   let packaged: Packaged;
 
   beforeAll(async () => {
-    packaged = await packageStage(stage);
+    // As from an operator's shell that still has a local log level exported.
+    packaged = await packageStage(stage, { env: { LOG_LEVEL: 'debug', AWS_REGION: 'ap-south-1' } });
   }, 120_000);
 
   test('config/stages.json holds the region and default limit of the spec for the stage', () => {
@@ -99,21 +108,38 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     expect(table.DeletionPolicy).toBe('Retain');
   });
 
-  test("the functions' roles may only act on items of that table: the API's role and the import worker's", () => {
+  test('each kind of function has its own role, allowed only the item actions it sends: the GET routes read, the OpenAPI route nothing', () => {
     const [tableId] = resourcesOf(packaged, 'AWS::DynamoDB::Table')[0];
-    const statementsOf = (role: { Properties: { Policies?: { PolicyDocument: { Statement: any[] } }[] } }) =>
-      (role.Properties.Policies ?? []).flatMap((policy) => policy.PolicyDocument.Statement);
-    const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
-    const onDynamo = (statements: any[]) =>
-      statements.filter((s) => actionsOf(s).some((action) => action.toLowerCase().startsWith('dynamodb:')));
     const roles = Object.fromEntries(resourcesOf(packaged, 'AWS::IAM::Role').map(([id, role]) => [id, onDynamo(statementsOf(role))]));
-    // Only the API's shared role and the import worker's own role touch DynamoDB, each in one statement.
+    const roleOf = Object.fromEntries(
+      resourcesOf(packaged, 'AWS::Lambda::Function').map(([id, fn]) => [id, fn.Properties.Role['Fn::GetAtt'][0]]),
+    );
+    expect(roleOf).toEqual({
+      AddCustomerLambdaFunction: 'RegistrationRole',
+      BulkAddCustomersLambdaFunction: 'RegistrationRole',
+      GetCustomerLambdaFunction: 'ReaderRole',
+      LookupCustomerLambdaFunction: 'ReaderRole',
+      GetExtendedFieldsLambdaFunction: 'ReaderRole',
+      GetOpenApiLambdaFunction: 'OpenApiRole',
+      ImportWorkerLambdaFunction: 'ImportWorkerRole',
+    });
+    const tableActions = (id: string) => roles[id].flatMap(actionsOf).sort();
+    expect(tableActions('RegistrationRole')).toEqual([...ACTIONS_USED].sort());
+    expect(tableActions('ReaderRole')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(tableActions('OpenApiRole')).toEqual([]);
+    expect(tableActions('ImportWorkerRole')).toEqual([
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    // Only these roles touch DynamoDB, each in one statement on the table's items.
     expect(
       Object.entries(roles)
         .filter(([, statements]) => statements.length > 0)
         .map(([id]) => id)
         .sort(),
-    ).toEqual(['IamRoleLambdaExecution', 'ImportWorkerRole']);
+    ).toEqual(['ImportWorkerRole', 'ReaderRole', 'RegistrationRole']);
     for (const [id, statements] of Object.entries(roles).filter(([, list]) => list.length > 0)) {
       expect({ id, statements: statements.length }).toEqual({ id, statements: 1 });
       const [statement] = statements;
@@ -122,16 +148,154 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       for (const action of actionsOf(statement))
         expect({ id, action, itemAction: ITEM_ACTIONS.has(action) }).toEqual({ id, action, itemAction: true });
     }
-    expect(actionsOf(roles.IamRoleLambdaExecution[0])).toEqual(expect.arrayContaining(ACTIONS_USED));
-    // No statement of any role grants everything, on DynamoDB or at all.
+    // Each function's role writes to that function's log group, and sends X-Ray traces.
+    for (const [fnId, roleId] of Object.entries(roleOf)) {
+      const role = packaged.template.Resources[roleId];
+      const logs = statementsOf(role).filter((s) => actionsOf(s).includes('logs:PutLogEvents'));
+      const name = packaged.template.Resources[fnId].Properties.FunctionName;
+      expect(JSON.stringify(logs)).toContain(`log-group:/aws/lambda/${name}:*`);
+      expect(statementsOf(role).flatMap(actionsOf)).toEqual(expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
+    }
+    // No statement of any role grants everything, on DynamoDB or at all; none may create roles.
     for (const role of resourcesOf(packaged, 'AWS::IAM::Role').map(([, r]) => r)) {
       for (const statement of statementsOf(role)) {
-        expect(actionsOf(statement).filter((action) => action === '*' || /^dynamodb:\*$/i.test(action))).toEqual([]);
+        expect(
+          actionsOf(statement).filter((action) => action === '*' || /^(dynamodb|iam):\*$/i.test(action) || /^iam:/i.test(action)),
+        ).toEqual([]);
       }
     }
+    expect(resourcesOf(packaged, 'Custom::ApiGatewayAccountRole')).toEqual([]);
+    expect(Object.keys(packaged.template.Resources).filter((id) => id.startsWith('CustomDash'))).toEqual([]);
   });
 
-  test('every function gets the stage default limit in RATE_LIMIT_PER_MINUTE, the table name and no DynamoDB endpoint', () => {
+  test("functions run on nodejs24.x (arm64) with X-Ray active; the API traces and writes JSON access logs through the template's own logging role", () => {
+    for (const [id, fn] of resourcesOf(packaged, 'AWS::Lambda::Function')) {
+      expect({ id, runtime: fn.Properties.Runtime, arch: fn.Properties.Architectures, tracing: fn.Properties.TracingConfig }).toEqual({
+        id,
+        runtime: 'nodejs24.x',
+        arch: ['arm64'],
+        tracing: { Mode: 'Active' },
+      });
+    }
+    const provider = packaged.state.service.provider;
+    expect(provider.tracing).toEqual({ apiGateway: true, lambda: true });
+    expect(provider.endpointType).toBe('REGIONAL');
+    const restApi = provider.logs.restApi;
+    expect(restApi).toMatchObject({ accessLogging: true, executionLogging: false, fullExecutionData: false, roleManagedExternally: true });
+    // One JSON object per request, with the ids that join it to the function's log line and trace.
+    const sample = restApi.format.replace(/\$context\.[\w.]+/g, 'x');
+    expect(Object.keys(JSON.parse(sample))).toEqual(
+      expect.arrayContaining(['requestId', 'status', 'latencyMs', 'traceId', 'errorType', 'path', 'method']),
+    );
+    expect(resourcesOf(packaged, 'AWS::Logs::LogGroup').map(([, g]) => g.Properties.LogGroupName)).toContain(
+      `/aws/api-gateway/loyalty-customers-${stage}`,
+    );
+    const [, account] = resourcesOf(packaged, 'AWS::ApiGateway::Account')[0];
+    const cloudWatchRole = packaged.template.Resources[account.Properties.CloudWatchRoleArn['Fn::GetAtt'][0]];
+    expect(cloudWatchRole.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'apigateway.amazonaws.com' });
+    expect(JSON.stringify(cloudWatchRole.Properties.ManagedPolicyArns)).toContain('AmazonAPIGatewayPushToCloudWatchLogs');
+    expect(resourcesOf(packaged, 'AWS::ApiGateway::RestApi')[0][1].Properties.EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
+  });
+
+  test('alarms for every function (errors, throttles), the API (5xx, p99 latency) and the table (throttled requests, system errors) notify one SNS topic', () => {
+    const alarms = resourcesOf(packaged, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const functions = resourcesOf(packaged, 'AWS::Lambda::Function').map(([id]) => id);
+    for (const id of functions) {
+      for (const metric of ['Errors', 'Throttles']) {
+        const found = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === metric && a.Dimensions[0].Value.Ref === id);
+        expect({ id, metric, alarms: found.length }).toEqual({ id, metric, alarms: 1 });
+      }
+    }
+    const api = alarms.filter((a) => a.Namespace === 'AWS/ApiGateway');
+    expect(api.map((a) => a.MetricName).sort()).toEqual(['5XXError', 'Latency']);
+    expect(api.find((a) => a.MetricName === 'Latency')).toMatchObject({ ExtendedStatistic: 'p99' });
+    for (const a of api)
+      expect(a.Dimensions).toEqual([
+        { Name: 'ApiName', Value: `${stage}-loyalty-customers` },
+        { Name: 'Stage', Value: stage },
+      ]);
+    const table = alarms.filter((a) => a.Metrics);
+    expect(table.map((a) => a.Metrics[0].MetricStat.Metric.MetricName).sort()).toEqual(['SystemErrors', 'ThrottledRequests']);
+    for (const a of table) {
+      const operations = a.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.Dimensions[1].Value);
+      expect(operations).toEqual(
+        expect.arrayContaining(['TransactWriteItems', 'GetItem', 'UpdateItem', 'Query', 'PutItem', 'BatchGetItem']),
+      );
+      expect(a.Metrics.filter((m: any) => m.ReturnData)).toEqual([expect.objectContaining({ Expression: 'SUM(METRICS())' })]);
+    }
+    expect(alarms).toHaveLength(functions.length * 2 + 4);
+    const [topicId] = resourcesOf(packaged, 'AWS::SNS::Topic')[0];
+    for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
+    expect(packaged.template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: topicId });
+  });
+
+  test("API Gateway's own answers (throttling, unknown path, its faults) are in the spec's error shape, with the status as the code and no 500", () => {
+    const responses: Record<string, any> = Object.fromEntries(
+      resourcesOf(packaged, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]),
+    );
+    for (const type of [
+      'THROTTLED',
+      'MISSING_AUTHENTICATION_TOKEN',
+      'DEFAULT_4XX',
+      'DEFAULT_5XX',
+      'INTEGRATION_TIMEOUT',
+      'REQUEST_TOO_LARGE',
+    ]) {
+      expect(responses[type]).toBeDefined();
+    }
+    expect(responses.THROTTLED.StatusCode).toBe('429');
+    expect(responses.THROTTLED.ResponseParameters['gatewayresponse.header.Retry-After']).toBe("'1'");
+    expect(responses.MISSING_AUTHENTICATION_TOKEN.StatusCode).toBe('404');
+    for (const [type, response] of Object.entries(responses)) {
+      const body = JSON.parse(response.ResponseTemplates['application/json']);
+      expect({ type, body }).toEqual({
+        type,
+        body: { errors: [{ status: false, code: Number(response.StatusCode), message: expect.any(String) }], warnings: [] },
+      });
+      expect(Number(response.StatusCode)).not.toBe(500);
+      expect(response.ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/json'");
+      // Browsers are not clients: no CORS headers.
+      expect(Object.keys(response.ResponseParameters).filter((h) => /access-control/i.test(h))).toEqual([]);
+    }
+    // They take effect with this deployment.
+    const [, deployment] = resourcesOf(packaged, 'AWS::ApiGateway::Deployment')[0];
+    for (const [id] of resourcesOf(packaged, 'AWS::ApiGateway::GatewayResponse')) expect(deployment.DependsOn).toContain(id);
+  });
+
+  test('every resource that takes tags has service and stage; the stack and the API stage too', () => {
+    const wanted = [
+      { Key: 'service', Value: 'loyalty-customers' },
+      { Key: 'stage', Value: stage },
+    ];
+    const untaggable = new Set([
+      'AWS::ApiGateway::Account',
+      'AWS::ApiGateway::Deployment',
+      'AWS::ApiGateway::GatewayResponse',
+      'AWS::ApiGateway::Method',
+      'AWS::ApiGateway::Resource',
+      'AWS::Lambda::Permission',
+      'AWS::Lambda::Version',
+      'AWS::S3::BucketPolicy',
+    ]);
+    for (const [id, resource] of Object.entries(packaged.template.Resources)) {
+      if (untaggable.has(resource.Type)) continue;
+      expect({ id, tags: resource.Properties.Tags }).toEqual({ id, tags: expect.arrayContaining(wanted) });
+    }
+    expect(packaged.state.service.provider.stackTags).toEqual({ service: 'loyalty-customers', stage });
+    const [, deployment] = resourcesOf(packaged, 'AWS::ApiGateway::Deployment')[0];
+    expect(deployment.Properties.StageDescription.Tags).toEqual(expect.arrayContaining(wanted));
+  });
+
+  test('old function versions are pruned on deploy (three kept); a custom domain only where the stage names one', () => {
+    const custom = (packaged.state.service as any).custom;
+    expect(custom.prune).toEqual({ automatic: true, number: 3 });
+    expect((packaged.state.service as any).plugins).toEqual(
+      expect.arrayContaining(['serverless-prune-plugin', 'serverless-domain-manager']),
+    );
+    expect(custom.customDomain).toMatchObject({ basePath: '', endpointType: 'REGIONAL', enabled: Boolean(settings.domainName) });
+  });
+
+  test("every function gets the stage's default limit in RATE_LIMIT_PER_MINUTE, the table name, the stage's log level and no DynamoDB endpoint", () => {
     const functions = resourcesOf(packaged, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual([
       'AddCustomerLambdaFunction',
@@ -147,6 +311,27 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       expect({ id, limit: String(variables.RATE_LIMIT_PER_MINUTE) }).toEqual({ id, limit: String(EXPECTED[stage].rateLimitPerMinute) });
       expect(variables.TABLE_NAME).toBe(`loyalty-customers-${stage}`);
       expect(variables.DYNAMODB_ENDPOINT ?? '').toBe('');
+      expect(variables.LOG_LEVEL).toBe(settings.logLevel);
+      expect(variables.POWERTOOLS_METRICS_DISABLED).toBe('false');
     }
   });
+});
+
+describe('a local endpoint in the shell', () => {
+  test.each(Object.keys(EXPECTED))(
+    'refuses to package %s, with one clear line',
+    async (stage) => {
+      const failure = await packageStage(stage, { env: { DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' } }).then(
+        () => undefined,
+        (error: { code?: number; stdout?: string; stderr?: string }) => error,
+      );
+      expect(failure).toBeDefined();
+      expect(failure!.code).not.toBe(0);
+      const output = `${failure!.stdout}${failure!.stderr}`;
+      expect(output).toContain(
+        `stage ${stage} uses AWS's DynamoDB, but DYNAMODB_ENDPOINT=http://127.0.0.1:8000 is set in this shell; unset it to package or deploy ${stage}`,
+      );
+    },
+    120_000,
+  );
 });

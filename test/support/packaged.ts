@@ -6,16 +6,20 @@ import { promisify } from 'node:util';
 import { ROOT, SERVERLESS } from './offline';
 
 // `serverless package --stage <stage>` in a scratch copy of the service (so that no build output
-// lands in the checkout), as in AWS: no DynamoDB Local endpoint in the environment.
+// lands in the checkout), as an operator's shell would run it: with whatever it has exported
+// (`env`), by default this process's environment without DynamoDB Local's endpoint.
 
 const run = promisify(execFile);
 
 export interface Packaged {
-  template: { Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string; DependsOn?: string[] }> };
-  state: { service: { provider: { region: string; stage: string } } };
+  template: {
+    Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string; DependsOn?: string[] }>;
+    Outputs: Record<string, { Value: unknown }>;
+  };
+  state: { service: { provider: { region: string; stage: string; [setting: string]: any } } };
 }
 
-export async function packageStage(stage: string): Promise<Packaged> {
+export async function packageStage(stage: string, options: { env?: Record<string, string> } = {}): Promise<Packaged> {
   const service = mkdtempSync(join(tmpdir(), `sls-service-${stage}-`));
   const output = mkdtempSync(join(tmpdir(), `sls-package-${stage}-`));
   try {
@@ -24,8 +28,9 @@ export async function packageStage(stage: string): Promise<Packaged> {
       symlinkSync(join(ROOT, entry), join(service, entry));
     }
     copyFileSync(join(ROOT, 'serverless.yml'), join(service, 'serverless.yml'));
-    const env = { ...process.env };
+    const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.DYNAMODB_ENDPOINT;
+    Object.assign(env, options.env);
     await run(process.execPath, [SERVERLESS, 'package', '--stage', stage, '--package', output], {
       cwd: service,
       env,
