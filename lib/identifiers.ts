@@ -1,5 +1,4 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/mobile';
-import { fullFormats } from 'ajv-formats/dist/formats';
 import { isWellFormed } from './text';
 import type { IdentifierType } from './vocabulary';
 
@@ -10,7 +9,12 @@ export type Normalised = { ok: true; value: string } | { ok: false; reason: stri
 
 /** Formatting a person may type around a phone number. */
 const PHONE_DECORATION = /[\s.\-()[\]]/g;
-const EMAIL_PATTERN = fullFormats.email as RegExp;
+/**
+ * ajv-formats' `email` format (full mode), copied in: the package is 20 KB of a bundle for this
+ * one pattern. test/unit/identifiers.test.ts checks the copy against the package's.
+ */
+export const EMAIL_PATTERN =
+  /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 
 /**
  * A mobile number as digits with country code (E.164 without the `+`). A number without

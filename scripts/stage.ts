@@ -1,16 +1,18 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import stages from '../config/stages.json';
 
 // Which table a command means by `--stage`. The local stage is always DynamoDB Local on this
-// machine: the one a running `npm start` announced in LOCAL_STAGE_FILE (git-ignored), or the
+// machine: the one a running `npm start` announced in .local/dynamodb.json (git-ignored), or the
 // one DYNAMODB_ENDPOINT names when it is a loopback address. A regional stage is always AWS's
 // table in the stage's region: a DynamoDB endpoint or another region in the shell is refused,
 // so a stray variable never sends a command to the wrong table.
 // scripts/serverless/stageEnvironment.js reads the same file for `serverless invoke local`.
 
-const ROOT = join(__dirname, '..');
-export const LOCAL_STAGE_FILE = join(ROOT, '.local', 'dynamodb.json');
+/** Where `npm start` announces its DynamoDB Local; LOCAL_STAGE_FILE moves it (tests do). */
+function localStageFile(): string {
+  return process.env.LOCAL_STAGE_FILE || join(__dirname, '..', '.local', 'dynamodb.json');
+}
 
 export class StageError extends Error {}
 
@@ -66,7 +68,7 @@ interface Announcement {
 function readAnnouncement(): Announcement | undefined {
   let announced: Announcement;
   try {
-    announced = JSON.parse(readFileSync(LOCAL_STAGE_FILE, 'utf8')) as Announcement;
+    announced = JSON.parse(readFileSync(localStageFile(), 'utf8')) as Announcement;
   } catch {
     return undefined;
   }
@@ -94,14 +96,14 @@ function isLoopback(endpoint: string): boolean {
 
 /** Written by `npm start` once DynamoDB Local answers; removed when it stops. */
 export function announceLocalStage(endpoint: string): void {
-  mkdirSync(join(ROOT, '.local'), { recursive: true });
-  writeFileSync(LOCAL_STAGE_FILE, JSON.stringify({ endpoint, pid: process.pid }) + '\n');
+  mkdirSync(dirname(localStageFile()), { recursive: true });
+  writeFileSync(localStageFile(), JSON.stringify({ endpoint, pid: process.pid }) + '\n');
 }
 
 export function withdrawLocalStage(): void {
   try {
-    const announced = JSON.parse(readFileSync(LOCAL_STAGE_FILE, 'utf8')) as Announcement;
-    if (announced.pid === process.pid) rmSync(LOCAL_STAGE_FILE, { force: true });
+    const announced = JSON.parse(readFileSync(localStageFile(), 'utf8')) as Announcement;
+    if (announced.pid === process.pid) rmSync(localStageFile(), { force: true });
   } catch {
     // Nothing announced, or another start's file: leave it.
   }

@@ -15,11 +15,10 @@
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-const LOCAL_STAGE_FILE = join(__dirname, '..', '..', '.local', 'dynamodb.json');
-
 function announcedEndpoint() {
+  const file = process.env.LOCAL_STAGE_FILE || join(__dirname, '..', '..', '.local', 'dynamodb.json');
   try {
-    return JSON.parse(readFileSync(LOCAL_STAGE_FILE, 'utf8')).endpoint || '';
+    return JSON.parse(readFileSync(file, 'utf8')).endpoint || '';
   } catch {
     return '';
   }

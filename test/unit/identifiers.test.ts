@@ -1,4 +1,5 @@
-import { normaliseEmail, normaliseIdentifier, normaliseMobile, normaliseOther } from '../../lib/identifiers';
+import { fullFormats } from 'ajv-formats/dist/formats';
+import { EMAIL_PATTERN, normaliseEmail, normaliseIdentifier, normaliseMobile, normaliseOther } from '../../lib/identifiers';
 
 describe('normaliseMobile', () => {
   test.each([
@@ -129,4 +130,9 @@ describe('normaliseIdentifier', () => {
     expect(normaliseIdentifier('mobile', '12', 'IN').ok).toBe(false);
     expect(normaliseIdentifier('email', 'not-an-email', 'IN').ok).toBe(false);
   });
+});
+
+test("the email pattern is ajv-formats' own, copied in", () => {
+  const theirs = fullFormats.email as RegExp;
+  expect({ source: EMAIL_PATTERN.source, flags: EMAIL_PATTERN.flags }).toEqual({ source: theirs.source, flags: theirs.flags });
 });
