@@ -22,7 +22,9 @@ const running = new Set<ChildProcess>();
 
 function smoke(args: string[], env: Record<string, string> = {}): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX_CLI, SMOKE, ...args], {
+    // A loaded CI machine may take a while over a function's first invocation offline.
+    const patient = args.includes('--url') ? ['--timeout', '60'] : [];
+    const child = spawn(process.execPath, [TSX_CLI, SMOKE, ...args, ...patient], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

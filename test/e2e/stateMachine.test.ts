@@ -124,7 +124,7 @@ describe('the importMembers state machine of serverless package --stage emea', (
     expect(retry.MaxAttempts).toBeGreaterThan(1);
   });
 
-  test('the worker has a role of its own allowing only the item actions a registration sends, and its log stream', () => {
+  test('the worker has a role of its own allowing only the item actions a registration sends, its log stream and X-Ray', () => {
     const worker = template.Resources.ImportWorkerLambdaFunction;
     expect(worker.Properties.Role).toEqual({ 'Fn::GetAtt': ['ImportWorkerRole', 'Arn'] });
     expect(worker.Properties.Environment.Variables.TABLE_NAME).toBe('loyalty-customers-emea');
@@ -141,6 +141,8 @@ describe('the importMembers state machine of serverless package --stage emea', (
       'dynamodb:UpdateItem',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
     ]);
     const dynamo = statements.find((s: any) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(dynamo.Effect).toBe('Allow');
