@@ -1,0 +1,48 @@
+// The events the service tells the rest of a brand's stack (SPEC section 10): a versioned
+// envelope around thin data, or the customer document when the org opts in to full events.
+
+export const EVENT_TYPES = [
+  'customer.created',
+  'customer.merged',
+  'customer.updated',
+  'customer.identifiers_changed',
+  'customer.erased',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Where the change came from: POST /v2/customers, POST /v2/customers/bulk, or an import. */
+export type Origin = 'api' | 'bulk' | 'import';
+
+export const EVENT_VERSION = 1;
+
+export interface CustomerEvent {
+  /** Stable for one change: a redelivered stream record gives the same id (the webhook-id). */
+  id: string;
+  type: EventType;
+  version: typeof EVENT_VERSION;
+  orgId: number;
+  customerId: number;
+  /** When the change was written (ISO 8601). */
+  occurredAt: string;
+  origin: Origin;
+  data: EventData;
+}
+
+/** Thin data: what changed, without names or identifier values. */
+export interface ThinData {
+  /** The source accounts affected, `SOURCE` or `SOURCE#account`. */
+  sourceAccounts: string[];
+  /** The identifier types affected. */
+  identifierTypes: string[];
+  /** With full events: the customer as GET /v2/customers/{id} returns it. */
+  customer?: unknown;
+}
+
+export type EventData = ThinData;
+
+/** One webhook to deliver: the subscription is looked up when sending, so secrets stay in the org's configuration. */
+export interface WebhookDelivery {
+  orgId: number;
+  subscriptionId: string;
+  event: CustomerEvent;
+}
