@@ -16,6 +16,7 @@ import { measureBulk } from './figures/bulk';
 import { measureHostileBody } from './figures/hostileBody';
 import { measureImporter } from './figures/importer';
 import { measureOverhead } from './figures/overhead';
+import { measureRateCounter, rateCounterSection } from './figures/rateCounter';
 import { measureThroughput } from './figures/throughput';
 import { findingsFor } from './support/findings';
 import { machine, markdown, summaryLine, type Section } from './support/report';
@@ -60,6 +61,9 @@ async function main(): Promise<void> {
     const roundTrips = roundTripSection(cost);
     const writeUnits = writeUnitSection(cost);
 
+    progress('the rate counter with 1, 10 and 100 instances of one org at its limit');
+    const rateCounter = rateCounterSection(await measureRateCounter(raw));
+
     progress('throughput (16 in flight)');
     const throughput = await measureThroughput({
       raw,
@@ -86,7 +90,7 @@ async function main(): Promise<void> {
     progress('CPU of the largest hostile bodies');
     const hostile = await measureHostileBody(quick ? 3 : 9);
 
-    const sections: Section[] = [roundTrips, writeUnits, overhead.section, cold, throughput, bulk, importer, hostile];
+    const sections: Section[] = [roundTrips, writeUnits, rateCounter, overhead.section, cold, throughput, bulk, importer, hostile];
     const figures = sections.flatMap((s) => s.figures);
     const seconds = (performance.now() - started) / 1000;
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(sections, host, seconds, findingsFor(figures)));

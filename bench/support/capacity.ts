@@ -117,12 +117,12 @@ function valueSize(value: AttributeValue): number {
   throw new Error(`unknown attribute value ${JSON.stringify(value)}`);
 }
 
-function itemSize(item: Item): number {
+export function itemSize(item: Item): number {
   return Object.entries(item).reduce((sum, [name, value]) => sum + utf8(name) + valueSize(value), 0);
 }
 
 /** Write units of a standard write of an item of this size: 1 per started KB. */
-function unitsOf(bytes: number): number {
+export function unitsOf(bytes: number): number {
   return Math.max(1, Math.ceil(bytes / 1024));
 }
 

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { ApiError } from '../../lib/errors';
-import { takeRequest } from '../../lib/rateLimit';
+import type { OrgConfig } from '../../lib/org';
+import { RateLimiter, takeRequest } from '../../lib/rateLimit';
+import { documentClient, useDocumentClient } from '../../lib/store/client';
 import { getOrgConfig } from '../../lib/store/orgs';
 import { addCustomer, instoreProfile, uniqueMobile } from '../support/customers';
 import { codes, type Reply, TILLS } from '../support/http';
-import { registrationItems, useDemoTable } from '../support/table';
+import { allItems, registrationItems, useDemoTable } from '../support/table';
 import { Entity, keys } from '../../lib/store/keys';
 
 // The per-org limit on POST /v2/customers (SPEC section 6, 429 in section 4): a fixed
@@ -217,5 +222,127 @@ describe('the per-org limit on POST /v2/customers', () => {
     // Orgs with an override keep it whatever the stage default is.
     expectRateHeaders(await register('demo'), 100000, 99999, windowStart);
     expectRateHeaders(await register('limited'), 10, 9, windowStart);
+  });
+});
+
+describe("many Lambda instances sharing one org's minute", () => {
+  // Each RateLimiter is one instance's state (its reservations and its attribute in the window
+  // item), as a Lambda instance has; here several share the table from one process. The org is
+  // a configuration of its own: only its id and limit matter to the limiter. The requests carry
+  // their time, so Date.now is left alone (a clock minutes off DynamoDB Local's makes the SDK
+  // correct for skew and retry failed conditions, which spends its retry quota).
+  let orgs = 0;
+  const nextWindow = () => (Math.floor(realNow() / WINDOW_MS) + 1) * WINDOW_MS;
+  const orgOf = (limit: number): OrgConfig => ({ orgId: 930_000 + ++orgs, rateLimitPerMinute: limit }) as OrgConfig;
+  const instances = (n: number) => Array.from({ length: n }, () => new RateLimiter());
+
+  async function counted(org: OrgConfig, windowStart: number): Promise<number> {
+    const key = keys.rateWindow(org.orgId, windowStart);
+    const window = (await allItems()).find((i) => i.pk === key.pk && i.sk === key.sk);
+    return Number(window?.requests ?? 0);
+  }
+
+  /** Asks the instance at `at` until it refuses; what it admitted. Every refusal must be a 429 with the rate headers. */
+  async function drain(limiter: RateLimiter, org: OrgConfig, at: number): Promise<number> {
+    for (let admitted = 0; ; admitted++) {
+      try {
+        await limiter.takeRequest(org, at);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ApiError);
+        expect((error as ApiError).status).toBe(429);
+        return admitted;
+      }
+    }
+  }
+
+  /**
+   * Sends `requests` spread over the minute to the instances at once (instance i % n, times in
+   * order); what they admitted, and then what they admitted more when each was asked until it
+   * refused (the reservations they held unused).
+   */
+  async function shareMinute(limiters: RateLimiter[], org: OrgConfig, windowStart: number, requests: number) {
+    const outcomes = await Promise.all(
+      Array.from({ length: requests }, (_, i) =>
+        limiters[(i * 7) % limiters.length].takeRequest(org, windowStart + Math.floor((i * 59_000) / requests)).then(
+          (decision) => ({ admitted: true, decision }),
+          (error: ApiError) => {
+            expect(error.status).toBe(429);
+            expect(error.headers?.['Retry-After']).toEqual(expect.any(String));
+            return { admitted: false, decision: undefined };
+          },
+        ),
+      ),
+    );
+    const admitted = outcomes.filter((o) => o.admitted).length;
+    let drained = 0;
+    for (const limiter of limiters) drained += await drain(limiter, org, windowStart + 59_999);
+    return { admitted, drained };
+  }
+
+  test('twenty instances asked 1.5 times the limit admit exactly the limit between them, and the window counts every one', async () => {
+    const windowStart = nextWindow();
+    const org = orgOf(1000);
+
+    const { admitted, drained } = await shareMinute(instances(20), org, windowStart, 1500);
+
+    expect(admitted).toBeLessThanOrEqual(1000);
+    // Once every instance has served what it reserved and been refused, the minute is handed out exactly.
+    expect(admitted + drained).toBe(1000);
+    expect(await counted(org, windowStart)).toBe(1000);
+  });
+
+  test('reservations whose answers are lost count once, while twenty instances re-send theirs at the same time', async () => {
+    const windowStart = nextWindow();
+    const org = orgOf(400);
+    // A client of its own, with the SDK's retry quota whole (earlier tests' retries spend the
+    // process client's): the re-sends are what this test is about.
+    const shared = documentClient();
+    const client = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        region: 'us-east-1',
+        endpoint: process.env.DYNAMODB_ENDPOINT,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        maxAttempts: 5,
+      }),
+    );
+    // Inside the SDK's retries: the update reaches DynamoDB and is applied, its answer is lost, the SDK sends it again.
+    let updates = 0;
+    let lost = 0;
+    const loseAnswers: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
+      if (context.commandName !== 'UpdateItemCommand') return next(args);
+      const result = await next(args);
+      updates += 1;
+      if (updates % 4 === 0 && lost < 10) {
+        lost += 1;
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
+      }
+      return result;
+    };
+    client.middlewareStack.add(loseAnswers as never, { step: 'finalizeRequest', priority: 'low', name: 'test-lose-rate-answers' });
+    useDocumentClient(client);
+    try {
+      const { admitted, drained } = await shareMinute(instances(20), org, windowStart, 600);
+
+      expect(lost).toBe(10);
+      expect(admitted).toBeLessThanOrEqual(400);
+      // A re-send counted twice, or one taken for not applied, would leave the count above what the instances admitted.
+      expect(admitted + drained).toBe(400);
+      expect(await counted(org, windowStart)).toBe(400);
+    } finally {
+      useDocumentClient(shared);
+      client.destroy();
+    }
+  });
+
+  test('an instance serving steadily through its minute holds nothing unused when the minute ends', async () => {
+    const windowStart = nextWindow();
+    // Blocks of up to 1000 (1% of the limit); 1100 requests at an even pace.
+    const org = orgOf(100_000);
+    const limiter = new RateLimiter();
+    for (let i = 0; i < 1100; i++) await limiter.takeRequest(org, windowStart + Math.floor(((i + 0.5) * 60_000) / 1100));
+
+    // Doubling alone would have reserved 1 + 1 + 2 + ... + 512 + 1000 = 2024, and 924 of them would be
+    // lost with the minute: requests other instances of the org would have had to refuse.
+    expect(await counted(org, windowStart)).toBe(1100);
   });
 });
