@@ -17,6 +17,16 @@ export function awsRegion(): string {
   return process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
 }
 
+/** The stage's EventBridge bus; unset locally (events stay in the process). */
+export function eventBusName(): string | undefined {
+  return process.env.EVENT_BUS_NAME || undefined;
+}
+
+/** The queue the publisher sends webhook deliveries to; unset locally (delivered at once, in the publisher). */
+export function deliveryQueueUrl(): string | undefined {
+  return process.env.WEBHOOK_QUEUE_URL || undefined;
+}
+
 export function logLevel(): string {
   return process.env.LOG_LEVEL || 'info';
 }
@@ -42,6 +52,11 @@ export function dynamoConnectTimeoutMillis(): number {
 
 export function dynamoRequestTimeoutMillis(): number {
   return positiveInteger('DYNAMODB_REQUEST_TIMEOUT_MS', 4000);
+}
+
+/** The local stage (npm start): webhooks may go to http URLs and loopback addresses there, never in AWS. */
+export function stageIsLocal(): boolean {
+  return process.env.STAGE_IS_LOCAL === 'true';
 }
 
 function positiveInteger(name: string, fallback: number): number {

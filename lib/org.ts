@@ -1,3 +1,4 @@
+import { EVENT_TYPES, type EventType } from './events/event';
 import { MAX_IDENTIFIER_LENGTH, normaliseIdentifier } from './identifiers';
 import { EXTENDED_FIELD_TYPES, IDENTIFIER_TYPES, type ExtendedFieldType, type IdentifierType, type Source } from './vocabulary';
 
@@ -24,7 +25,46 @@ export interface OrgConfig {
   programs: LoyaltyProgram[];
   /** Placeholder values that never become identifiers, and a bound on profiles (SPEC section 13). */
   identityGuards?: IdentityGuards;
+  /** What the org's events carry (SPEC section 10); unset: thin events. */
+  events?: EventSettings;
+  /** Where the org's events are delivered as Standard Webhooks (SPEC section 10; lib/webhooks sends them). */
+  webhooks?: WebhookSubscription[];
 }
+
+export interface EventSettings {
+  /** true: events carry the customer document in `data.customer`; unset or false: thin events. */
+  full?: boolean;
+}
+
+/**
+ * One receiver of the org's events. A receiver that answers 410 disables the subscription
+ * (lib/store/webhookSubscriptions.ts keeps the mark); loading the org file again does not
+ * enable it again unless its url changed.
+ */
+export interface WebhookSubscription {
+  /** 1 to 64 of A-Z a-z 0-9 _ -, unique in the org: the queued deliveries name the subscription by it. */
+  id: string;
+  /** Where events are POSTed: https in AWS stages, to a public address (lib/webhooks/target.ts). */
+  url: string;
+  /** The event types sent (at least one). */
+  events: EventType[];
+  /**
+   * 1 to 3 signing secrets, `whsec_` + base64 of 24 to 64 bytes. Every one signs each delivery
+   * (a receiver that knows any of them verifies it), so a rotation adds the new secret, waits
+   * for the receiver to switch, then drops the old one. Never logged.
+   */
+  secrets: string[];
+  /** true: events of imports are sent too; unset or false: they are not. */
+  includeImports?: boolean;
+}
+
+/** Bounds of a webhook subscription that the schema and the checks below share. */
+export const WEBHOOK_LIMITS = {
+  subscriptions: 10,
+  secrets: 3,
+  secretBytes: { min: 24, max: 64 },
+  urlLength: 2048,
+} as const;
 
 /**
  * SPEC section 13. Blocked values are matched on the normalised value (`lib/identityGuards.ts`
@@ -147,7 +187,86 @@ export function problemsOfOrgFile(file: OrgFile, knownSources: readonly string[]
   if (defaults.length > 1) problems.push(`${at}: more than one default program`);
   if (defaults[0] && !defaults[0].tiers.some((t) => t.number === 1)) problems.push(`${at}: the default program needs a tier 1`);
   if (file.identityGuards !== undefined) problems.push(...problemsOfIdentityGuards(file.identityGuards, file.baseCountry, at));
+  if (file.webhooks !== undefined) problems.push(...problemsOfWebhooks(file.webhooks, at));
   return problems;
+}
+
+const SECRET_PREFIX = 'whsec_';
+
+/**
+ * The rules of webhook subscriptions the schema cannot say (ids unique in the org, the secret's
+ * decoded length, a URL that parses), one problem per mistake, each naming its place. A problem
+ * never quotes a secret.
+ */
+function problemsOfWebhooks(webhooks: WebhookSubscription[], org: string): string[] {
+  if (!Array.isArray(webhooks)) return [`${org}: webhooks must be a list of subscriptions`];
+  const problems: string[] = [];
+  if (webhooks.length > WEBHOOK_LIMITS.subscriptions)
+    problems.push(`${org}: webhooks: at most ${WEBHOOK_LIMITS.subscriptions} subscriptions`);
+  const seen = new Set<string>();
+  webhooks.forEach((subscription, i) => {
+    const at = `${org}: webhooks[${i}]`;
+    if (!isObject(subscription as unknown)) {
+      problems.push(`${at} must be a subscription {"id", "url", "events", "secrets"}`);
+      return;
+    }
+    const { id, url, events, secrets } = subscription;
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) problems.push(`${at}.id must be 1 to 64 of A-Z a-z 0-9 _ -`);
+    else if (seen.has(id)) problems.push(`${at}.id ${id} is the id of an earlier subscription: ids must be unique in the org`);
+    else seen.add(id);
+    const urlProblem = problemOfWebhookUrl(url);
+    if (urlProblem) problems.push(`${at}.url ${urlProblem}`);
+    if (!Array.isArray(events) || events.length === 0) problems.push(`${at}.events must list at least one event type`);
+    else {
+      events.forEach((type, j) => {
+        if (!(EVENT_TYPES as readonly string[]).includes(type))
+          problems.push(`${at}.events[${j}] must be one of ${EVENT_TYPES.join(', ')}`);
+        else if (events.indexOf(type) !== j) problems.push(`${at}.events[${j}] ${type} is listed twice`);
+      });
+    }
+    if (!Array.isArray(secrets) || secrets.length === 0 || secrets.length > WEBHOOK_LIMITS.secrets) {
+      problems.push(`${at}.secrets must list 1 to ${WEBHOOK_LIMITS.secrets} secrets`);
+    } else {
+      secrets.forEach((secret, j) => {
+        const secretProblem = problemOfWebhookSecret(secret);
+        if (secretProblem) problems.push(`${at}.secrets[${j}] ${secretProblem}`);
+        else if (secrets.indexOf(secret) !== j) problems.push(`${at}.secrets[${j}] is the same as secrets[${secrets.indexOf(secret)}]`);
+      });
+    }
+    if (subscription.includeImports !== undefined && typeof subscription.includeImports !== 'boolean') {
+      problems.push(`${at}.includeImports must be true or false`);
+    }
+  });
+  return problems;
+}
+
+function problemOfWebhookUrl(url: unknown): string | undefined {
+  if (typeof url !== 'string' || url.length > WEBHOOK_LIMITS.urlLength)
+    return `must be an http(s) URL of at most ${WEBHOOK_LIMITS.urlLength} characters`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a URL';
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    return `must be https (or http on the local stage), not ${parsed.protocol}`;
+  // Credentials in a URL end up in logs and proxies; the signature is what authenticates a delivery.
+  if (parsed.username || parsed.password) return 'must not carry credentials (user:password@)';
+  return undefined;
+}
+
+/** What is wrong with a webhook signing secret, said without quoting it; undefined when nothing is. */
+export function problemOfWebhookSecret(secret: unknown): string | undefined {
+  const { min, max } = WEBHOOK_LIMITS.secretBytes;
+  const form = `must be "${SECRET_PREFIX}" followed by the base64 of ${min} to ${max} random bytes`;
+  if (typeof secret !== 'string' || !secret.startsWith(SECRET_PREFIX)) return form;
+  const encoded = secret.slice(SECRET_PREFIX.length);
+  const bytes = Buffer.from(encoded, 'base64');
+  // Only canonical, padded base64 (what `openssl rand -base64 32` prints) decodes the same everywhere.
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || bytes.toString('base64') !== encoded) return `${form} (this one is not padded base64)`;
+  if (bytes.length < min || bytes.length > max) return `${form} (this one decodes to ${bytes.length} bytes)`;
+  return undefined;
 }
 
 const GUARD_KEYS = ['blocked', 'useDefaults', 'onBlocked', 'maxProfilesPerCustomer'];

@@ -1,12 +1,15 @@
+import { EVENT_TYPES } from '../events/event';
+import { WEBHOOK_LIMITS } from '../org';
 import { EXTENDED_FIELD_TYPES, SOURCES } from '../vocabulary';
 
-// The org configuration file (SPEC sections 2, 7 and 13), as `npm run load-orgs` reads it: one
+// The org configuration file (SPEC sections 2, 7, 10 and 13), as `npm run load-orgs` reads it: one
 // org or an array of orgs. This schema is the source of the check the loader runs first
 // (compiled at build time with the request validators) and of config/orgs/org.schema.json,
 // which editors use to complete and check a file (`"$schema": "./org.schema.json"`). Each
 // `description` says the form expected, and the loader quotes it when a file does not fit.
 // The rules a schema cannot say (one default program with a tier 1, accounts for multi-account
-// sources, patterns that compile) are lib/org.ts's problemsOfOrgFile.
+// sources, patterns that compile, unique webhook ids, a secret's decoded length) are lib/org.ts's
+// problemsOfOrgFile.
 
 /** `$schema` and `$comment` may stand in any object of the file: the loader ignores them. */
 const annotations = {
@@ -116,6 +119,48 @@ const blockedValues = {
   },
 } as const;
 
+/**
+ * `whsec_` and padded base64 of 32 to 88 characters (22 to 66 bytes): the form, checked here in
+ * one pattern so that one mistake is one problem; lib/org.ts checks the exact 24 to 64 bytes.
+ */
+const SECRET_PATTERN = '^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$';
+
+const webhook = {
+  type: 'object',
+  description: 'a webhook subscription: {"id", "url", "events": [...], "secrets": ["whsec_..."], "includeImports"?}',
+  additionalProperties: false,
+  required: ['id', 'url', 'events', 'secrets'],
+  properties: {
+    ...annotations,
+    id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$', description: '1 to 64 of A-Z a-z 0-9 _ -, unique in the org, e.g. "crm"' },
+    url: {
+      type: 'string',
+      pattern: '^https?://\\S+$',
+      description: 'the URL events are POSTed to: https and a public address in AWS stages (http and loopback on the local stage)',
+    },
+    events: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { enum: EVENT_TYPES, description: `one of ${EVENT_TYPES.join(', ')}` },
+      description: `the event types sent, at least one of ${EVENT_TYPES.join(', ')}`,
+    },
+    secrets: {
+      type: 'array',
+      minItems: 1,
+      maxItems: WEBHOOK_LIMITS.secrets,
+      uniqueItems: true,
+      items: {
+        type: 'string',
+        pattern: SECRET_PATTERN,
+        description: `"whsec_" followed by the base64 of ${WEBHOOK_LIMITS.secretBytes.min} to ${WEBHOOK_LIMITS.secretBytes.max} random bytes (e.g. "whsec_" and the output of \`openssl rand -base64 32\`)`,
+      },
+      description: `1 to ${WEBHOOK_LIMITS.secrets} signing secrets; each signs every delivery, so a rotation adds the new one before removing the old one`,
+    },
+    includeImports: { type: 'boolean', description: 'true: events of imports are sent too; default false' },
+  },
+} as const;
+
 export const orgSchema = {
   $id: 'org',
   type: 'object',
@@ -177,6 +222,21 @@ export const orgSchema = {
         onBlocked: { enum: ['drop', 'reject'], description: '"drop" (warning 8200) or "reject" (8014 / 8055 / 400)' },
         maxProfilesPerCustomer: { type: 'integer', minimum: 1 },
       },
+    },
+    events: {
+      type: 'object',
+      description: 'what the org\'s events carry: {"full": true} adds the customer document (data.customer); default thin',
+      additionalProperties: false,
+      properties: {
+        ...annotations,
+        full: { type: 'boolean', description: 'true: events carry the customer as GET /v2/customers/{id} returns it; default false' },
+      },
+    },
+    webhooks: {
+      type: 'array',
+      maxItems: WEBHOOK_LIMITS.subscriptions,
+      items: webhook,
+      description: `the webhook subscriptions, at most ${WEBHOOK_LIMITS.subscriptions}`,
     },
   },
 } as const;

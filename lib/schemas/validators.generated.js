@@ -1555,11 +1555,15 @@ return errors === 0;
 }
 
 exports.validateOrg = validate12;
-const schema13 = {"$id":"org","type":"object","description":"one org","additionalProperties":false,"required":["orgId","name","baseCountry","earliestRegistrationDate","sources","tills","extendedFields","cardSeries","cardStatusLabels","programs"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"orgId":{"type":"integer","minimum":1,"description":"a positive integer"},"name":{"type":"string","minLength":1},"baseCountry":{"type":"string","pattern":"^[A-Z]{2}$","description":"the ISO 3166-1 alpha-2 country national mobiles are read in, e.g. \"IN\""},"earliestRegistrationDate":{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}$","description":"YYYY-MM-DD; registrations dated before it are 8017"},"rateLimitPerMinute":{"type":"integer","minimum":1,"description":"registrations a minute; unset: the stage default"},"sources":{"type":"object","description":"the enabled sources, each {\"accounts\": [...]}, e.g. {\"INSTORE\": {\"accounts\": []}, \"WECHAT\": {\"accounts\": [\"wx-main\"]}}","propertyNames":{"enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP","$comment"],"description":"one of INSTORE, FACEBOOK, WEB_ENGAGE, WECHAT, MARTJACK, TMALL, TAOBAO, JD, ECOMMERCE, WEBSITE, LINE, MOBILE_APP"},"additionalProperties":{"type":"object","description":"an object {\"accounts\": [...]} listing the account ids of the source: [] for a single-account source","additionalProperties":false,"required":["accounts"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"accounts":{"type":"array","items":{"type":"string","minLength":1,"maxLength":100},"description":"account ids, e.g. [\"app-ios\", \"app-android\"]"}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}}},"tills":{"type":"array","minItems":1,"items":{"type":"object","description":"a till: {\"username\": \"store1.till\", \"password\": \"...\"} or {\"username\": ..., \"passwordMd5\": \"<md5 hex>\"}","additionalProperties":false,"required":["username"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"username":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[^:]+$","description":"the till code, without ':'"},"password":{"type":"string","minLength":1,"description":"the password; stored only as a salted scrypt hash of its md5"},"passwordMd5":{"type":"string","pattern":"^[0-9a-fA-F]{32}$","description":"the md5 hex of the password, so that the file need not hold it"}}},"description":"the tills (at least one)"},"extendedFields":{"type":"array","items":{"type":"object","description":"an extended field: {\"name\", \"label\", \"dataType\", \"enumValues\"?, \"maxLength\"?}","additionalProperties":false,"required":["name","label","dataType"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"name":{"type":"string","minLength":1,"maxLength":64},"label":{"type":"string"},"dataType":{"enum":["STRING","INTEGER","DOUBLE","DATE","DATETIME","STANDARD_ENUM","CUSTOM_ENUM","COUNTRY"],"description":"one of STRING, INTEGER, DOUBLE, DATE, DATETIME, STANDARD_ENUM, CUSTOM_ENUM, COUNTRY"},"enumValues":{"type":"array","items":{"type":"string"},"description":"the values of an _ENUM field"},"maxLength":{"type":"integer","minimum":1,"description":"the longest STRING value, in characters (default 255)"}}},"description":"the customer extended fields ([] for none)"},"cardSeries":{"type":"array","items":{"type":"object","description":"a card series: {\"id\", \"code\", \"generates\", \"prefix\", \"minDigits\", \"maxDigits\", \"checkDigit\"}","additionalProperties":false,"required":["id","code","generates","prefix","minDigits","maxDigits","checkDigit"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"code":{"type":"string","minLength":1},"generates":{"type":"boolean","description":"true when the series draws numbers for cards sent without one"},"prefix":{"type":"string","description":"fixed leading characters, e.g. \"DEMO\"; \"\" for none"},"minDigits":{"type":"integer","minimum":1,"maximum":64,"description":"digits after the prefix, check digit included"},"maxDigits":{"type":"integer","minimum":1,"maximum":64},"checkDigit":{"enum":["luhn","none"],"description":"\"luhn\" or \"none\""}}},"description":"the card series ([] for none)"},"cardStatusLabels":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"e.g. [\"ACTIVE\", \"SUSPENDED\"]"},"programs":{"type":"array","items":{"type":"object","description":"a loyalty program: {\"id\", \"name\", \"isDefault\", \"tiers\": [{\"number\", \"name\"}, ...]}","additionalProperties":false,"required":["id","name","isDefault","tiers"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1},"isDefault":{"type":"boolean","description":"the program loyalty customers sent without enrollments join, at tier 1"},"tiers":{"type":"array","minItems":1,"description":"a list of {\"number\": 1, \"name\": \"Silver\"}, ...","items":{"type":"object","additionalProperties":false,"required":["number","name"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"number":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}}}}},"description":"the loyalty programs, one of them isDefault"},"identityGuards":{"type":"object","description":"placeholder values that never become identifiers: {\"blocked\": {<type>: {\"values\", \"patterns\"}}, \"useDefaults\", \"onBlocked\", \"maxProfilesPerCustomer\"}","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"blocked":{"type":"object","additionalProperties":{"type":"object","description":"an object {\"values\": [...], \"patterns\": [...]} of exact normalised values and regular expressions","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"values":{"type":"array","items":{"type":"string"}},"patterns":{"type":"array","items":{"type":"string","minLength":1,"maxLength":200}}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}},"description":"blocked values by identifier type (not card)"},"useDefaults":{"type":"boolean","description":"true: the defaults as well as the lists here; false: no defaults"},"onBlocked":{"enum":["drop","reject"],"description":"\"drop\" (warning 8200) or \"reject\" (8014 / 8055 / 400)"},"maxProfilesPerCustomer":{"type":"integer","minimum":1}}}}};
+const schema13 = {"$id":"org","type":"object","description":"one org","additionalProperties":false,"required":["orgId","name","baseCountry","earliestRegistrationDate","sources","tills","extendedFields","cardSeries","cardStatusLabels","programs"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"orgId":{"type":"integer","minimum":1,"description":"a positive integer"},"name":{"type":"string","minLength":1},"baseCountry":{"type":"string","pattern":"^[A-Z]{2}$","description":"the ISO 3166-1 alpha-2 country national mobiles are read in, e.g. \"IN\""},"earliestRegistrationDate":{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}$","description":"YYYY-MM-DD; registrations dated before it are 8017"},"rateLimitPerMinute":{"type":"integer","minimum":1,"description":"registrations a minute; unset: the stage default"},"sources":{"type":"object","description":"the enabled sources, each {\"accounts\": [...]}, e.g. {\"INSTORE\": {\"accounts\": []}, \"WECHAT\": {\"accounts\": [\"wx-main\"]}}","propertyNames":{"enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP","$comment"],"description":"one of INSTORE, FACEBOOK, WEB_ENGAGE, WECHAT, MARTJACK, TMALL, TAOBAO, JD, ECOMMERCE, WEBSITE, LINE, MOBILE_APP"},"additionalProperties":{"type":"object","description":"an object {\"accounts\": [...]} listing the account ids of the source: [] for a single-account source","additionalProperties":false,"required":["accounts"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"accounts":{"type":"array","items":{"type":"string","minLength":1,"maxLength":100},"description":"account ids, e.g. [\"app-ios\", \"app-android\"]"}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}}},"tills":{"type":"array","minItems":1,"items":{"type":"object","description":"a till: {\"username\": \"store1.till\", \"password\": \"...\"} or {\"username\": ..., \"passwordMd5\": \"<md5 hex>\"}","additionalProperties":false,"required":["username"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"username":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[^:]+$","description":"the till code, without ':'"},"password":{"type":"string","minLength":1,"description":"the password; stored only as a salted scrypt hash of its md5"},"passwordMd5":{"type":"string","pattern":"^[0-9a-fA-F]{32}$","description":"the md5 hex of the password, so that the file need not hold it"}}},"description":"the tills (at least one)"},"extendedFields":{"type":"array","items":{"type":"object","description":"an extended field: {\"name\", \"label\", \"dataType\", \"enumValues\"?, \"maxLength\"?}","additionalProperties":false,"required":["name","label","dataType"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"name":{"type":"string","minLength":1,"maxLength":64},"label":{"type":"string"},"dataType":{"enum":["STRING","INTEGER","DOUBLE","DATE","DATETIME","STANDARD_ENUM","CUSTOM_ENUM","COUNTRY"],"description":"one of STRING, INTEGER, DOUBLE, DATE, DATETIME, STANDARD_ENUM, CUSTOM_ENUM, COUNTRY"},"enumValues":{"type":"array","items":{"type":"string"},"description":"the values of an _ENUM field"},"maxLength":{"type":"integer","minimum":1,"description":"the longest STRING value, in characters (default 255)"}}},"description":"the customer extended fields ([] for none)"},"cardSeries":{"type":"array","items":{"type":"object","description":"a card series: {\"id\", \"code\", \"generates\", \"prefix\", \"minDigits\", \"maxDigits\", \"checkDigit\"}","additionalProperties":false,"required":["id","code","generates","prefix","minDigits","maxDigits","checkDigit"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"code":{"type":"string","minLength":1},"generates":{"type":"boolean","description":"true when the series draws numbers for cards sent without one"},"prefix":{"type":"string","description":"fixed leading characters, e.g. \"DEMO\"; \"\" for none"},"minDigits":{"type":"integer","minimum":1,"maximum":64,"description":"digits after the prefix, check digit included"},"maxDigits":{"type":"integer","minimum":1,"maximum":64},"checkDigit":{"enum":["luhn","none"],"description":"\"luhn\" or \"none\""}}},"description":"the card series ([] for none)"},"cardStatusLabels":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"e.g. [\"ACTIVE\", \"SUSPENDED\"]"},"programs":{"type":"array","items":{"type":"object","description":"a loyalty program: {\"id\", \"name\", \"isDefault\", \"tiers\": [{\"number\", \"name\"}, ...]}","additionalProperties":false,"required":["id","name","isDefault","tiers"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1},"isDefault":{"type":"boolean","description":"the program loyalty customers sent without enrollments join, at tier 1"},"tiers":{"type":"array","minItems":1,"description":"a list of {\"number\": 1, \"name\": \"Silver\"}, ...","items":{"type":"object","additionalProperties":false,"required":["number","name"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"number":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}}}}},"description":"the loyalty programs, one of them isDefault"},"identityGuards":{"type":"object","description":"placeholder values that never become identifiers: {\"blocked\": {<type>: {\"values\", \"patterns\"}}, \"useDefaults\", \"onBlocked\", \"maxProfilesPerCustomer\"}","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"blocked":{"type":"object","additionalProperties":{"type":"object","description":"an object {\"values\": [...], \"patterns\": [...]} of exact normalised values and regular expressions","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"values":{"type":"array","items":{"type":"string"}},"patterns":{"type":"array","items":{"type":"string","minLength":1,"maxLength":200}}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}},"description":"blocked values by identifier type (not card)"},"useDefaults":{"type":"boolean","description":"true: the defaults as well as the lists here; false: no defaults"},"onBlocked":{"enum":["drop","reject"],"description":"\"drop\" (warning 8200) or \"reject\" (8014 / 8055 / 400)"},"maxProfilesPerCustomer":{"type":"integer","minimum":1}}},"events":{"type":"object","description":"what the org's events carry: {\"full\": true} adds the customer document (data.customer); default thin","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"full":{"type":"boolean","description":"true: events carry the customer as GET /v2/customers/{id} returns it; default false"}}},"webhooks":{"type":"array","maxItems":10,"items":{"type":"object","description":"a webhook subscription: {\"id\", \"url\", \"events\": [...], \"secrets\": [\"whsec_...\"], \"includeImports\"?}","additionalProperties":false,"required":["id","url","events","secrets"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$","description":"1 to 64 of A-Z a-z 0-9 _ -, unique in the org, e.g. \"crm\""},"url":{"type":"string","pattern":"^https?://\\S+$","description":"the URL events are POSTed to: https and a public address in AWS stages (http and loopback on the local stage)"},"events":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["customer.created","customer.merged","customer.updated","customer.identifiers_changed","customer.erased"],"description":"one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"description":"the event types sent, at least one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"secrets":{"type":"array","minItems":1,"maxItems":3,"uniqueItems":true,"items":{"type":"string","pattern":"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$","description":"\"whsec_\" followed by the base64 of 24 to 64 random bytes (e.g. \"whsec_\" and the output of `openssl rand -base64 32`)"},"description":"1 to 3 signing secrets; each signs every delivery, so a rotation adds the new one before removing the old one"},"includeImports":{"type":"boolean","description":"true: events of imports are sent too; default false"}}},"description":"the webhook subscriptions, at most 10"}}};
+const func0 = require("ajv/dist/runtime/equal").default;
 const pattern0 = new RegExp("^[A-Z]{2}$", "u");
 const pattern1 = new RegExp("^\\d{4}-\\d{2}-\\d{2}$", "u");
 const pattern2 = new RegExp("^[^:]+$", "u");
 const pattern3 = new RegExp("^[0-9a-fA-F]{32}$", "u");
+const pattern4 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
+const pattern5 = new RegExp("^https?://\\S+$", "u");
+const pattern6 = new RegExp("^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$", "u");
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="org" */;
@@ -3329,14 +3333,400 @@ vErrors.push(err144);
 errors++;
 }
 }
-}
-else {
-const err145 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.events !== undefined){
+let data74 = data.events;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key12 in data74){
+if(!(((key12 === "$schema") || (key12 === "$comment")) || (key12 === "full"))){
+const err145 = {instancePath:instancePath+"/events",schemaPath:"#/properties/events/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err145];
 }
 else {
 vErrors.push(err145);
+}
+errors++;
+}
+}
+if(data74.$schema !== undefined){
+if(typeof data74.$schema !== "string"){
+const err146 = {instancePath:instancePath+"/events/$schema",schemaPath:"#/properties/events/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+}
+if(data74.$comment !== undefined){
+if(typeof data74.$comment !== "string"){
+const err147 = {instancePath:instancePath+"/events/$comment",schemaPath:"#/properties/events/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+}
+if(data74.full !== undefined){
+if(typeof data74.full !== "boolean"){
+const err148 = {instancePath:instancePath+"/events/full",schemaPath:"#/properties/events/properties/full/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+}
+}
+else {
+const err149 = {instancePath:instancePath+"/events",schemaPath:"#/properties/events/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+}
+if(data.webhooks !== undefined){
+let data78 = data.webhooks;
+if(Array.isArray(data78)){
+if(data78.length > 10){
+const err150 = {instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
+}
+errors++;
+}
+const len10 = data78.length;
+for(let i10=0; i10<len10; i10++){
+let data79 = data78[i10];
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+if(data79.id === undefined){
+const err151 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+if(data79.url === undefined){
+const err152 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
+}
+errors++;
+}
+if(data79.events === undefined){
+const err153 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "events"},message:"must have required property '"+"events"+"'"};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+if(data79.secrets === undefined){
+const err154 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "secrets"},message:"must have required property '"+"secrets"+"'"};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+for(const key13 in data79){
+if(!(((((((key13 === "$schema") || (key13 === "$comment")) || (key13 === "id")) || (key13 === "url")) || (key13 === "events")) || (key13 === "secrets")) || (key13 === "includeImports"))){
+const err155 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+}
+if(data79.$schema !== undefined){
+if(typeof data79.$schema !== "string"){
+const err156 = {instancePath:instancePath+"/webhooks/" + i10+"/$schema",schemaPath:"#/properties/webhooks/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+}
+if(data79.$comment !== undefined){
+if(typeof data79.$comment !== "string"){
+const err157 = {instancePath:instancePath+"/webhooks/" + i10+"/$comment",schemaPath:"#/properties/webhooks/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+}
+if(data79.id !== undefined){
+let data82 = data79.id;
+if(typeof data82 === "string"){
+if(!pattern4.test(data82)){
+const err158 = {instancePath:instancePath+"/webhooks/" + i10+"/id",schemaPath:"#/properties/webhooks/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+}
+else {
+const err159 = {instancePath:instancePath+"/webhooks/" + i10+"/id",schemaPath:"#/properties/webhooks/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+}
+if(data79.url !== undefined){
+let data83 = data79.url;
+if(typeof data83 === "string"){
+if(!pattern5.test(data83)){
+const err160 = {instancePath:instancePath+"/webhooks/" + i10+"/url",schemaPath:"#/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\""};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+}
+else {
+const err161 = {instancePath:instancePath+"/webhooks/" + i10+"/url",schemaPath:"#/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+}
+if(data79.events !== undefined){
+let data84 = data79.events;
+if(Array.isArray(data84)){
+if(data84.length < 1){
+const err162 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+const len11 = data84.length;
+for(let i11=0; i11<len11; i11++){
+let data85 = data84[i11];
+if(!(((((data85 === "customer.created") || (data85 === "customer.merged")) || (data85 === "customer.updated")) || (data85 === "customer.identifiers_changed")) || (data85 === "customer.erased"))){
+const err163 = {instancePath:instancePath+"/webhooks/" + i10+"/events/" + i11,schemaPath:"#/properties/webhooks/items/properties/events/items/enum",keyword:"enum",params:{allowedValues: schema13.properties.webhooks.items.properties.events.items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+}
+let i12 = data84.length;
+let j0;
+if(i12 > 1){
+outer0:
+for(;i12--;){
+for(j0 = i12; j0--;){
+if(func0(data84[i12], data84[j0])){
+const err164 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)"};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+break outer0;
+}
+}
+}
+}
+}
+else {
+const err165 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+}
+if(data79.secrets !== undefined){
+let data86 = data79.secrets;
+if(Array.isArray(data86)){
+if(data86.length > 3){
+const err166 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items"};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+if(data86.length < 1){
+const err167 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+const len12 = data86.length;
+for(let i13=0; i13<len12; i13++){
+let data87 = data86[i13];
+if(typeof data87 === "string"){
+if(!pattern6.test(data87)){
+const err168 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets/" + i13,schemaPath:"#/properties/webhooks/items/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$"},message:"must match pattern \""+"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$"+"\""};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+}
+else {
+const err169 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets/" + i13,schemaPath:"#/properties/webhooks/items/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+}
+let i14 = data86.length;
+let j1;
+if(i14 > 1){
+const indices0 = {};
+for(;i14--;){
+let item0 = data86[i14];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j1 = indices0[item0];
+const err170 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)"};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+break;
+}
+indices0[item0] = i14;
+}
+}
+}
+else {
+const err171 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+}
+if(data79.includeImports !== undefined){
+if(typeof data79.includeImports !== "boolean"){
+const err172 = {instancePath:instancePath+"/webhooks/" + i10+"/includeImports",schemaPath:"#/properties/webhooks/items/properties/includeImports/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+}
+}
+else {
+const err173 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
+}
+errors++;
+}
+}
+}
+else {
+const err174 = {instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err174];
+}
+else {
+vErrors.push(err174);
+}
+errors++;
+}
+}
+}
+else {
+const err175 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
 }
 errors++;
 }

@@ -15,6 +15,8 @@ export const Entity = {
   identifier: 'identifier',
   rateWindow: 'rateWindow',
   idempotency: 'idempotency',
+  /** A webhook subscription's mark: disabled by a receiver's 410 (lib/store/webhookSubscriptions.ts). */
+  webhookSubscription: 'webhookSubscription',
 } as const;
 export type Entity = (typeof Entity)[keyof typeof Entity];
 
@@ -39,6 +41,8 @@ export const keys = {
   identifier: (orgId: number, type: string, value: string): Key => ({ pk: `ORG#${orgId}#ID#${type}#${value}`, sk: 'ID' }),
   rateWindow: (orgId: number, windowStart: number): Key => ({ pk: `ORG#${orgId}#RATE#${windowStart}`, sk: 'RATE' }),
   idempotency: (orgId: number, key: string): Key => ({ pk: `ORG#${orgId}#IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
+  /** The state of one of an org's webhook subscriptions, by the subscription's id in the org file. */
+  webhookSubscription: (orgId: number, subscriptionId: string): Key => ({ pk: `ORG#${orgId}#WEBHOOK#${subscriptionId}`, sk: 'WEBHOOK' }),
   /** The prefix of every key of an org's data, for tests and tools that look at one org. */
   orgPrefix: (orgId: number): string => `ORG#${orgId}#`,
 };
@@ -50,4 +54,16 @@ export function isCustomerItem(item: { sk?: unknown }): boolean {
 
 export function isMergedProfileItem(item: { sk?: unknown }): boolean {
   return typeof item.sk === 'string' && item.sk.startsWith(MERGED_PROFILE_SK_PREFIX);
+}
+
+/** The org and customer of a customer partition key, or undefined for any other key. */
+export function customerOfPartition(pk: unknown): { orgId: number; customerId: number } | undefined {
+  if (typeof pk !== 'string') return undefined;
+  const match = /^ORG#(\d+)#CUSTOMER#(\d+)$/.exec(pk);
+  return match ? { orgId: Number(match[1]), customerId: Number(match[2]) } : undefined;
+}
+
+/** The source account of a merged profile's sort key. */
+export function sourceAccountOfProfileKey(sk: string): string {
+  return sk.slice(MERGED_PROFILE_SK_PREFIX.length);
 }
