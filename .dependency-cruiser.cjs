@@ -29,7 +29,14 @@ module.exports = {
       severity: 'error',
       comment: 'lib/store is the bottom layer: it must not import lib/registration, lib/api or lib/http.',
       from: { path: '^lib/store/' },
-      to: { path: '^lib/(registration|api|http)/' },
+      to: { path: '^lib/(registration|api|http|webhooks|events|ports)/' },
+    },
+    {
+      name: 'webhook-rules-not-to-store',
+      severity: 'error',
+      comment: "Signing, the target policy, the schedule and one delivery are pure of the table: only the sender's ports read it.",
+      from: { path: '^lib/webhooks/(signature|target|schedule|deliver)\\.ts$' },
+      to: { path: '^lib/store/' },
     },
     {
       name: 'lib-not-to-handlers',

@@ -70,8 +70,13 @@ interface CustomerParts {
   endPointsEnabled: string[];
 }
 
+/** Where a registration came from: POST /v2/customers, POST /v2/customers/bulk, or an import. */
+export type Origin = 'api' | 'bulk' | 'import';
+
 /** Everything a new customer would be created with. */
 export interface Registration extends CustomerParts {
+  /** Unset: `api`. Stored on the items it writes, for the events derived from them. */
+  origin?: Origin;
   /** Which customer-level parts the request set, for the warnings of a merge. */
   customerLevelParts: string[];
   warnings: Warning[];

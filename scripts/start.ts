@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
   process.env.TABLE_NAME = tableName;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  await ensureTable(localClient(dynamo.endpoint), tableName);
+  await ensureTable(localClient(dynamo.endpoint), tableName, { stream: true });
   const orgs = await loadOrgFiles([DEMO_ORGS_FILE]);
   console.log(
     `DynamoDB Local on ${dynamo.endpoint} (${inMemory ? 'in memory' : `data in ${dbPath}`}), table ${tableName}, demo orgs ${orgs.join(', ')}`,

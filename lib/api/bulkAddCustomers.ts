@@ -41,7 +41,7 @@ export async function bulkAddCustomers(request: BulkAddCustomersRequest): Promis
   const envelopeKey = readIdempotencyKey(org.orgId, request.idempotencyKey, JSON.stringify([request.bodyText, request.query]));
   const bodies = checkBulkEnvelope(request.body);
   const now = new Date();
-  const context = { org, till, query: request.query, now };
+  const context = { org, till, query: request.query, now, origin: 'bulk' as const };
 
   const items: Item[] = bodies.map((body, index) => {
     if (Buffer.byteLength(JSON.stringify(body) ?? '') > MAX_BODY_BYTES) {

@@ -1,6 +1,10 @@
 // The events the service tells the rest of a brand's stack (SPEC section 10): a versioned
 // envelope around thin data, or the customer document when the org opts in to full events.
 
+import type { Origin } from '../customer';
+
+export type { Origin };
+
 export const EVENT_TYPES = [
   'customer.created',
   'customer.merged',
@@ -9,9 +13,6 @@ export const EVENT_TYPES = [
   'customer.erased',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-
-/** Where the change came from: POST /v2/customers, POST /v2/customers/bulk, or an import. */
-export type Origin = 'api' | 'bulk' | 'import';
 
 export const EVENT_VERSION = 1;
 

@@ -71,7 +71,7 @@ export function prepareLine(input: LineInput, target: ImportTarget, now = new Da
   if (input.unreadable !== undefined) {
     return { kind: 'settled', result: rejected(input.line, ApiError.of(input.unreadable.code, input.unreadable.message)) };
   }
-  const registration = prepareRegistration(input.body, { org: target.org, till: target.till, query: {}, now });
+  const registration = prepareRegistration(input.body, { org: target.org, till: target.till, query: {}, now, origin: 'import' });
   if (registration instanceof ApiError) return { kind: 'settled', result: rejected(input.line, registration) };
   return {
     kind: 'ready',

@@ -1,5 +1,6 @@
 // What a request is read against: the caller's org and till, the query, the time.
 
+import type { Origin } from '../customer';
 import type { OrgConfig } from '../org';
 
 export interface RegistrationContext {
@@ -9,4 +10,6 @@ export interface RegistrationContext {
   /** `source` and `accountId` query parameters, which fill in profiles that lack them. */
   query: { source?: string; accountId?: string };
   now: Date;
+  /** Unset: `api`. */
+  origin?: Origin;
 }

@@ -63,6 +63,7 @@ export function readRegistration(body: AddCustomerBody, schemaWarnings: Warning[
     endPointsEnabled: [...(body.endPointsEnabled ?? [])],
     customerLevelParts: customerLevelPartsOf(body),
     warnings,
+    ...(context.origin && context.origin !== 'api' ? { origin: context.origin } : {}),
   };
 }
 

@@ -103,6 +103,7 @@ export async function registerCustomer(
           profiles: added,
           known: decision.known,
           unknown: decision.unknown,
+          ...(registration.origin ? { origin: registration.origin } : {}),
         },
         claim(pending),
       );

@@ -6,7 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../config';
-import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Identifier, type Profile, type Registration } from '../customer';
+import {
+  identifierKeyOf,
+  sourceAccountOf,
+  uniqueIdentifiers,
+  type Identifier,
+  type Origin,
+  type Profile,
+  type Registration,
+} from '../customer';
 import { putIdempotencyRecord, type RecordKey, type StoredResponse } from './idempotencyRecords';
 import { Entity, keys } from './keys';
 import type { IdentifierRecord } from './records';
@@ -73,6 +81,8 @@ export function planCreateCustomer(
     associatedWith: registration.associatedWith,
     endPointsEnabled: registration.endPointsEnabled,
     activity: 'ACTIVE',
+    // Read by the event publisher from the table's stream; absent means `api`.
+    ...(registration.origin ? { origin: registration.origin } : {}),
   };
   const items: TransactItem[] = [{ Put: { TableName: table, Item: customer, ConditionExpression: 'attribute_not_exists(pk)' } }];
   const roles: ItemRole[] = [{ kind: 'customer', customerId }];
@@ -94,6 +104,8 @@ export interface MergePlan {
   known: Identifier[];
   /** Identifiers of the request that nobody holds yet: claimed. */
   unknown: Identifier[];
+  /** Unset: `api`. */
+  origin?: Origin;
 }
 
 /**
@@ -140,7 +152,13 @@ export function planMergeProfiles(
       Put: {
         TableName: table,
         // `writtenBy` lets a re-sent transaction recognise its own earlier success.
-        Item: { ...keys.mergedProfile(orgId, customerId, sourceAccounts[i]), entity: Entity.mergedProfile, profile, writtenBy: token },
+        Item: {
+          ...keys.mergedProfile(orgId, customerId, sourceAccounts[i]),
+          entity: Entity.mergedProfile,
+          profile,
+          writtenBy: token,
+          ...(merge.origin ? { origin: merge.origin } : {}),
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: ALL_OLD,
       },

@@ -5,7 +5,9 @@
  * - each function: any error, any throttle (5 minutes);
  * - the API: any 5xx answer, and p99 latency over `custom.alarms.apiLatencyP99Ms`;
  * - the table: throttled requests and system errors, summed over the operations the service
- *   sends (DynamoDB reports both per operation).
+ *   sends (DynamoDB reports both per operation);
+ * - each queue of things given up on (its logical id ends in DeadLetterQueue or FailureQueue):
+ *   any message in it.
  * Thresholds and periods come from `custom.alarms` in serverless.yml. Written here rather than
  * with an alerts plugin because the API and table alarms need metric math and one topic, and
  * the template test checks the result.
@@ -78,6 +80,18 @@ class Alarms {
         DatapointsToAlarm: 2,
         ComparisonOperator: 'GreaterThanThreshold',
         Threshold: settings.apiLatencyP99Ms,
+      });
+    }
+
+    const declared = (service.resources && service.resources.Resources) || {};
+    for (const [id, resource] of Object.entries(declared)) {
+      if (resource.Type !== 'AWS::SQS::Queue' || !/(DeadLetterQueue|FailureQueue)$/.test(id)) continue;
+      resources[`${id}MessagesAlarm`] = alarm(`messages given up on in ${id}`, {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: period,
       });
     }
 

@@ -10,6 +10,7 @@ const TAGGABLE = new Set([
   'AWS::CloudWatch::Alarm',
   'AWS::DynamoDB::Table',
   'AWS::IAM::Role',
+  'AWS::Lambda::EventSourceMapping',
   'AWS::Lambda::Function',
   'AWS::Logs::LogGroup',
   'AWS::S3::Bucket',

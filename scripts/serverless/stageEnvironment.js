@@ -35,6 +35,12 @@ module.exports = async ({ resolveVariable }) => {
       customDomain: false,
       // Embedded-metric lines mean nothing to a terminal.
       metricsDisabled: 'true',
+      // Events stay in the process and webhooks are delivered by the publisher itself.
+      eventBusName: '',
+      webhookQueueUrl: '',
+      // Only what is written while `npm start` runs (its checkpoints carry on after a restart).
+      streamStartingPosition: 'LATEST',
+      stageIsLocal: 'true',
     };
   }
   return {
@@ -42,5 +48,10 @@ module.exports = async ({ resolveVariable }) => {
     logLevel: settings.logLevel || 'info',
     customDomain: Boolean(settings.domainName),
     metricsDisabled: 'false',
+    eventBusName: { Ref: 'EventBus' },
+    webhookQueueUrl: { Ref: 'WebhookQueue' },
+    // A stream mapping made after the first writes still sees them.
+    streamStartingPosition: 'TRIM_HORIZON',
+    stageIsLocal: 'false',
   };
 };

@@ -66,3 +66,26 @@ test('the bulk example answers one result per item, in order, and replays with i
   const again = await invoke('bulkAddCustomers', 'events/bulk-add-customers.json');
   expect(again.body).toEqual(first.body);
 }, 120_000);
+
+test('the stream example is published as one customer.created event, with no record reported as failed', async () => {
+  const { stdout } = await run(
+    process.execPath,
+    [SERVERLESS, 'invoke', 'local', '-f', 'publishEvents', '-p', 'events/publish-events.json', '--stage', 'local'],
+    // LOG_LEVEL info: the local bus writes each event as a log line.
+    { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info' }, maxBuffer: 10 * 1024 * 1024 },
+  );
+  const events = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes('"message":"event"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(events).toEqual([
+    expect.objectContaining({
+      type: 'customer.created',
+      orgId: 100,
+      customerId: 4810934829312737,
+      origin: 'api',
+      eventId: expect.stringMatching(/^evt_/),
+    }),
+  ]);
+  expect(stdout).toContain('"batchItemFailures": []');
+}, 120_000);

@@ -78,10 +78,14 @@ test('the local stage refuses an endpoint that is not on this machine', async ()
 test.each(['asia1', 'asia2', 'emea'])('load-orgs --stage %s refuses a DynamoDB endpoint or another region in the shell', async (stage) => {
   const withEndpoint = await loadOrgs(['--stage', stage], shell({ DYNAMODB_ENDPOINT: endpoint() }));
   expect(withEndpoint.code).toBe(2);
-  expect(withEndpoint.stderr.trim()).toMatch(new RegExp(`^load-orgs: stage ${stage} is AWS's table in [a-z0-9-]+, but DYNAMODB_ENDPOINT is set`));
+  expect(withEndpoint.stderr.trim()).toMatch(
+    new RegExp(`^load-orgs: stage ${stage} is AWS's table in [a-z0-9-]+, but DYNAMODB_ENDPOINT is set`),
+  );
   const withRegion = await loadOrgs(['--stage', stage], shell({ AWS_REGION: 'ap-south-1' }));
   expect(withRegion.code).toBe(2);
-  expect(withRegion.stderr.trim()).toMatch(new RegExp(`^load-orgs: stage ${stage} is in [a-z0-9-]+, but AWS_REGION is ap-south-1; unset it$`));
+  expect(withRegion.stderr.trim()).toMatch(
+    new RegExp(`^load-orgs: stage ${stage} is in [a-z0-9-]+, but AWS_REGION is ap-south-1; unset it$`),
+  );
 });
 
 test('load-orgs --help, and one line for an unknown stage or option', async () => {

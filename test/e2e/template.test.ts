@@ -1,5 +1,9 @@
 import stages from '../../config/stages.json';
 import { packageStage, type Packaged } from '../support/packaged';
+import { MAX_RECEIVE_COUNT, retryDelaySeconds } from '../../lib/webhooks/schedule';
+
+const totalRetrySeconds = () =>
+  Array.from({ length: MAX_RECEIVE_COUNT - 1 }, (_, i) => retryDelaySeconds(i + 1)).reduce((a, b) => a + b, 0);
 
 // What `serverless package --stage <stage>` produces for each regional stage (SPEC section 1:
 // region and API Gateway stage throttling per stage, derived from config/stages.json; one
@@ -50,6 +54,13 @@ function resourcesOf(packaged: Packaged, type: string) {
   return Object.entries(packaged.template.Resources).filter(([, resource]) => resource.Type === type);
 }
 
+const packages = new Map<string, Promise<Packaged>>();
+/** Each stage packaged once for this file, as from an operator's shell that still has a local log level and another region exported. */
+function packagedOnce(stage: string): Promise<Packaged> {
+  if (!packages.has(stage)) packages.set(stage, packageStage(stage, { env: { LOG_LEVEL: 'debug', AWS_REGION: 'ap-south-1' } }));
+  return packages.get(stage)!;
+}
+
 const statementsOf = (role: { Properties: { Policies?: { PolicyDocument: { Statement: any[] } }[] } }) =>
   (role.Properties.Policies ?? []).flatMap((policy) => policy.PolicyDocument.Statement);
 const actionsOf = (statement: { Action: string | string[] }) => [statement.Action].flat();
@@ -61,8 +72,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
   let packaged: Packaged;
 
   beforeAll(async () => {
-    // As from an operator's shell that still has a local log level exported.
-    packaged = await packageStage(stage, { env: { LOG_LEVEL: 'debug', AWS_REGION: 'ap-south-1' } });
+    packaged = await packagedOnce(stage);
   }, 120_000);
 
   test('config/stages.json holds the region and default limit of the spec for the stage', () => {
@@ -122,6 +132,8 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       GetExtendedFieldsLambdaFunction: 'ReaderRole',
       GetOpenApiLambdaFunction: 'OpenApiRole',
       ImportWorkerLambdaFunction: 'ImportWorkerRole',
+      PublishEventsLambdaFunction: 'PublisherRole',
+      SendWebhooksLambdaFunction: 'WebhookSenderRole',
     });
     const tableActions = (id: string) => roles[id].flatMap(actionsOf).sort();
     expect(tableActions('RegistrationRole')).toEqual([...ACTIONS_USED].sort());
@@ -133,14 +145,28 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
+    expect(tableActions('WebhookSenderRole')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    // The publisher reads items and its stream, each in a statement of its own.
+    const publisher = roles.PublisherRole;
+    expect(publisher.map((statement) => [statement.Resource].flat())).toEqual([
+      [{ 'Fn::GetAtt': [tableId, 'Arn'] }],
+      [{ 'Fn::GetAtt': [tableId, 'StreamArn'] }],
+    ]);
+    expect(actionsOf(publisher[0]).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect(actionsOf(publisher[1]).sort()).toEqual([
+      'dynamodb:DescribeStream',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+    ]);
     // Only these roles touch DynamoDB, each in one statement on the table's items.
     expect(
       Object.entries(roles)
         .filter(([, statements]) => statements.length > 0)
         .map(([id]) => id)
         .sort(),
-    ).toEqual(['ImportWorkerRole', 'ReaderRole', 'RegistrationRole']);
-    for (const [id, statements] of Object.entries(roles).filter(([, list]) => list.length > 0)) {
+    ).toEqual(['ImportWorkerRole', 'PublisherRole', 'ReaderRole', 'RegistrationRole', 'WebhookSenderRole']);
+    for (const [id, statements] of Object.entries(roles).filter(([role, list]) => list.length > 0 && role !== 'PublisherRole')) {
       expect({ id, statements: statements.length }).toEqual({ id, statements: 1 });
       const [statement] = statements;
       expect(statement.Effect).toBe('Allow');
@@ -223,7 +249,9 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       );
       expect(a.Metrics.filter((m: any) => m.ReturnData)).toEqual([expect.objectContaining({ Expression: 'SUM(METRICS())' })]);
     }
-    expect(alarms).toHaveLength(functions.length * 2 + 4);
+    const queues = alarms.filter((a) => a.Namespace === 'AWS/SQS').map((a) => a.Dimensions[0].Value['Fn::GetAtt'][0]);
+    expect(queues.sort()).toEqual(['StreamFailureQueue', 'WebhookDeadLetterQueue']);
+    expect(alarms).toHaveLength(functions.length * 2 + 4 + 2);
     const [topicId] = resourcesOf(packaged, 'AWS::SNS::Topic')[0];
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
     expect(packaged.template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: topicId });
@@ -305,6 +333,8 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       'GetOpenApiLambdaFunction',
       'ImportWorkerLambdaFunction',
       'LookupCustomerLambdaFunction',
+      'PublishEventsLambdaFunction',
+      'SendWebhooksLambdaFunction',
     ]);
     for (const [id, fn] of functions) {
       const variables = fn.Properties.Environment.Variables;
@@ -314,6 +344,56 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       expect(variables.LOG_LEVEL).toBe(settings.logLevel);
       expect(variables.POWERTOOLS_METRICS_DISABLED).toBe('false');
     }
+  });
+});
+
+describe.each(Object.keys(EXPECTED) as Stage[])('events of serverless package --stage %s', (stage) => {
+  let packaged: Packaged;
+
+  beforeAll(async () => {
+    packaged = await packagedOnce(stage);
+  }, 120_000);
+
+  test('the table streams new and old images to the publisher, filtered to customer and profile items, failures reported per record', () => {
+    const [, table] = resourcesOf(packaged, 'AWS::DynamoDB::Table')[0];
+    expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    const mappings = resourcesOf(packaged, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    const stream = mappings.find((m) => m.EventSourceArn['Fn::GetAtt']?.[1] === 'StreamArn')!;
+    expect(stream).toMatchObject({
+      FunctionName: { 'Fn::GetAtt': ['PublishEventsLambdaFunction', 'Arn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      ParallelizationFactor: 1,
+      MaximumRetryAttempts: 20,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['StreamFailureQueue', 'Arn'] } } },
+    });
+    const pattern = JSON.parse(stream.FilterCriteria.Filters[0].Pattern);
+    expect(pattern).toEqual({ dynamodb: { Keys: { sk: { S: ['CUSTOMER', { prefix: 'PROFILE#' }] } } } });
+  });
+
+  test('webhooks go through a queue to the sender, with partial batch failures and a dead-letter queue; events to the stage bus', () => {
+    const mappings = resourcesOf(packaged, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    const queue = mappings.find((m) => m.EventSourceArn['Fn::GetAtt']?.[0] === 'WebhookQueue')!;
+    expect(queue).toMatchObject({
+      FunctionName: { 'Fn::GetAtt': ['SendWebhooksLambdaFunction', 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const webhookQueue = packaged.template.Resources.WebhookQueue.Properties;
+    expect(webhookQueue.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['WebhookDeadLetterQueue', 'Arn'] });
+    // The sender's schedule ends where the queue gives up, after about three days.
+    expect(webhookQueue.RedrivePolicy.maxReceiveCount).toBe(MAX_RECEIVE_COUNT);
+    expect(webhookQueue.MessageRetentionPeriod).toBeGreaterThan(totalRetrySeconds());
+    expect(webhookQueue.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * packaged.template.Resources.SendWebhooksLambdaFunction.Properties.Timeout,
+    );
+    expect(packaged.template.Resources.EventBus.Properties.Name).toBe(`loyalty-customers-${stage}`);
+    const publisher = packaged.template.Resources.PublishEventsLambdaFunction.Properties.Environment.Variables;
+    expect(publisher.EVENT_BUS_NAME).toEqual({ Ref: 'EventBus' });
+    expect(publisher.WEBHOOK_QUEUE_URL).toEqual({ Ref: 'WebhookQueue' });
+    expect(publisher.STAGE_IS_LOCAL).toBe('false');
+    const statements = statementsOf(packaged.template.Resources.PublisherRole);
+    expect(statements.find((st) => actionsOf(st).includes('events:PutEvents')).Resource).toEqual([{ 'Fn::GetAtt': ['EventBus', 'Arn'] }]);
   });
 });
 

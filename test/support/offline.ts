@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, stopProcess } from '../../scripts/dynamodbLocal';
@@ -13,7 +14,7 @@ export const LOCAL_TABLE = 'loyalty-customers-local';
 /** Creates the local stage's table in the run's DynamoDB Local and loads the demo orgs. */
 export async function prepareLocalTable(): Promise<void> {
   process.env.TABLE_NAME = LOCAL_TABLE;
-  await ensureTable(localClient(process.env.DYNAMODB_ENDPOINT!), LOCAL_TABLE);
+  await ensureTable(localClient(process.env.DYNAMODB_ENDPOINT!), LOCAL_TABLE, { stream: true });
   await loadOrgFiles([DEMO_ORGS_FILE]);
 }
 
@@ -30,7 +31,13 @@ export async function startOffline(): Promise<Offline> {
   const child = spawn(
     process.execPath,
     [SERVERLESS, 'offline', 'start', '--stage', 'local', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort), '--noTimeout'],
-    { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'], detached: false },
+    {
+      cwd: ROOT,
+      // The stream's checkpoints of this run stay out of the checkout.
+      env: { ...process.env, LOG_LEVEL: 'silent', STREAM_CHECKPOINT_FILE: join(tmpdir(), `stream-checkpoints-${httpPort}.json`) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: false,
+    },
   );
   let output = '';
   child.stdout!.on('data', (c) => (output += String(c)));

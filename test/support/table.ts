@@ -7,14 +7,15 @@ import { Entity } from '../../lib/store/keys';
 
 /**
  * Gives the calling test file its own table in the run's DynamoDB Local, loaded with the
- * demo orgs, and drops it afterwards.
+ * demo orgs, and drops it afterwards. With `stream`, the table has its stream (new and old
+ * images, as serverless.yml declares it): test/support/stream.ts reads it.
  */
-export function useDemoTable(): { name: () => string } {
+export function useDemoTable(options: { stream?: boolean } = {}): { name: () => string } {
   let name = '';
   beforeAll(async () => {
     name = `test-${randomUUID()}`;
     process.env.TABLE_NAME = name;
-    await ensureTable(client(), name);
+    await ensureTable(client(), name, options.stream ? { stream: true } : {});
     await loadOrgFiles([DEMO_ORGS_FILE]);
   });
   afterAll(async () => {

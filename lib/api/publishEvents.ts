@@ -1,0 +1,79 @@
+// The stream publisher's use case (SPEC section 10): a batch of the table's stream records, in
+// order, becomes events on the stage's bus and webhook deliveries for the org's subscriptions.
+// A record that fails stops the batch there and is reported, so Lambda retries from it and the
+// order of one customer's events holds; events already published for it are published again
+// with the same ids (at least once).
+
+import type { CustomerEvent, WebhookDelivery } from '../events/event';
+import { eventsOf } from '../events/translate';
+import { log } from '../log';
+import type { OrgConfig } from '../org';
+import type { EventBus } from '../ports/eventBus';
+import type { DeliveryQueue } from '../ports/deliveryQueue';
+import { loadCustomer } from '../store/customers';
+import { getOrgConfig } from '../store/orgs';
+import { changeOf, type StreamRecord } from '../store/stream';
+import { customerDocument } from './customerDocument';
+
+export interface PublisherPorts {
+  bus: EventBus;
+  deliveries: DeliveryQueue;
+  org?: (orgId: number) => Promise<OrgConfig | undefined>;
+  /** The customer as GET /v2/customers/{id} shows it, for full events. */
+  document?: (org: OrgConfig, customerId: number) => Promise<unknown>;
+}
+
+export interface BatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** What an org's subscription needs here; the sender checks the rest when it sends. */
+interface Subscribing {
+  events?: { full?: boolean };
+  webhooks?: { id: string; events: string[]; includeImports?: boolean }[];
+}
+
+export async function publishRecords(records: StreamRecord[], ports: PublisherPorts): Promise<BatchResponse> {
+  const org = ports.org ?? getOrgConfig;
+  const document = ports.document ?? defaultDocument;
+  for (const record of records) {
+    try {
+      const change = changeOf(record);
+      if (!change) continue;
+      const events = eventsOf(change);
+      if (events.length === 0) continue;
+      const config = (await org(change.orgId)) as (OrgConfig & Subscribing) | undefined;
+      if (config?.events?.full) {
+        const customer = await document(config, change.customerId);
+        for (const event of events) if (customer !== undefined) event.data.customer = customer;
+      }
+      await ports.bus.publish(events);
+      const deliveries = deliveriesFor(config, events);
+      if (deliveries.length > 0) await ports.deliveries.enqueue(deliveries);
+    } catch (error) {
+      log.error('event publishing failed; the stream retries from this record', {
+        sequenceNumber: record.dynamodb?.SequenceNumber,
+        error: error as Error,
+      });
+      return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+    }
+  }
+  return { batchItemFailures: [] };
+}
+
+function deliveriesFor(org: Subscribing | undefined, events: CustomerEvent[]): WebhookDelivery[] {
+  const deliveries: WebhookDelivery[] = [];
+  for (const subscription of org?.webhooks ?? []) {
+    for (const event of events) {
+      if (!subscription.events.includes(event.type)) continue;
+      if (event.origin === 'import' && !subscription.includeImports) continue;
+      deliveries.push({ orgId: event.orgId, subscriptionId: subscription.id, event });
+    }
+  }
+  return deliveries;
+}
+
+async function defaultDocument(org: OrgConfig, customerId: number): Promise<unknown> {
+  const customer = await loadCustomer(org.orgId, customerId);
+  return customer ? customerDocument(customer, org) : undefined;
+}

@@ -1,0 +1,154 @@
+// From a change of a customer's items to the events it means (SPEC section 10): pure, so that
+// every case is a unit test. A new customer item is `customer.created`; a profile item added to
+// an existing customer is `customer.merged`; a changed customer item is `customer.erased` when
+// it became a tombstone, else `customer.identifiers_changed` and/or `customer.updated`.
+// Event ids are derived from what changed (and the stream record for modifications), so a
+// redelivered record gives the same ids.
+
+import { createHash } from 'node:crypto';
+import { sourceAccountOf, type Origin, type Profile } from '../customer';
+import type { CustomerChange, StoredCustomer } from '../store/stream';
+import { EVENT_VERSION, type CustomerEvent, type EventType, type ThinData } from './event';
+
+export function eventsOf(change: CustomerChange): CustomerEvent[] {
+  if (change.kind === 'profile') {
+    if (change.change !== 'insert') return [];
+    return [
+      event(change, 'customer.merged', change.origin, [change.sourceAccount], {
+        sourceAccounts: [change.sourceAccount],
+        identifierTypes: identifierTypesOf([change.profile]),
+      }),
+    ];
+  }
+  if (change.change === 'insert' && change.after) {
+    const profiles = change.after.profiles ?? [];
+    return [
+      event(change, 'customer.created', change.after.origin, [], {
+        sourceAccounts: profiles.map(sourceAccountOf),
+        identifierTypes: identifierTypesOf(profiles),
+      }),
+    ];
+  }
+  if (change.change === 'modify' && change.before && change.after) return modificationEvents(change, change.before, change.after);
+  // A customer item is never deleted (an erase leaves a tombstone): nothing to tell.
+  return [];
+}
+
+function modificationEvents(change: CustomerChange & { kind: 'customer' }, before: StoredCustomer, after: StoredCustomer): CustomerEvent[] {
+  const discriminator = [String(after.version ?? change.recordId)];
+  // The item's origin is how the customer was created; only the API's routes change a customer.
+  const origin = undefined;
+  if (isErased(after) && !isErased(before)) {
+    return [event(change, 'customer.erased', origin, discriminator, { sourceAccounts: [], identifierTypes: [] })];
+  }
+  if (isErased(after)) return [];
+  const events: CustomerEvent[] = [];
+  const identifiersChanged = changedProfiles(before.profiles, after.profiles, identifierSignature);
+  if (identifiersChanged.length > 0) {
+    events.push(
+      event(change, 'customer.identifiers_changed', origin, discriminator, {
+        sourceAccounts: identifiersChanged.map(sourceAccountOf),
+        identifierTypes: changedIdentifierTypes(before.profiles, after.profiles),
+      }),
+    );
+  }
+  const detailsChanged = changedProfiles(before.profiles, after.profiles, detailSignature);
+  const customerLevelChanged = before.loyaltyType !== after.loyaltyType || stable(before.extendedFields) !== stable(after.extendedFields);
+  if (detailsChanged.length > 0 || customerLevelChanged) {
+    events.push(
+      event(change, 'customer.updated', origin, discriminator, {
+        sourceAccounts: detailsChanged.map(sourceAccountOf),
+        identifierTypes: [],
+      }),
+    );
+  }
+  return events;
+}
+
+function isErased(customer: StoredCustomer): boolean {
+  return customer.activity === 'ERASED';
+}
+
+function event(
+  change: CustomerChange,
+  type: EventType,
+  origin: Origin | undefined,
+  discriminator: string[],
+  data: ThinData,
+): CustomerEvent {
+  const { orgId, customerId } = change;
+  return {
+    id: eventId(type, orgId, customerId, discriminator),
+    type,
+    version: EVENT_VERSION,
+    orgId,
+    customerId,
+    occurredAt: change.at.toISOString(),
+    origin: origin ?? 'api',
+    data,
+  };
+}
+
+/** `evt_` and 32 hex digits of a hash of what the event is about. */
+export function eventId(type: EventType, orgId: number, customerId: number, discriminator: string[]): string {
+  const digest = createHash('sha256')
+    .update([type, orgId, customerId, ...discriminator].join('\u0000'))
+    .digest('hex');
+  return `evt_${digest.slice(0, 32)}`;
+}
+
+function identifierTypesOf(profiles: Profile[]): string[] {
+  const types = new Set<string>();
+  for (const profile of profiles) {
+    for (const identifier of profile.identifiers ?? []) types.add(identifier.type);
+    if (profile.card?.cardNumber) types.add('card');
+  }
+  return [...types].sort();
+}
+
+function identifierSignature(profile: Profile): string {
+  const values = (profile.identifiers ?? []).map((i) => `${i.type}#${i.value}`);
+  if (profile.card?.cardNumber) values.push(`card#${profile.card.cardNumber}`);
+  return values.sort().join('\u0000');
+}
+
+function detailSignature(profile: Profile): string {
+  return stable({ firstName: profile.firstName, lastName: profile.lastName, fields: profile.fields, commChannels: profile.commChannels });
+}
+
+/** The profiles (of after, or removed from before) whose signature differs. */
+function changedProfiles(before: Profile[] = [], after: Profile[] = [], signature: (p: Profile) => string): Profile[] {
+  const old = new Map(before.map((p) => [sourceAccountOf(p), signature(p)]));
+  const changed = after.filter((p) => old.get(sourceAccountOf(p)) !== signature(p));
+  const kept = new Set(after.map(sourceAccountOf));
+  return [...changed, ...before.filter((p) => !kept.has(sourceAccountOf(p)))];
+}
+
+/**
+ * The types of the identifiers added to or removed from a profile, compared source account by
+ * source account: a value that one profile drops while another keeps it (a mobile shared by two
+ * profiles), or that moves between profiles, changed too.
+ */
+function changedIdentifierTypes(before: Profile[] = [], after: Profile[] = []): string[] {
+  const valuesBySourceAccount = (profiles: Profile[]) =>
+    new Map(profiles.map((p) => [sourceAccountOf(p), new Set(identifierSignature(p).split('\u0000').filter(Boolean))]));
+  const old = valuesBySourceAccount(before);
+  const now = valuesBySourceAccount(after);
+  const types = new Set<string>();
+  for (const account of new Set([...old.keys(), ...now.keys()])) {
+    const was = old.get(account) ?? new Set<string>();
+    const is = now.get(account) ?? new Set<string>();
+    for (const value of is) if (!was.has(value)) types.add(value.split('#')[0]);
+    for (const value of was) if (!is.has(value)) types.add(value.split('#')[0]);
+  }
+  return [...types].sort();
+}
+
+/** JSON with sorted keys, to compare parts regardless of key order. */
+function stable(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
