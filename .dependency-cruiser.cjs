@@ -32,6 +32,13 @@ module.exports = {
       to: { path: '^lib/(registration|api|http|webhooks|events|ports)/' },
     },
     {
+      name: 'handlers-only-to-entry-layers',
+      severity: 'error',
+      comment: 'handlers/ are a few lines: they call lib/http and lib/api (or a worker of lib/import), never the store or the rules.',
+      from: { path: '^handlers/' },
+      to: { path: '^lib/(store|registration|webhooks|ports|events)/' },
+    },
+    {
       name: 'webhook-rules-not-to-store',
       severity: 'error',
       comment: "Signing, the target policy, the schedule and one delivery are pure of the table: only the sender's ports read it.",

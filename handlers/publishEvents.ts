@@ -1,10 +1,9 @@
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { publishRecords } from '../lib/api/publishEvents';
-import { stagePorts } from '../lib/api/eventPorts';
+import { publishStageRecords } from '../lib/api/eventPorts';
 import { log } from '../lib/log';
 
 /** The table's stream -> events and webhook deliveries (SPEC section 10); failed records reported. */
 export const handler = (event: DynamoDBStreamEvent, context: Context) => {
   log.addContext(context);
-  return publishRecords(event.Records as never, stagePorts());
+  return publishStageRecords(event.Records as never);
 };

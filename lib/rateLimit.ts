@@ -131,7 +131,9 @@ export class RateLimiter {
       // Fewer than a block left: take what is left, once.
       if ('left' in result) result = await this.windows.reserve(org.orgId, windowStart, reset, limit, result.left);
       if (!('reserved' in result)) {
-        reservation.full = true;
+        // Only a full window is full for the rest of the minute; `left` again (another instance
+        // took some meanwhile) refuses this request alone.
+        if ('full' in result) reservation.full = true;
         throw rateLimited(limit, reset, now);
       }
       reservation.unused += result.reserved;

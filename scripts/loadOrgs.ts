@@ -20,16 +20,28 @@ config/orgs/org.schema.json) into the stage's table. Without files: the demo org
 
 example: npm run load-orgs -- --stage local config/orgs/example-brand.json`;
 
-export async function loadOrgFiles(paths: string[]): Promise<number[]> {
-  const loaded: number[] = [];
-  for (const path of paths) {
+export async function loadOrgFiles(paths: string[], options: { stage?: string } = {}): Promise<number[]> {
+  const orgs = paths.flatMap((path) => {
     const parsed = JSON.parse(readFileSync(resolve(path), 'utf8')) as OrgFile | OrgFile[];
-    for (const org of Array.isArray(parsed) ? parsed : [parsed]) {
-      await saveOrg(org);
-      loaded.push(org.orgId);
-    }
+    return Array.isArray(parsed) ? parsed : [parsed];
+  });
+  if (options.stage && options.stage !== 'local') refuseLocalWebhooks(orgs, options.stage);
+  for (const org of orgs) await saveOrg(org);
+  return orgs.map((org) => org.orgId);
+}
+
+/**
+ * AWS stages send webhooks over https only (lib/webhooks/target.ts): a plain http URL would have
+ * every delivery refused, so it is refused here, when the operator can still fix it.
+ */
+function refuseLocalWebhooks(orgs: OrgFile[], stage: string): void {
+  for (const org of orgs) {
+    (org.webhooks ?? []).forEach((subscription, index) => {
+      if (!/^https:\/\//i.test(String(subscription.url))) {
+        throw new StageError(`org ${org.orgId}: /webhooks/${index}/url must be an https URL in stage ${stage} (${subscription.url})`);
+      }
+    });
   }
-  return loaded;
 }
 
 export const DEMO_ORGS_FILE = resolve(__dirname, '..', 'config', 'orgs', 'demo.json');
@@ -49,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     else files.push(argv[i]);
   }
   const target = useStage(stage);
-  const loaded = await loadOrgFiles(files.length > 0 ? files : [DEMO_ORGS_FILE]);
+  const loaded = await loadOrgFiles(files.length > 0 ? files : [DEMO_ORGS_FILE], { stage });
   console.log(`loaded orgs ${loaded.join(', ')} into ${target.table} (${stage}: ${target.where})`);
   return 0;
 }

@@ -5,14 +5,16 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { WebhookDelivery } from '../events/event';
 import { awsRegion } from '../config';
+import { log } from '../log';
 
 export interface DeliveryQueue {
   /** Queues every delivery or throws. */
   enqueue(deliveries: WebhookDelivery[]): Promise<void>;
 }
 
-/** SQS's limit on the messages of one SendMessageBatch call. */
+/** SQS's limits on one SendMessageBatch call: 10 messages, and their bodies together (kept under 256 KiB). */
 const MESSAGES_PER_CALL = 10;
+const BYTES_PER_CALL = 240 * 1024;
 
 export class SqsDeliveryQueue implements DeliveryQueue {
   constructor(
@@ -21,12 +23,11 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   ) {}
 
   async enqueue(deliveries: WebhookDelivery[]): Promise<void> {
-    for (let start = 0; start < deliveries.length; start += MESSAGES_PER_CALL) {
-      const batch = deliveries.slice(start, start + MESSAGES_PER_CALL);
+    for (const batch of batchesOf(deliveries.map((delivery) => JSON.stringify(delivery)))) {
       const result = await this.client.send(
         new SendMessageBatchCommand({
           QueueUrl: this.queueUrl,
-          Entries: batch.map((delivery, index) => ({ Id: String(index), MessageBody: JSON.stringify(delivery) })),
+          Entries: batch.map((body, index) => ({ Id: String(index), MessageBody: body })),
         }),
       );
       if (result.Failed?.length) throw new Error(`SQS refused ${result.Failed.length} webhook deliveries: ${result.Failed[0].Code}`);
@@ -34,17 +35,54 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   }
 }
 
+/** Message bodies in calls of at most 10 and about 240 KiB (a full event may be large; one is sent alone). */
+export function batchesOf(bodies: string[]): string[][] {
+  const batches: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const body of bodies) {
+    const size = Buffer.byteLength(body);
+    if (current.length > 0 && (current.length === MESSAGES_PER_CALL || bytes + size > BYTES_PER_CALL)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(body);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
 /** Sends one round of deliveries; answers the ones to try again. */
 export type SendRound = (deliveries: WebhookDelivery[], attempt: number) => Promise<WebhookDelivery[]>;
 
-/** Locally: delivered before the publisher returns, retried after each of `delaysMs`. */
+/**
+ * Locally: delivered in the publisher's process, beside it rather than before it returns (a
+ * receiver that is down must not hold up the stream), retried after each of `delaysMs`.
+ */
 export class InlineDeliveries implements DeliveryQueue {
+  private readonly inFlight = new Set<Promise<void>>();
+
   constructor(
     private readonly send: SendRound,
     private readonly delaysMs: number[] = [1000, 3000],
   ) {}
 
   async enqueue(deliveries: WebhookDelivery[]): Promise<void> {
+    const running = this.deliver(deliveries).catch((error: Error) =>
+      log.error('local webhook delivery failed', { error, deliveries: deliveries.length }),
+    );
+    this.inFlight.add(running);
+    void running.finally(() => this.inFlight.delete(running));
+  }
+
+  /** Resolves once every delivery queued so far has been sent or given up on. */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  private async deliver(deliveries: WebhookDelivery[]): Promise<void> {
     let pending = deliveries;
     for (let attempt = 1; pending.length > 0; attempt++) {
       pending = await this.send(pending, attempt);

@@ -50,11 +50,10 @@ export async function deliverWebhook({ subscription, event, policy, timeoutMs = 
   if (target === undefined) return { outcome: 'retry', reason: `the host did not resolve within ${timeoutMs} ms` };
   if (target.kind === 'refused') return { outcome: 'refused', reason: target.reason };
   if (target.kind === 'unresolved') return { outcome: 'retry', reason: target.reason };
-  const { url, address, family } = target;
-  // Pinned: the connection goes to the address checked above, whatever DNS says by now.
+  const { url, address, family, addresses } = target;
+  // Pinned: the connection goes to the addresses checked above, whatever DNS says by now.
   const pinned: LookupFunction = (_hostname, options, callback) => {
-    if ((options as { all?: boolean }).all)
-      (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
+    if ((options as { all?: boolean }).all) (callback as (e: null, a: { address: string; family: number }[]) => void)(null, addresses);
     else callback(null, address, family);
   };
   const options: RequestOptions = {

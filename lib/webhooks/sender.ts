@@ -1,7 +1,7 @@
 // One batch of queued webhook deliveries (SPEC section 10). Each message names an org, one of its
 // subscriptions and the event; the subscription (URL, secrets) is read from the org's
 // configuration now, so a secret never travels through the queue and a subscription removed
-// from the org file stops receiving at once.
+// from the org file stops receiving within CONFIG_CACHE_SECONDS (the configuration's cache).
 //
 //   unknown or disabled subscription, an import event without includeImports, an event type
 //   not subscribed to                 skipped: not a failure, the message is done

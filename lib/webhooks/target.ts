@@ -32,7 +32,7 @@ export interface TargetPolicy {
 
 export type Target =
   /** Connect to `address` (of `family`), sending `url`'s host as Host and TLS server name. */
-  | { kind: 'allowed'; url: URL; address: string; family: 4 | 6 }
+  | { kind: 'allowed'; url: URL; address: string; family: 4 | 6; addresses: { address: string; family: 4 | 6 }[] }
   /** Never to be sent: the reason says why. */
   | { kind: 'refused'; reason: string }
   /** The host did not resolve (now): worth a retry. */
@@ -66,8 +66,9 @@ export async function checkTarget(url: string | URL, policy: TargetPolicy): Prom
     const problem = problemOfAddress(address, policy);
     if (problem) return { kind: 'refused', reason: problem };
   }
-  const [first] = addresses;
-  return { kind: 'allowed', url: parsed, address: first.address, family: ipaddr.parse(first.address).kind() === 'ipv6' ? 6 : 4 };
+  // Every address was checked: the connection may try each in turn, as happy eyeballs does.
+  const checked = addresses.map(({ address }) => ({ address, family: (ipaddr.parse(address).kind() === 'ipv6' ? 6 : 4) as 4 | 6 }));
+  return { kind: 'allowed', url: parsed, address: checked[0].address, family: checked[0].family, addresses: checked };
 }
 
 /** The URL's host as DNS knows it: an IPv6 literal without its brackets. */
@@ -100,10 +101,17 @@ export function problemOfAddress(address: string, policy: Pick<TargetPolicy, 'lo
 /** `a private` and the like, or undefined for an address that may be sent to. */
 function kindOfRange(parsed: ipaddr.IPv4 | ipaddr.IPv6, policy: Pick<TargetPolicy, 'local'>): string | undefined {
   const range = parsed.range();
-  if (range === 'unicast') return undefined;
+  if (range === 'unicast') {
+    // ipaddr.js calls IPv4-compatible IPv6 (::a.b.c.d, e.g. [::7f00:1]) unicast: only the global
+    // unicast range 2000::/3 is sent to.
+    if (parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6)) return 'a non-global IPv6 (outside 2000::/3)';
+    return undefined;
+  }
   if (range === 'loopback' && policy.local) return undefined;
   return RANGE_NAMES[range] ?? `a ${range}`;
 }
+
+const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR('2000::/3');
 
 const RANGE_NAMES: Record<string, string> = {
   private: 'a private',

@@ -2,7 +2,8 @@
 
 /**
  * CloudWatch alarms of a stage, all notifying the stage's AlarmTopic (SNS; subscribe to it):
- * - each function: any error, any throttle (5 minutes);
+ * - each function: any error, any throttle (5 minutes); a stream reader over
+ *   `custom.alarms.streamIteratorAgeMinutes` behind its stream;
  * - the API: any 5xx answer, and p99 latency over `custom.alarms.apiLatencyP99Ms`;
  * - the table: throttled requests and system errors, summed over the operations the service
  *   sends (DynamoDB reports both per operation);
@@ -22,7 +23,7 @@ class Alarms {
 
   apply() {
     const service = this.serverless.service;
-    const settings = { periodSeconds: 300, apiLatencyP99Ms: 3000, ...(service.custom.alarms || {}) };
+    const settings = { periodSeconds: 300, apiLatencyP99Ms: 3000, streamIteratorAgeMinutes: 15, ...(service.custom.alarms || {}) };
     const resources = service.provider.compiledCloudFormationTemplate.Resources;
     const naming = this.serverless.getProvider('aws').naming;
     const stage = service.provider.stage;
@@ -46,6 +47,18 @@ class Alarms {
       const fn = service.getFunction(name);
       const id = naming.getLambdaLogicalId(name);
       const dimensions = [{ Name: 'FunctionName', Value: { Ref: id } }];
+      // A stream reader reporting failed records is not in error: its iterator age says it is stuck.
+      if ((fn.events || []).some((event) => event.stream)) {
+        resources[`${id}IteratorAgeAlarm`] = alarm(`${fn.name} behind its stream by over ${settings.streamIteratorAgeMinutes} minutes`, {
+          Namespace: 'AWS/Lambda',
+          MetricName: 'IteratorAge',
+          Dimensions: dimensions,
+          Statistic: 'Maximum',
+          Period: period,
+          ComparisonOperator: 'GreaterThanThreshold',
+          Threshold: settings.streamIteratorAgeMinutes * 60 * 1000,
+        });
+      }
       for (const metric of ['Errors', 'Throttles']) {
         resources[`${id}${metric}Alarm`] = alarm(`${fn.name} ${metric.toLowerCase()}`, {
           Namespace: 'AWS/Lambda',

@@ -10,10 +10,24 @@ class LocalEndpointGuard {
   constructor(serverless) {
     this.serverless = serverless;
     const check = () => this.check();
+    const deploying = () => this.refuseLocal();
     this.hooks = {
       'before:package:initialize': check,
-      'before:deploy:function:initialize': check,
+      'before:deploy:function:initialize': () => {
+        deploying();
+        check();
+      },
+      'before:deploy:deploy': deploying,
     };
+  }
+
+  /** The local stage is DynamoDB Local's and allows loopback webhooks: never deployed to AWS. */
+  refuseLocal() {
+    if (this.serverless.service.provider.stage !== 'local') return;
+    throw new this.serverless.classes.Error(
+      'the local stage runs on this machine only (npm start); deploy a regional stage: --stage asia1, asia2 or emea',
+      'LOCAL_STAGE_NOT_DEPLOYED',
+    );
   }
 
   check() {

@@ -69,6 +69,14 @@ test("load-orgs --stage local writes into the table of the npm start that announ
   expect((await getOrgConfig(4100))?.orgId).toBe(4100);
 });
 
+test("a regional stage refuses an org file whose webhook is not https, before writing anything (the demo orgs' local receiver)", async () => {
+  const result = await loadOrgs(['--stage', 'emea', 'config/orgs/demo.json'], shell({ AWS_REGION: undefined }));
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim()).toBe(
+    'load-orgs: org 100: /webhooks/0/url must be an https URL in stage emea (http://127.0.0.1:4500/webhooks)',
+  );
+});
+
 test('the local stage refuses an endpoint that is not on this machine', async () => {
   const result = await loadOrgs(['--stage', 'local'], shell({ DYNAMODB_ENDPOINT: 'https://dynamodb.us-east-1.amazonaws.com' }));
   expect(result.code).toBe(2);

@@ -251,8 +251,12 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     }
     const queues = alarms.filter((a) => a.Namespace === 'AWS/SQS').map((a) => a.Dimensions[0].Value['Fn::GetAtt'][0]);
     expect(queues.sort()).toEqual(['StreamFailureQueue', 'WebhookDeadLetterQueue']);
-    expect(alarms).toHaveLength(functions.length * 2 + 4 + 2);
-    const [topicId] = resourcesOf(packaged, 'AWS::SNS::Topic')[0];
+    const iteratorAge = alarms.filter((a) => a.MetricName === 'IteratorAge');
+    expect(iteratorAge.map((a) => a.Dimensions[0].Value.Ref)).toEqual(['PublishEventsLambdaFunction']);
+    expect(alarms).toHaveLength(functions.length * 2 + 4 + 2 + 1);
+    const [topicId, topic] = resourcesOf(packaged, 'AWS::SNS::Topic')[0];
+    // CloudWatch cannot publish to a topic under the AWS-managed aws/sns key.
+    expect(topic.Properties.KmsMasterKeyId).not.toBe('alias/aws/sns');
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
     expect(packaged.template.Outputs.AlarmTopicArn.Value).toEqual({ Ref: topicId });
   });

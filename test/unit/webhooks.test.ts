@@ -137,6 +137,7 @@ describe('webhook targets', () => {
     ['240.0.0.1', '240.0.0.1 is a reserved address'],
     ['192.0.2.1', '192.0.2.1 is a reserved address'],
     ['2002:a00:1::1', '2002:a00:1::1 is a 6to4 address'],
+    ['::7f00:1', '::7f00:1 is a non-global IPv6 (outside 2000::/3) address'],
   ])('%s is refused in AWS stages', async (address, reason) => {
     expect(await checkTarget('https://hooks.example.com/in', aws(resolvesTo(address)))).toEqual({ kind: 'refused', reason });
   });
