@@ -1,8 +1,8 @@
 // The stream publisher's use case (SPEC section 10): a batch of the table's stream records, in
 // order, becomes events on the stage's bus and webhook deliveries for the org's subscriptions.
-// A record that fails stops the batch there and is reported, so Lambda retries from it and the
-// order of one customer's events holds; events already published for it are published again
-// with the same ids (at least once).
+// A record that fails stops the batch there and is reported (for a failed send: the first record
+// of the send), so Lambda retries from it and the order of one customer's events holds; events
+// already published for it are published again with the same ids (at least once).
 
 import type { CustomerEvent, WebhookDelivery } from '../events/event';
 import { eventsOf } from '../events/translate';
@@ -36,29 +36,49 @@ interface Subscribing {
 export async function publishRecords(records: StreamRecord[], ports: PublisherPorts): Promise<BatchResponse> {
   const org = ports.org ?? getOrgConfig;
   const document = ports.document ?? defaultDocument;
+  // The events and deliveries of the records read since the last send, sent together: ten to a
+  // PutEvents or SendMessageBatch call rather than a call per record.
+  let pending: { record: StreamRecord; events: CustomerEvent[]; deliveries: WebhookDelivery[] }[] = [];
+  const failedAt = (record: StreamRecord, error: unknown): BatchResponse => {
+    log.error('event publishing failed; the stream retries from this record', {
+      sequenceNumber: record.dynamodb?.SequenceNumber,
+      error: error as Error,
+    });
+    return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+  };
+  /** Sends what is pending; on a failure, the first pending record is where the stream resumes. */
+  const send = async (): Promise<BatchResponse | undefined> => {
+    if (pending.length === 0) return undefined;
+    try {
+      await ports.bus.publish(pending.flatMap((p) => p.events));
+      const deliveries = pending.flatMap((p) => p.deliveries);
+      if (deliveries.length > 0) await ports.deliveries.enqueue(deliveries);
+      pending = [];
+      return undefined;
+    } catch (error) {
+      return failedAt(pending[0].record, error);
+    }
+  };
   for (const record of records) {
+    let events: CustomerEvent[];
+    let config: (OrgConfig & Subscribing) | undefined;
     try {
       const change = changeOf(record);
       if (!change) continue;
-      const events = eventsOf(change);
+      events = eventsOf(change);
       if (events.length === 0) continue;
-      const config = (await org(change.orgId)) as (OrgConfig & Subscribing) | undefined;
+      config = (await org(change.orgId)) as (OrgConfig & Subscribing) | undefined;
       if (config?.events?.full) {
         const customer = await document(config, change.customerId);
         for (const event of events) if (customer !== undefined) event.data.customer = customer;
       }
-      await ports.bus.publish(events);
-      const deliveries = deliveriesFor(config, events);
-      if (deliveries.length > 0) await ports.deliveries.enqueue(deliveries);
     } catch (error) {
-      log.error('event publishing failed; the stream retries from this record', {
-        sequenceNumber: record.dynamodb?.SequenceNumber,
-        error: error as Error,
-      });
-      return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+      // What was read before this record goes out first, so the stream resumes at this one.
+      return (await send()) ?? failedAt(record, error);
     }
+    pending.push({ record, events, deliveries: deliveriesFor(config, events) });
   }
-  return { batchItemFailures: [] };
+  return (await send()) ?? { batchItemFailures: [] };
 }
 
 function deliveriesFor(org: Subscribing | undefined, events: CustomerEvent[]): WebhookDelivery[] {

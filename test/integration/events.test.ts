@@ -292,7 +292,7 @@ describe('redelivery and failures', () => {
     expect(new Set(ids)).toEqual(new Set(published(once.bus).map((e) => e.id)));
   });
 
-  it('stops at a record whose events the bus refuses, reports its sequence number, and publishes from it when retried', async () => {
+  it('reports the first record of a send the bus refuses, and publishes from it, in order, when retried', async () => {
     const cursor = await streamCursor();
     const ids = [await register(mobileBody()), await register(mobileBody()), await register(mobileBody())];
     const batch = ofCustomers(await cursor.next());
@@ -309,13 +309,35 @@ describe('redelivery and failures', () => {
     };
     const { publish } = publisher({}, flaky);
 
-    expect(await publish(batch)).toEqual({ batchItemFailures: [{ itemIdentifier: batch[1].dynamodb!.SequenceNumber }] });
-    expect(good.published.map((e) => e.customerId)).toEqual([ids[0]]);
+    // The batch's events go out together, so the first record of the refused send is reported.
+    expect(await publish(batch)).toEqual({ batchItemFailures: [{ itemIdentifier: batch[0].dynamodb!.SequenceNumber }] });
+    expect(good.published).toEqual([]);
 
     // Lambda retries from the reported record, in order.
-    const from = batch.findIndex((r) => r.dynamodb!.SequenceNumber === batch[1].dynamodb!.SequenceNumber);
-    expect(await publish(batch.slice(from))).toEqual({ batchItemFailures: [] });
+    expect(await publish(batch)).toEqual({ batchItemFailures: [] });
     expect(good.published.map((e) => [e.type, e.customerId])).toEqual(ids.map((id) => ['customer.created', id]));
+  });
+
+  it('sends what came before a record it cannot read (a full event), and reports that record', async () => {
+    const cursor = await streamCursor();
+    const ids = [await register(mobileBody()), await register(mobileBody()), await register(mobileBody())];
+    const batch = ofCustomers(await cursor.next());
+    const bus = new MemoryBus();
+    let down = true;
+    const ports: PublisherPorts = {
+      bus,
+      deliveries: new CapturedDeliveries(),
+      org: async () => ({ ...demo, events: { full: true } }),
+      document: async (_org, customerId) => {
+        if (customerId === ids[1] && down) throw new Error('DynamoDB is unavailable');
+        return { id: customerId };
+      },
+    };
+    expect(await publishRecords(batch, ports)).toEqual({ batchItemFailures: [{ itemIdentifier: batch[1].dynamodb!.SequenceNumber }] });
+    expect(bus.published.map((e) => e.customerId)).toEqual([ids[0]]);
+    down = false;
+    expect(await publishRecords(batch.slice(1), ports)).toEqual({ batchItemFailures: [] });
+    expect(bus.published.map((e) => e.customerId)).toEqual(ids);
   });
 
   it('reports a record whose deliveries cannot be queued, and publishes its events again with the same ids when retried', async () => {
