@@ -12,6 +12,7 @@ import { DEMO_ORGS_FILE, loadOrgFiles } from '../scripts/loadOrgs';
 import { ensureTable, localClient } from '../scripts/table';
 import { measureColdStart } from './figures/coldStart';
 import { measureDynamoCost, roundTripSection, writeUnitSection } from './figures/dynamoCost';
+import { eventPublisherSection, measureEventPublisher } from './figures/eventPublisher';
 import { measureBulk } from './figures/bulk';
 import { measureHostileBody } from './figures/hostileBody';
 import { measureImporter } from './figures/importer';
@@ -61,6 +62,12 @@ async function main(): Promise<void> {
     const roundTrips = roundTripSection(cost);
     const writeUnits = writeUnitSection(cost);
 
+    progress('event publisher per event (a table with the stream: new registrations and merges, batches of 100)');
+    const events = eventPublisherSection(
+      await measureEventPublisher(raw, { customers: quick ? 300 : 1000, mergeEvery: 10, passes: quick ? 3 : 7 }),
+      { newCustomer: cost.kinds.newCustomer.transaction, merge: cost.kinds.merge.transaction },
+    );
+
     progress('the rate counter with 1, 10 and 100 instances of one org at its limit');
     const rateCounter = rateCounterSection(await measureRateCounter(raw));
 
@@ -90,7 +97,7 @@ async function main(): Promise<void> {
     progress('CPU of the largest hostile bodies');
     const hostile = await measureHostileBody(quick ? 3 : 9);
 
-    const sections: Section[] = [roundTrips, writeUnits, rateCounter, overhead.section, cold, throughput, bulk, importer, hostile];
+    const sections: Section[] = [roundTrips, writeUnits, events, rateCounter, overhead.section, cold, throughput, bulk, importer, hostile];
     const figures = sections.flatMap((s) => s.figures);
     const seconds = (performance.now() - started) / 1000;
     writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(sections, host, seconds, findingsFor(figures)));

@@ -26,6 +26,45 @@ const FINDINGS: { prefix: string; text: (e: Evidence) => string }[] = [
       'The limit did not hold (more admitted than the limit, or admitted requests the window did not count) or the counter sent more than one update per registration: a defect in lib/rateLimit.ts or lib/store/rateWindows.ts, whatever the cost figures say. The note gives both runs (at and over the limit); `npx jest test/integration/rateLimit.test.ts` checks the same with many instances and with lost answers.',
   },
   {
+    prefix: 'events / DynamoDB round trips per event',
+    text: () =>
+      'The publisher read more than the floor: the org configuration more than once per org (an `org` port around something other than the cached `getOrgConfig` of lib/store/orgs.ts, or a cache that did not hold), or, for full events, the customer more than once per customer per batch (lib/api/publishEvents.ts reads it for every record; reading each customer once per batch, before the batch is published, meets the floor). The note gives the commands of a new instance and of a warm one.',
+  },
+  {
+    prefix: 'events / PutEvents calls per event',
+    text: (e) =>
+      e.full
+        ? `As for thin events (the finding above): ${e.calls} requests for ${e.events} events against ${e.floorCalls}; full events are larger (see the note for the largest request) but 10 of them still fit a request many times over.`
+        : `Cause (lib/api/publishEvents.ts, \`publishRecords\`): the events of each record are published with a call of their own (\`ports.bus.publish(events)\` inside the loop over the batch's records), and a record makes one event, so a batch of 100 records sends 100 PutEvents requests of one entry where 10 of 10 would do: ${e.calls} requests for ${e.events} events against ${e.floorCalls}. ` +
+          'EventBridge bills per event (each 64 KB chunk of an entry), not per request, so the events cost the same; the requests cost the publisher time (one HTTPS round trip each, billed as Lambda duration while the next batch of the shard waits) and CPU (see publisher CPU per event). ' +
+          'Reasonable: gather the events of consecutive records, up to 10 entries and 256 KiB a request, send them together, and queue their webhook deliveries 10 to a SendMessageBatch, keeping the order and the failure rule: when a request fails, report the first record with an event in it (for a partial failure, the first record with a failed entry: PutEvents answers its entries in the order sent, so EventBridgeBus would say which), and Lambda retries from there; the events of earlier records of that request that did go out are published again with the same ids, which the at-least-once contract already allows. ' +
+          'Not reasonable: publishing after the handler returns or across batches, which loses "retry from the failed record" and with it the order of one customer\'s events.',
+  },
+  {
+    prefix: 'events / SQS calls per event',
+    text: (e) => {
+      const usd = (calls: number) => `$${((calls / e.events) * 0.4).toFixed(2)}`;
+      return e.full
+        ? `As for thin events (the finding above): ${e.calls} SendMessageBatch requests for ${e.deliveries} deliveries against ${e.floorCalls}.`
+        : `The same cause as for PutEvents, for webhook deliveries: \`ports.deliveries.enqueue(deliveries)\` runs once per record, so ${e.deliveries} deliveries went out in ${e.calls} SendMessageBatch requests against ${e.floorCalls} (10 a request). ` +
+            `Unlike EventBridge, SQS bills per request (every 64 KB of a request counts as one), so here the requests are the bill: for an org with one subscription, about ${usd(e.calls)} of SQS requests per million events against ${usd(e.floorCalls)} (standard queue, $0.40 per million requests in us-east-1, sending only). ` +
+            'Reasonable: the change under PutEvents calls, the deliveries of the gathered records queued 10 to a request (and under the request size limit) once their events are published.';
+    },
+  },
+  {
+    prefix: 'events / publisher CPU per event',
+    text: (e) =>
+      `The publisher spends ${e.cpu.toFixed(3)} ms of CPU per event against ${e.floor.toFixed(3)} ms for the floor publisher on the same batches and the same stubbed clients. Both run the same translation (\`changeOf\`, \`eventsOf\`) and the same reads; most of the difference is the SDK's work per request (building, serialising and signing each PutEvents and SendMessageBatch request): ${e.calls} requests against ${e.floorCalls}. ` +
+      (e.full
+        ? "The customer's Query and document weigh the same in both, so the ratio is lower than for thin events; the same change removes the difference."
+        : "Gathering the batch's events and deliveries 10 to a request (see PutEvents calls per event) removes it."),
+  },
+  {
+    prefix: 'events / items written per registration',
+    text: () =>
+      "A registration wrote items besides its own transaction's and the rate counter (see the note's stream records by entity), such as an outbox item: SPEC section 10 says the stream is the outbox and registration writes nothing extra. Find the writer from the entity in the note.",
+  },
+  {
     prefix: 'cold start / bundle size',
     text: (e) =>
       `The handler bundle is ${kb(e.handlerBytes)} against ${kb(e.floorBytes)} for the DynamoDB client alone; the ${kb(e.extraBytes)} beyond the client are listed part by part under Cold start. The largest are libphonenumber-js ${kb(e.phoneBytes)} (its mobile metadata is ${kb(e.metadataBytes)} of JSON, of which ${kb(e.formatBytes)} are national formatting rules that parsing and validation do not read), the generated validators ${kb(e.schemaBytes)} and the rest of lib/ ${kb(e.libBytes)}. ` +
