@@ -27,12 +27,6 @@ export interface BatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
 }
 
-/** What an org's subscription needs here; the sender checks the rest when it sends. */
-interface Subscribing {
-  events?: { full?: boolean };
-  webhooks?: { id: string; events: string[]; includeImports?: boolean }[];
-}
-
 export async function publishRecords(records: StreamRecord[], ports: PublisherPorts): Promise<BatchResponse> {
   const org = ports.org ?? getOrgConfig;
   const document = ports.document ?? defaultDocument;
@@ -61,13 +55,13 @@ export async function publishRecords(records: StreamRecord[], ports: PublisherPo
   };
   for (const record of records) {
     let events: CustomerEvent[];
-    let config: (OrgConfig & Subscribing) | undefined;
+    let config: OrgConfig | undefined;
     try {
       const change = changeOf(record);
       if (!change) continue;
       events = eventsOf(change);
       if (events.length === 0) continue;
-      config = (await org(change.orgId)) as (OrgConfig & Subscribing) | undefined;
+      config = await org(change.orgId);
       if (config?.events?.full) {
         const customer = await document(config, change.customerId);
         for (const event of events) if (customer !== undefined) event.data.customer = customer;
@@ -81,7 +75,7 @@ export async function publishRecords(records: StreamRecord[], ports: PublisherPo
   return (await send()) ?? { batchItemFailures: [] };
 }
 
-function deliveriesFor(org: Subscribing | undefined, events: CustomerEvent[]): WebhookDelivery[] {
+function deliveriesFor(org: OrgConfig | undefined, events: CustomerEvent[]): WebhookDelivery[] {
   const deliveries: WebhookDelivery[] = [];
   for (const subscription of org?.webhooks ?? []) {
     for (const event of events) {

@@ -19,13 +19,9 @@ export interface RequestOutcome {
   latencyMs: number;
 }
 
-let coldStart = true;
-
 export function publishOutcome(request: RequestOutcome): void {
-  if (coldStart) {
-    coldStart = false;
-    metrics.captureColdStartMetric();
-  }
+  // Writes its ColdStart count once per instance (Powertools keeps track).
+  metrics.captureColdStartMetric();
   metrics.addDimension('route', request.route);
   if (request.org !== undefined) metrics.addMetadata('org', String(request.org));
   metrics.addMetric(request.outcome, MetricUnit.Count, 1);

@@ -11,30 +11,33 @@
  * faults are 502, never 500 (SPEC section 4); and the catch-alls have a fixed status so that the
  * code in the body always equals it.
  */
+const DENIED = 'access denied';
+const FAILED = 'the service failed to answer; retry with the same Idempotency-Key';
+
 const RESPONSES = [
   ['BAD_REQUEST_BODY', 400, 'the request body was refused'],
   ['BAD_REQUEST_PARAMETERS', 400, 'a request parameter was refused'],
   ['UNAUTHORIZED', 401, 'missing or wrong credentials'],
-  ['ACCESS_DENIED', 403, 'access denied'],
+  ['ACCESS_DENIED', 403, DENIED],
   ['MISSING_AUTHENTICATION_TOKEN', 404, 'no such route'],
   ['RESOURCE_NOT_FOUND', 404, 'no such route'],
   ['REQUEST_TOO_LARGE', 413, 'body too large'],
   ['UNSUPPORTED_MEDIA_TYPE', 415, 'content type is not JSON'],
   ['THROTTLED', 429, 'too many requests to this stage; retry after a second', { 'Retry-After': "'1'" }],
   ['QUOTA_EXCEEDED', 429, 'request quota exceeded', { 'Retry-After': "'60'" }],
-  ['EXPIRED_TOKEN', 403, 'access denied'],
-  ['INVALID_API_KEY', 403, 'access denied'],
-  ['INVALID_SIGNATURE', 403, 'access denied'],
-  ['WAF_FILTERED', 403, 'access denied'],
+  ['EXPIRED_TOKEN', 403, DENIED],
+  ['INVALID_API_KEY', 403, DENIED],
+  ['INVALID_SIGNATURE', 403, DENIED],
+  ['WAF_FILTERED', 403, DENIED],
   ['DEFAULT_4XX', 400, 'the request was refused'],
   // The function failed or did not answer: it may have written; a retry with the same
   // Idempotency-Key learns the outcome.
-  ['INTEGRATION_FAILURE', 502, 'the service failed to answer; retry with the same Idempotency-Key'],
+  ['INTEGRATION_FAILURE', 502, FAILED],
   ['INTEGRATION_TIMEOUT', 504, 'the service did not answer in time; retry with the same Idempotency-Key'],
-  ['API_CONFIGURATION_ERROR', 502, 'the service failed to answer; retry with the same Idempotency-Key'],
-  ['AUTHORIZER_CONFIGURATION_ERROR', 502, 'the service failed to answer; retry with the same Idempotency-Key'],
-  ['AUTHORIZER_FAILURE', 502, 'the service failed to answer; retry with the same Idempotency-Key'],
-  ['DEFAULT_5XX', 502, 'the service failed to answer; retry with the same Idempotency-Key'],
+  ['API_CONFIGURATION_ERROR', 502, FAILED],
+  ['AUTHORIZER_CONFIGURATION_ERROR', 502, FAILED],
+  ['AUTHORIZER_FAILURE', 502, FAILED],
+  ['DEFAULT_5XX', 502, FAILED],
 ];
 
 class GatewayResponses {
