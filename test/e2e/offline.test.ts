@@ -3,21 +3,12 @@ import { join } from 'node:path';
 import { expectDocumented } from '../support/contract';
 import { basicAuth, TILLS } from '../support/http';
 import { uniqueMobile } from '../support/customers';
-import { prepareLocalTable, startOffline, type Offline } from '../support/offline';
+import { useOffline } from '../support/offline';
 
 // The API as a client meets it: HTTP against `serverless offline`, routes at /v2/...
 
-let offline: Offline;
+const offline = useOffline();
 const auth = basicAuth(TILLS.demo[0], TILLS.demo[1]);
-
-beforeAll(async () => {
-  await prepareLocalTable();
-  offline = await startOffline();
-}, 120_000);
-
-afterAll(async () => {
-  await offline?.stop();
-});
 
 async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${offline.url}${path}`, {

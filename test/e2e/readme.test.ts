@@ -2,23 +2,14 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { prepareLocalTable, ROOT, startOffline, type Offline } from '../support/offline';
+import { ROOT, useOffline } from '../support/offline';
 
 // The README's shell examples, run as a new user would paste them, in order, in one shell,
 // against serverless offline: every `sh` block that calls http://localhost:3000, with the
 // port of this run's server. Their answers are checked against what the README says of them.
 
 const run = promisify(execFile);
-let offline: Offline;
-
-beforeAll(async () => {
-  await prepareLocalTable();
-  offline = await startOffline();
-}, 120_000);
-
-afterAll(async () => {
-  await offline?.stop();
-});
+const offline = useOffline();
 
 /** The README's `sh` blocks that call the API with curl, in order (not the ones that install, start or deploy). */
 function readmeBlocks(): string[] {

@@ -53,3 +53,20 @@ export async function startOffline(): Promise<Offline> {
   }
   return { url: `http://127.0.0.1:${httpPort}`, process: child, stop: () => stopProcess(child) };
 }
+
+/** This suite's serverless offline: the local table prepared and the API booted before its tests, stopped after them. */
+export function useOffline(): { readonly url: string } {
+  let offline: Offline | undefined;
+  beforeAll(async () => {
+    await prepareLocalTable();
+    offline = await startOffline();
+  }, 120_000);
+  afterAll(async () => {
+    await offline?.stop();
+  });
+  return {
+    get url() {
+      return offline!.url;
+    },
+  };
+}
