@@ -5,6 +5,7 @@
  *   lib/http/            -> route middleware and responses
  *   lib/api/             -> use cases; no HTTP
  *   lib/registration/    -> the domain rules (decide.ts is pure: no store)
+ *   lib/lifecycle/       -> the rules of changes after registration (update, identifiers, erase)
  *   lib/*.ts             -> the domain model and shared helpers
  *   lib/store/           -> DynamoDB; knows nothing of the layers above it
  *
@@ -12,7 +13,7 @@
  */
 
 /** The domain model and rules: top-level lib/*.ts files and lib/registration/. */
-const DOMAIN = ['^lib/[^/]+\\.[cm]?[jt]s$', '^lib/registration/'];
+const DOMAIN = ['^lib/[^/]+\\.[cm]?[jt]s$', '^lib/registration/', '^lib/lifecycle/'];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -29,14 +30,14 @@ module.exports = {
       severity: 'error',
       comment: 'lib/store is the bottom layer: it must not import lib/registration, lib/api or lib/http.',
       from: { path: '^lib/store/' },
-      to: { path: '^lib/(registration|api|http|webhooks|events|ports)/' },
+      to: { path: '^lib/(registration|lifecycle|api|http|webhooks|events|ports)/' },
     },
     {
       name: 'handlers-only-to-entry-layers',
       severity: 'error',
       comment: 'handlers/ are a few lines: they call lib/http and lib/api (or a worker of lib/import), never the store or the rules.',
       from: { path: '^handlers/' },
-      to: { path: '^lib/(store|registration|webhooks|ports|events)/' },
+      to: { path: '^lib/(store|registration|lifecycle|webhooks|ports|events)/' },
     },
     {
       name: 'webhook-rules-not-to-store',
@@ -78,6 +79,13 @@ module.exports = {
       severity: 'error',
       comment: 'lib/registration/decide.ts is a pure function of the registration and known facts: no lib/store.',
       from: { path: '^lib/registration/decide\\.ts$' },
+      to: { path: '^lib/store/' },
+    },
+    {
+      name: 'change-rules-not-to-store',
+      severity: 'error',
+      comment: 'The rules of an update and an identifier change are pure functions of the request and the customer read: no lib/store.',
+      from: { path: '^lib/lifecycle/(update|identifierChange|namedProfile)\\.ts$' },
       to: { path: '^lib/store/' },
     },
     {

@@ -48,6 +48,9 @@ export interface Profile {
   createDate: string;
   /** The till that registered this profile. */
   createdBy: string;
+  /** When and by which till the profile (or the customer through it) was last changed. */
+  modifiedDate?: string;
+  modifiedBy?: string;
 }
 
 export interface Enrollment {
@@ -82,10 +85,24 @@ export interface Registration extends CustomerParts {
   warnings: Warning[];
 }
 
+/** What a customer item's `activity` says: a live customer, one being erased in steps, a tombstone. */
+export type Activity = 'ACTIVE' | 'ERASING' | 'ERASED';
+
 /** A customer with every profile, as `GET /v2/customers/{id}` shows it. */
 export interface Customer extends CustomerParts {
   id: number;
-  activity: string;
+  activity: Activity;
+}
+
+/**
+ * A customer as read for a change: its version (every write to the customer's item raises it,
+ * and every change is conditioned on it) and how many of its profiles live on the customer item
+ * (the first ones; the rest are merged profile items, one per source account).
+ */
+export interface VersionedCustomer extends Customer {
+  /** 0 for an item never changed since it was created. */
+  version: number;
+  profilesOnItem: number;
 }
 
 /** The key of a profile's place: one profile per source and account per customer. */

@@ -5,6 +5,8 @@
 export const Code = {
   badRequest: 400,
   unauthorized: 401,
+  /** A till the org does not allow to erase customers (SPEC section 12). */
+  forbidden: 403,
   notFound: 404,
   tooLarge: 413,
   unsupportedMediaType: 415,
@@ -22,8 +24,12 @@ export const Code = {
   invalidMobile: 8014,
   customerNotFound: 8015,
   createDateOutOfRange: 8017,
+  /** A loyalty customer cannot become non_loyalty (SPEC section 11). */
+  cannotLeaveLoyalty: 8018,
   accountIdMissing: 8045,
   identifiersOfDifferentCustomers: 8052,
+  /** An identifier to add belongs to another customer (SPEC section 11). */
+  identifierOfAnotherCustomer: 8053,
   invalidEmail: 8055,
   invalidCommChannelEmail: 8057,
   invalidCommChannelMobile: 8058,
@@ -57,6 +63,7 @@ export type ErrorCode = Exclude<Code, WarningCode>;
 const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   [Code.badRequest]: 400,
   [Code.unauthorized]: 401,
+  [Code.forbidden]: 403,
   [Code.notFound]: 404,
   [Code.tooLarge]: 413,
   [Code.unsupportedMediaType]: 415,
@@ -72,6 +79,7 @@ const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   [Code.invalidCommChannel]: 400,
   [Code.invalidMobile]: 400,
   [Code.createDateOutOfRange]: 400,
+  [Code.cannotLeaveLoyalty]: 400,
   [Code.accountIdMissing]: 400,
   [Code.invalidEmail]: 400,
   [Code.invalidCommChannelEmail]: 400,
@@ -90,6 +98,7 @@ const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   [Code.noProfileInSource]: 404,
   [Code.existsInSource]: 409,
   [Code.identifiersOfDifferentCustomers]: 409,
+  [Code.identifierOfAnotherCustomer]: 409,
   [Code.cardNumberIssued]: 409,
   [Code.tooManyProfiles]: 409,
 };

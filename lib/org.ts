@@ -19,6 +19,8 @@ export interface OrgConfig {
   sources: Partial<Record<Source, { accounts: string[] }>>;
   /** Till codes (usernames) of the org, for `associatedWith`. */
   tills: string[];
+  /** Till codes the org allows to erase customers (`DELETE /v2/customers/{id}`, SPEC section 12). */
+  erasingTills?: string[];
   extendedFields: ExtendedFieldDefinition[];
   cardSeries: CardSeries[];
   cardStatusLabels: string[];
@@ -137,10 +139,12 @@ export interface TillDefinition {
   password?: string;
   /** md5 hex of the password, for files that must not hold the password itself. */
   passwordMd5?: string;
+  /** true: the till may erase customers (SPEC section 12). */
+  mayErase?: boolean;
 }
 
 /** An org configuration file: the stored configuration plus its tills' credentials. */
-export interface OrgFile extends Omit<OrgConfig, 'tills'> {
+export interface OrgFile extends Omit<OrgConfig, 'tills' | 'erasingTills'> {
   tills: TillDefinition[];
 }
 

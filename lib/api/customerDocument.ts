@@ -54,6 +54,12 @@ function profileDocument(profile: Profile) {
     ],
     commChannels: profile.commChannels,
     fields: profile.fields,
-    attribution: { createDate: profile.createDate, createdBy: { code: profile.createdBy, type: 'TILL' } },
+    attribution: {
+      createDate: profile.createDate,
+      createdBy: { code: profile.createdBy, type: 'TILL' },
+      // Only once the profile, or the customer through it, was changed (SPEC section 11).
+      ...(profile.modifiedDate ? { modifiedDate: profile.modifiedDate } : {}),
+      ...(profile.modifiedBy ? { modifiedBy: { code: profile.modifiedBy, type: 'TILL' } } : {}),
+    },
   };
 }

@@ -89,5 +89,6 @@ function deliveriesFor(org: OrgConfig | undefined, events: CustomerEvent[]): Web
 
 async function defaultDocument(org: OrgConfig, customerId: number): Promise<unknown> {
   const customer = await loadCustomer(org.orgId, customerId);
-  return customer ? customerDocument(customer, org) : undefined;
+  // An erased customer's events carry no document: a tombstone has no personal data to show.
+  return customer && customer.activity === 'ACTIVE' ? customerDocument(customer, org) : undefined;
 }

@@ -10,12 +10,25 @@ import { canonicalIdentifierType, MULTI_ACCOUNT_SOURCES, SOURCES, type Source } 
 import { answer, type Answer } from './answer';
 import { customerDocument } from './customerDocument';
 
-/** `GET /v2/customers/{id}`. Another org's customer is as unknown as a missing one. */
+/**
+ * `GET /v2/customers/{id}`. Another org's customer is as unknown as a missing one, and so is an
+ * erased one (or one being erased: SPEC section 12).
+ */
 export async function getCustomer(caller: Caller, rawId: string | undefined): Promise<Answer> {
-  const id = /^\d{1,16}$/.test(rawId ?? '') ? Number(rawId) : NaN;
-  const customer = Number.isSafeInteger(id) && id > 0 ? await loadCustomer(caller.org.orgId, id) : undefined;
-  if (!customer) throw ApiError.of(Code.customerNotFound, 'customer not found', '/id');
+  const id = customerIdOf(rawId);
+  const customer = id !== undefined ? await loadCustomer(caller.org.orgId, id) : undefined;
+  if (!customer || customer.activity !== 'ACTIVE') throw customerNotFound();
   return answer(200, customerDocument(customer, caller.org));
+}
+
+/** A customer id from the path: a positive safe integer, else undefined (a 404 like any unknown id). */
+export function customerIdOf(raw: string | undefined): number | undefined {
+  const id = /^\d{1,16}$/.test(raw ?? '') ? Number(raw) : NaN;
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
+}
+
+export function customerNotFound(): ApiError {
+  return ApiError.of(Code.customerNotFound, 'customer not found', '/id');
 }
 
 export interface LookupQuery {

@@ -114,6 +114,8 @@ export async function registerCustomer(
     // An earlier send of this very transaction was applied: this is its success.
     if (result.cancellation.ownWrite) return pending;
     if (result.cancellation.record) return { kind: 'recorded', record: result.cancellation.record };
+    // Its identifiers are still that customer's, and it takes no merges until its erase ends (SPEC section 12).
+    if (result.cancellation.customerChanged?.activity === 'ERASING') throw beingErased(pending.customerId);
     if (learn(result.cancellation, owners, takenSourceAccounts)) await backoff(++conflicts);
   }
   throw unavailable('registration kept conflicting with concurrent requests; retry later');
@@ -134,9 +136,15 @@ function outcomeUnknown(pending: Registered, keyed: boolean): ApiError {
   return unavailable(`the customer table did not answer in time: ${what}; ${retry}`);
 }
 
+function beingErased(customerId: number): ApiError {
+  return unavailable(`an identifier belongs to customer ${customerId}, which is being erased; retry in a few seconds`);
+}
+
 /** Adds what a cancellation taught; true when it was a conflict that needs a pause first. */
 function learn(cancellation: Cancellation, owners: Map<string, number>, takenSourceAccounts: Map<number, Set<string>>): boolean {
   for (const [key, owner] of cancellation.owners) owners.set(key, owner);
+  // A value its owner no longer holds (an erase, an identifier change) is free: the next attempt claims it.
+  for (const key of cancellation.freed) owners.delete(key);
   for (const [customerId, sourceAccounts] of cancellation.takenSourceAccounts) {
     const set = takenSourceAccounts.get(customerId) ?? new Set<string>();
     for (const sourceAccount of sourceAccounts) set.add(sourceAccount);

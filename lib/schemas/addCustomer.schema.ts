@@ -15,7 +15,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const flag = { enum: [true, false, 'true', 'false'] } as const;
 
 /** Map keys the DynamoDB marshaller cannot store as given. */
-const storableKey = { type: 'string', minLength: 1, maxLength: 64, not: { enum: ['__proto__', 'constructor'] } } as const;
+export const storableKey = { type: 'string', minLength: 1, maxLength: 64, not: { enum: ['__proto__', 'constructor'] } } as const;
 
 /**
  * A free-form value stored as sent. Numbers are bounded to safe integers' range here and to
@@ -29,7 +29,7 @@ const freeValue = {
 } as const;
 
 /** Custom fields: string keys to string values. */
-const customFields = {
+export const customFields = {
   type: 'object',
   maxProperties: 50,
   propertyNames: storableKey,
@@ -37,13 +37,13 @@ const customFields = {
 } as const;
 
 /** Extended field values are checked against the org's definitions, not here. */
-const extendedFields = {
+export const extendedFields = {
   type: 'object',
   maxProperties: 100,
   additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
 } as const;
 
-const identifier = {
+export const identifier = {
   type: 'object',
   // An unreadable identifier is a plain 400; 8005 is for a profile left without any.
   errorCode: 400,
@@ -63,7 +63,7 @@ const identifier = {
   },
 } as const;
 
-const commChannel = {
+export const commChannel = {
   type: 'object',
   errorCode: 8010,
   additionalProperties: false,

@@ -15,11 +15,15 @@ import { MAX_IDENTIFIER_LENGTH } from '../identifiers';
 import { IDENTIFIER_TYPES, MULTI_ACCOUNT_SOURCES, SOURCES } from '../vocabulary';
 import { addCustomerSchema, MAX_BODY_BYTES } from './addCustomer.schema';
 import { bulkAddCustomersSchema, MAX_BULK_BODY_BYTES, MAX_BULK_ITEMS } from './bulkAddCustomers.schema';
+import { changeIdentifierSchema } from './changeIdentifier.schema';
+import { updateCustomerSchema } from './updateCustomer.schema';
 import {
   addCustomerResponseSchema,
   bulkAddCustomersResponseSchema,
   bulkItemResultSchema,
+  changeCustomerResponseSchema,
   customerDocumentSchema,
+  eraseCustomerResponseSchema,
   errorBodySchema,
   extendedFieldsResponseSchema,
   lookupResponseSchema,
@@ -69,6 +73,8 @@ const REQUEST_PARTS = new Map<object, string>([
   [profile.properties.fields, 'CustomFields'],
   [addCustomerSchema.properties.extendedFields, 'ExtendedFields'],
   [addCustomerSchema.properties.loyaltyProgramEnrollments.items, 'LoyaltyProgramEnrollment'],
+  [updateCustomerSchema, 'UpdateCustomerRequest'],
+  [changeIdentifierSchema, 'ChangeIdentifierRequest'],
 ]);
 
 const RESPONSE_PARTS = new Map<object, string>([
@@ -81,6 +87,8 @@ const RESPONSE_PARTS = new Map<object, string>([
   [customerDocumentSchema, 'CustomerDocument'],
   [lookupResponseSchema, 'LookupResponse'],
   [extendedFieldsResponseSchema, 'ExtendedFieldsResponse'],
+  [changeCustomerResponseSchema, 'ChangeCustomerResponse'],
+  [eraseCustomerResponseSchema, 'EraseCustomerResponse'],
 ]);
 
 /** What the request schemas do not say in their own words: descriptions, by component and property. */
@@ -127,6 +135,26 @@ const DESCRIPTIONS: Record<string, Record<string, string>> = {
   },
   LoyaltyProgramEnrollment: {
     '': 'Enrollment in a program of the org (1213) at a tier of it (8201; default tier 1) with points (default 0). Expiry dates are ISO 8601 with offset, after createDate (8203). A `non_loyalty` customer cannot be enrolled (8121); a `loyalty` customer sent without enrollments joins the default program at tier 1.',
+  },
+  UpdateCustomerRequest: {
+    '': [
+      'The changes to one customer, every part optional. `profiles` holds at most one profile: the one named by `?source=&accountId=`',
+      '(default the customer\'s first profile). `fields` and `extendedFields` merge key by key; a key sent as `null` or `""` is removed;',
+      'an empty name removes the name; a comm channel replaces the stored one of its type. `source`, `accountId` and `identifiers` in',
+      'a profile are 400 (identifiers change through changeIdentifier). Unknown keys are ignored with a warning 8200.',
+    ].join(' '),
+    loyaltyType: 'A `non_loyalty` customer may become `loyalty` (and joins the default program at tier 1); the reverse is 8018.',
+  },
+  ChangeIdentifierRequest: {
+    '': [
+      'Identifiers to add to and remove from one profile (named by `?source=&accountId=`, default the first), applied in one',
+      'transaction, removals first: replacing a value is one request with both. Values are normalised and guarded as on registration.',
+      'An added value another customer holds is 409 / 8053; one this customer holds already is a warning 8200. A profile keeps at',
+      'most one value of a type and never ends without an identifier (8005). A removed value is freed (a new shopper can register',
+      "it) unless another of the customer's profiles lists it too.",
+    ].join(' '),
+    add: 'Identifiers as a registration takes them; a card (`seriesId` or `seriesCode`, `statusLabel`) is linked, its number drawn by a generating series when `value` is omitted.',
+    remove: 'Identifiers of the profile, by type and value.',
   },
   BulkAddCustomersRequest: {
     '': `1 to ${MAX_BULK_ITEMS} add-customer bodies, at most ${MAX_BULK_BODY_BYTES / 1024 / 1024} MiB. Each item is judged on its own, exactly as a body of POST /v2/customers (an invalid item never fails its siblings, an item over ${MAX_BODY_BYTES / 1024} KiB is that item's 413); the envelope is judged only by its own bounds.`,
@@ -227,6 +255,7 @@ const MEANINGS: Record<Code, string> = {
   [Code.badRequest]:
     'malformed JSON, a body of the wrong shape, a schema violation with no more specific code, an identifier of unknown type or without value, an Idempotency-Key of the wrong length, text that is not well-formed Unicode, an integer beyond 2^53 − 1 where a string is expected',
   [Code.unauthorized]: 'missing or wrong credentials',
+  [Code.forbidden]: 'the till may not erase customers (the org allows erasing to the tills it names); answered whatever the id',
   [Code.notFound]: 'not found',
   [Code.tooLarge]: `body larger than ${MAX_BODY_BYTES / 1024} KiB (a bulk envelope: ${MAX_BULK_BODY_BYTES / 1024 / 1024} MiB)`,
   [Code.unsupportedMediaType]: 'content type is not JSON',
@@ -245,12 +274,14 @@ const MEANINGS: Record<Code, string> = {
   [Code.invalidMobile]: 'invalid mobile (or a placeholder mobile the org refuses)',
   [Code.customerNotFound]: "customer not found (another org's customer is not found either)",
   [Code.createDateOutOfRange]: "createDate in the future or before the org's earliest registration date",
+  [Code.cannotLeaveLoyalty]: 'update: a loyalty customer cannot become non_loyalty',
   [Code.accountIdMissing]: 'accountId missing for a multi-account source',
   [Code.identifiersOfDifferentCustomers]: 'the identifiers belong to different customers; nothing written',
+  [Code.identifierOfAnotherCustomer]: 'changeIdentifier: an identifier to add belongs to another customer; nothing written',
   [Code.invalidEmail]: 'invalid email (or a placeholder email the org refuses)',
   [Code.invalidCommChannelEmail]: 'invalid email in a comm channel',
   [Code.invalidCommChannelMobile]: 'invalid mobile in a comm channel',
-  [Code.noProfileInSource]: 'lookup: the customer has no profile in the requested source (and account)',
+  [Code.noProfileInSource]: 'lookup, update, changeIdentifier: the customer has no profile in the requested source (and account)',
   [Code.unknownAccountId]: 'accountId is not an account of the org for the source',
   [Code.invalidExtendedField]: 'extended field not enabled for the org, of the wrong type, not in its enum, or too long',
   [Code.cardNumberMisfit]: 'card number does not fit its series',
@@ -467,12 +498,61 @@ const idempotencyKey = (what: string): JsonObject => ({
 // The operations.
 
 interface OperationSpec {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   operation: JsonObject;
   /** Whether the route takes a JSON body (its examples then come from the events' bodies). */
   body?: boolean;
 }
+
+const customerIdParameter: JsonObject = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'The customer id (`createdId` of the registration); anything else is 404 / 8015.',
+  schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+};
+const profileSourceQuery: JsonObject = {
+  name: 'source',
+  in: 'query',
+  required: false,
+  description: "The source of the profile to change (404 / 8065 when the customer has none there); default the customer's first profile.",
+  schema: { type: 'string', enum: [...SOURCES] },
+  example: 'INSTORE',
+};
+const profileAccountQuery: JsonObject = {
+  name: 'accountId',
+  in: 'query',
+  required: false,
+  description: 'With a multi-account source: the account of the profile to change.',
+  schema: { type: 'string', maxLength: 100 },
+  example: 'wx-main',
+};
+const customerOr8065 = errorResponse(404, {
+  codes: [Code.customerNotFound, Code.noProfileInSource],
+  description: "the customer is missing, erased or another org's, or has no profile in the source named",
+  example: errorExample(problem(Code.customerNotFound, 'customer not found', '/id')),
+});
+const CHANGE_400: readonly ErrorCode[] = [
+  Code.badRequest,
+  Code.invalidSource,
+  Code.invalidCommChannel,
+  Code.invalidCommChannelEmail,
+  Code.invalidCommChannelMobile,
+  Code.invalidExtendedField,
+  Code.cannotLeaveLoyalty,
+];
+const CHANGE_IDENTIFIER_400: readonly ErrorCode[] = [
+  Code.badRequest,
+  Code.invalidSource,
+  Code.profileWithoutIdentifier,
+  Code.invalidMobile,
+  Code.invalidEmail,
+  Code.cardNumberMisfit,
+  Code.cardSeriesUnknown,
+  Code.invalidCardStatus,
+  Code.severalCards,
+];
 
 function operations(): OperationSpec[] {
   const createdExample = { createdId: 4810934829312737, warnings: [], sideEffects: [] };
@@ -777,6 +857,157 @@ function operations(): OperationSpec[] {
       },
     },
     {
+      method: 'put',
+      path: '/v2/customers/{id}',
+      body: true,
+      operation: {
+        operationId: 'updateCustomer',
+        tags: ['customers'],
+        summary: 'Change a customer',
+        description: [
+          "Changes names, custom fields and comm channels of one profile, the customer's extended fields, or makes a `non_loyalty`",
+          'customer `loyalty`. One transaction, conditioned on the version of the customer read and applied again to a fresh read when',
+          'a concurrent write got there first, so concurrent changes never lose each other. The changed profile shows',
+          "`attribution.modifiedDate` and `modifiedBy` afterwards. Counted against the org's per-minute limit; `Idempotency-Key` as on",
+          'registration.',
+        ].join(' '),
+        parameters: [
+          customerIdParameter,
+          profileSourceQuery,
+          profileAccountQuery,
+          idempotencyKey('Makes the request idempotent for 24 hours, per org; bound to the customer id, the query and the body as sent.'),
+        ],
+        requestBody: { required: true, content: json(schemaRef('UpdateCustomerRequest')) },
+        responses: {
+          200: {
+            description: 'Changed.',
+            headers: { ...rateHeaders(true), ...replayed },
+            content: json(schemaRef('ChangeCustomerResponse'), { example: { createdId: 4810934829312737, warnings: [], sideEffects: [] } }),
+          },
+          400: errorResponse(400, {
+            codes: CHANGE_400,
+            description: 'the request is invalid: every problem found, each with its path',
+            example: errorExample(
+              problem(
+                Code.badRequest,
+                'identifiers cannot be changed by an update: identifiers are changed through POST /v2/customers/{id}/changeIdentifier',
+                '/profiles/0/identifiers',
+              ),
+            ),
+          }),
+          401: unauthorized,
+          404: customerOr8065,
+          413: tooLarge(MAX_BODY_BYTES),
+          415: unsupportedMediaType,
+          422: keyReused(true),
+          429: rateLimited,
+          500: internal,
+          503: unavailable(true),
+        },
+      },
+    },
+    {
+      method: 'delete',
+      path: '/v2/customers/{id}',
+      operation: {
+        operationId: 'eraseCustomer',
+        tags: ['customers'],
+        summary: 'Erase a customer',
+        description: [
+          'For tills the org allows to erase (others 403, whatever the id). Deletes the identifier items that still belong to the',
+          'customer (the values are free: the same mobile registers as a new customer), its profiles and personal data, and leaves a',
+          'tombstone with the id, the time and the enrollments with their points. Afterwards GET and lookup answer 404 / 8015. A',
+          'customer too large for one transaction is marked ERASING first (nothing merges into it meanwhile; a registration through',
+          'one of its values is 503 until the erase ends) and erased in steps; a DELETE sent again finishes an interrupted one.',
+          "Idempotent: an erased customer answers 200 again. Counted against the org's per-minute limit.",
+        ].join(' '),
+        parameters: [customerIdParameter, idempotencyKey('Makes the request idempotent for 24 hours, per org; bound to the customer id.')],
+        responses: {
+          200: {
+            description: 'Erased (now or before).',
+            headers: { ...rateHeaders(true), ...replayed },
+            content: json(schemaRef('EraseCustomerResponse'), {
+              example: { entity: { id: 4810934829312737, status: 'ERASED' }, warnings: [] },
+            }),
+          },
+          400: errorResponse(400, {
+            codes: [Code.badRequest],
+            description: 'an Idempotency-Key of the wrong length',
+            example: errorExample(problem(Code.badRequest, 'Idempotency-Key must be 1 to 128 characters', '/headers/Idempotency-Key')),
+          }),
+          401: unauthorized,
+          403: errorResponse(403, {
+            codes: [Code.forbidden],
+            example: errorExample(problem(Code.forbidden, 'till store2.till may not erase customers')),
+          }),
+          404: errorResponse(404, {
+            codes: [Code.customerNotFound],
+            example: errorExample(problem(Code.customerNotFound, 'customer not found', '/id')),
+          }),
+          422: keyReused(true),
+          429: rateLimited,
+          500: internal,
+          503: unavailable(true),
+        },
+      },
+    },
+    {
+      method: 'post',
+      path: '/v2/customers/{id}/changeIdentifier',
+      body: true,
+      operation: {
+        operationId: 'changeIdentifier',
+        tags: ['customers'],
+        summary: "Change a customer's identifiers",
+        description: [
+          'Adds identifiers to one profile, removes them, or both (a replacement), in one transaction with conditions on every value:',
+          'added values are claimed only while free (two customers claiming one value at once: exactly one wins, the other is 409 /',
+          '8053), removed values are deleted only while they still belong to this customer, and the customer is written at the',
+          "version read. Counted against the org's per-minute limit; `Idempotency-Key` as on registration.",
+        ].join(' '),
+        parameters: [
+          customerIdParameter,
+          profileSourceQuery,
+          profileAccountQuery,
+          idempotencyKey('Makes the request idempotent for 24 hours, per org; bound to the customer id, the query and the body as sent.'),
+        ],
+        requestBody: { required: true, content: json(schemaRef('ChangeIdentifierRequest')) },
+        responses: {
+          200: {
+            description: 'Changed; a linked card is a side effect.',
+            headers: { ...rateHeaders(true), ...replayed },
+            content: json(schemaRef('ChangeCustomerResponse'), { example: { createdId: 4810934829312737, warnings: [], sideEffects: [] } }),
+          },
+          400: errorResponse(400, {
+            codes: CHANGE_IDENTIFIER_400,
+            description: 'the request is invalid: every problem found, each with its path',
+            meanings: {
+              [Code.badRequest]:
+                'a second value of a type the profile has, without removing the first; an unknown identifier type; nothing to change',
+            },
+            example: errorExample(
+              problem(Code.badRequest, 'the profile has a mobile already: remove it in the same request to replace it', '/add/0'),
+            ),
+          }),
+          401: unauthorized,
+          404: customerOr8065,
+          409: errorResponse(409, {
+            codes: [Code.identifierOfAnotherCustomer],
+            description:
+              'an identifier to add belongs to another customer; nothing written (with an Idempotency-Key, recorded and replayed)',
+            headers: { ...rateHeaders(true), ...replayed },
+            example: errorExample(problem(Code.identifierOfAnotherCustomer, 'mobile belongs to another customer', '/add/0/value')),
+          }),
+          413: tooLarge(MAX_BODY_BYTES),
+          415: unsupportedMediaType,
+          422: keyReused(true),
+          429: rateLimited,
+          500: internal,
+          503: unavailable(true),
+        },
+      },
+    },
+    {
       method: 'get',
       path: '/v2/extendedFields',
       operation: {
@@ -844,6 +1075,8 @@ const EXAMPLE_SUMMARIES: Record<string, string> = {
   'extended-fields': 'Extended fields of every data type',
   'full-request': 'Every part of a registration',
   'bulk-add-customers': 'Four items: new, merged, refused (8014), new',
+  'update-customer': 'A new last name, a custom field removed, a new email channel and an extended field',
+  'change-identifier': 'A new mobile in place of the old one',
 };
 
 /** The route an event is for, as `method path` of the document. */

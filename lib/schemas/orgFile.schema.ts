@@ -46,6 +46,7 @@ const till = {
       pattern: '^[0-9a-fA-F]{32}$',
       description: 'the md5 hex of the password, so that the file need not hold it',
     },
+    mayErase: { type: 'boolean', description: 'true: the till may erase customers (DELETE /v2/customers/{id}); default false' },
   },
 } as const;
 

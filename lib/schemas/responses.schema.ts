@@ -177,6 +177,17 @@ const profileDocument = {
           required: ['code', 'type'],
           properties: { code: { type: 'string', description: 'The till that registered the profile.' }, type: { const: 'TILL' } },
         },
+        modifiedDate: {
+          type: 'string',
+          format: 'date-time',
+          description: 'When the profile, or the customer through it, was last changed; absent until then.',
+        },
+        modifiedBy: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['code', 'type'],
+          properties: { code: { type: 'string', description: 'The till that made the last change.' }, type: { const: 'TILL' } },
+        },
       },
     },
   },
@@ -249,6 +260,33 @@ export const customerDocumentSchema = {
     warnings: { type: 'array', items: warningSchema },
   },
 } as const;
+
+/** `PUT /v2/customers/{id}` and `POST /v2/customers/{id}/changeIdentifier`, 200 (SPEC section 11). */
+export const changeCustomerResponseSchema = {
+  ...addCustomerResponseSchema,
+  description: 'The customer changed. A card linked by a change is a side effect; so are points of an enrollment it made.',
+  properties: { ...addCustomerResponseSchema.properties, createdId: { ...customerId, description: "The changed customer's id." } },
+} as const;
+
+/** `DELETE /v2/customers/{id}`, 200 (SPEC section 12). */
+export const eraseCustomerResponseSchema = {
+  type: 'object',
+  description: 'The customer is erased (also when it already was: erasing is idempotent).',
+  additionalProperties: false,
+  required: ['entity', 'warnings'],
+  properties: {
+    entity: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'status'],
+      properties: { id: customerId, status: { const: 'ERASED' } },
+    },
+    warnings: { type: 'array', items: warningSchema },
+  },
+} as const;
+
+export type ChangeCustomerResponse = FromSchema<typeof changeCustomerResponseSchema>;
+export type EraseCustomerResponse = FromSchema<typeof eraseCustomerResponseSchema>;
 
 /** `GET /v2/customers/lookup`, 200. */
 export const lookupResponseSchema = {

@@ -8,8 +8,16 @@ import { checkBounds } from './bounds';
 import { coerceScalars } from './coerce';
 import { addCustomerSchema, type AddCustomerBody } from './addCustomer.schema';
 import { bulkAddCustomersSchema, type BulkAddCustomersBody } from './bulkAddCustomers.schema';
+import { changeIdentifierSchema, type ChangeIdentifierBody } from './changeIdentifier.schema';
 import { orgSchema } from './orgFile.schema';
-import { validateAddCustomer, validateBulkAddCustomers, validateOrg } from './validators.generated';
+import { updateCustomerSchema, type UpdateCustomerBody } from './updateCustomer.schema';
+import {
+  validateAddCustomer,
+  validateBulkAddCustomers,
+  validateChangeIdentifier,
+  validateOrg,
+  validateUpdateCustomer,
+} from './validators.generated';
 
 export interface Checked<T> {
   body: T;
@@ -69,6 +77,14 @@ function errorCodeAlong(schema: object, schemaPath: string): ErrorCode {
     node = (node as Record<string, unknown> | undefined)?.[segment.replace(/~1/g, '/').replace(/~0/g, '~')];
   }
   return code;
+}
+
+export function checkUpdateCustomerBody(body: unknown): Checked<UpdateCustomerBody> {
+  return checkAgainstSchema(validateUpdateCustomer, updateCustomerSchema, body);
+}
+
+export function checkChangeIdentifierBody(body: unknown): Checked<ChangeIdentifierBody> {
+  return checkAgainstSchema(validateChangeIdentifier, changeIdentifierSchema, body);
 }
 
 export function checkAddCustomerBody(body: unknown): Checked<AddCustomerBody> {

@@ -1555,7 +1555,7 @@ return errors === 0;
 }
 
 exports.validateOrg = validate12;
-const schema13 = {"$id":"org","type":"object","description":"one org","additionalProperties":false,"required":["orgId","name","baseCountry","earliestRegistrationDate","sources","tills","extendedFields","cardSeries","cardStatusLabels","programs"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"orgId":{"type":"integer","minimum":1,"description":"a positive integer"},"name":{"type":"string","minLength":1},"baseCountry":{"type":"string","pattern":"^[A-Z]{2}$","description":"the ISO 3166-1 alpha-2 country national mobiles are read in, e.g. \"IN\""},"earliestRegistrationDate":{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}$","description":"YYYY-MM-DD; registrations dated before it are 8017"},"rateLimitPerMinute":{"type":"integer","minimum":1,"description":"registrations a minute; unset: the stage default"},"sources":{"type":"object","description":"the enabled sources, each {\"accounts\": [...]}, e.g. {\"INSTORE\": {\"accounts\": []}, \"WECHAT\": {\"accounts\": [\"wx-main\"]}}","propertyNames":{"enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP","$comment"],"description":"one of INSTORE, FACEBOOK, WEB_ENGAGE, WECHAT, MARTJACK, TMALL, TAOBAO, JD, ECOMMERCE, WEBSITE, LINE, MOBILE_APP"},"additionalProperties":{"type":"object","description":"an object {\"accounts\": [...]} listing the account ids of the source: [] for a single-account source","additionalProperties":false,"required":["accounts"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"accounts":{"type":"array","items":{"type":"string","minLength":1,"maxLength":100},"description":"account ids, e.g. [\"app-ios\", \"app-android\"]"}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}}},"tills":{"type":"array","minItems":1,"items":{"type":"object","description":"a till: {\"username\": \"store1.till\", \"password\": \"...\"} or {\"username\": ..., \"passwordMd5\": \"<md5 hex>\"}","additionalProperties":false,"required":["username"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"username":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[^:]+$","description":"the till code, without ':'"},"password":{"type":"string","minLength":1,"description":"the password; stored only as a salted scrypt hash of its md5"},"passwordMd5":{"type":"string","pattern":"^[0-9a-fA-F]{32}$","description":"the md5 hex of the password, so that the file need not hold it"}}},"description":"the tills (at least one)"},"extendedFields":{"type":"array","items":{"type":"object","description":"an extended field: {\"name\", \"label\", \"dataType\", \"enumValues\"?, \"maxLength\"?}","additionalProperties":false,"required":["name","label","dataType"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"name":{"type":"string","minLength":1,"maxLength":64},"label":{"type":"string"},"dataType":{"enum":["STRING","INTEGER","DOUBLE","DATE","DATETIME","STANDARD_ENUM","CUSTOM_ENUM","COUNTRY"],"description":"one of STRING, INTEGER, DOUBLE, DATE, DATETIME, STANDARD_ENUM, CUSTOM_ENUM, COUNTRY"},"enumValues":{"type":"array","items":{"type":"string"},"description":"the values of an _ENUM field"},"maxLength":{"type":"integer","minimum":1,"description":"the longest STRING value, in characters (default 255)"}}},"description":"the customer extended fields ([] for none)"},"cardSeries":{"type":"array","items":{"type":"object","description":"a card series: {\"id\", \"code\", \"generates\", \"prefix\", \"minDigits\", \"maxDigits\", \"checkDigit\"}","additionalProperties":false,"required":["id","code","generates","prefix","minDigits","maxDigits","checkDigit"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"code":{"type":"string","minLength":1},"generates":{"type":"boolean","description":"true when the series draws numbers for cards sent without one"},"prefix":{"type":"string","description":"fixed leading characters, e.g. \"DEMO\"; \"\" for none"},"minDigits":{"type":"integer","minimum":1,"maximum":64,"description":"digits after the prefix, check digit included"},"maxDigits":{"type":"integer","minimum":1,"maximum":64},"checkDigit":{"enum":["luhn","none"],"description":"\"luhn\" or \"none\""}}},"description":"the card series ([] for none)"},"cardStatusLabels":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"e.g. [\"ACTIVE\", \"SUSPENDED\"]"},"programs":{"type":"array","items":{"type":"object","description":"a loyalty program: {\"id\", \"name\", \"isDefault\", \"tiers\": [{\"number\", \"name\"}, ...]}","additionalProperties":false,"required":["id","name","isDefault","tiers"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1},"isDefault":{"type":"boolean","description":"the program loyalty customers sent without enrollments join, at tier 1"},"tiers":{"type":"array","minItems":1,"description":"a list of {\"number\": 1, \"name\": \"Silver\"}, ...","items":{"type":"object","additionalProperties":false,"required":["number","name"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"number":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}}}}},"description":"the loyalty programs, one of them isDefault"},"identityGuards":{"type":"object","description":"placeholder values that never become identifiers: {\"blocked\": {<type>: {\"values\", \"patterns\"}}, \"useDefaults\", \"onBlocked\", \"maxProfilesPerCustomer\"}","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"blocked":{"type":"object","additionalProperties":{"type":"object","description":"an object {\"values\": [...], \"patterns\": [...]} of exact normalised values and regular expressions","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"values":{"type":"array","items":{"type":"string"}},"patterns":{"type":"array","items":{"type":"string","minLength":1,"maxLength":200}}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}},"description":"blocked values by identifier type (not card)"},"useDefaults":{"type":"boolean","description":"true: the defaults as well as the lists here; false: no defaults"},"onBlocked":{"enum":["drop","reject"],"description":"\"drop\" (warning 8200) or \"reject\" (8014 / 8055 / 400)"},"maxProfilesPerCustomer":{"type":"integer","minimum":1}}},"events":{"type":"object","description":"what the org's events carry: {\"full\": true} adds the customer document (data.customer); default thin","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"full":{"type":"boolean","description":"true: events carry the customer as GET /v2/customers/{id} returns it; default false"}}},"webhooks":{"type":"array","maxItems":10,"items":{"type":"object","description":"a webhook subscription: {\"id\", \"url\", \"events\": [...], \"secrets\": [\"whsec_...\"], \"includeImports\"?}","additionalProperties":false,"required":["id","url","events","secrets"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$","description":"1 to 64 of A-Z a-z 0-9 _ -, unique in the org, e.g. \"crm\""},"url":{"type":"string","pattern":"^https?://\\S+$","description":"the URL events are POSTed to: https and a public address in AWS stages (http and loopback on the local stage)"},"events":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["customer.created","customer.merged","customer.updated","customer.identifiers_changed","customer.erased"],"description":"one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"description":"the event types sent, at least one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"secrets":{"type":"array","minItems":1,"maxItems":3,"uniqueItems":true,"items":{"type":"string","pattern":"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$","description":"\"whsec_\" followed by the base64 of 24 to 64 random bytes (e.g. \"whsec_\" and the output of `openssl rand -base64 32`)"},"description":"1 to 3 signing secrets; each signs every delivery, so a rotation adds the new one before removing the old one"},"includeImports":{"type":"boolean","description":"true: events of imports are sent too; default false"}}},"description":"the webhook subscriptions, at most 10"}}};
+const schema13 = {"$id":"org","type":"object","description":"one org","additionalProperties":false,"required":["orgId","name","baseCountry","earliestRegistrationDate","sources","tills","extendedFields","cardSeries","cardStatusLabels","programs"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"orgId":{"type":"integer","minimum":1,"description":"a positive integer"},"name":{"type":"string","minLength":1},"baseCountry":{"type":"string","pattern":"^[A-Z]{2}$","description":"the ISO 3166-1 alpha-2 country national mobiles are read in, e.g. \"IN\""},"earliestRegistrationDate":{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}$","description":"YYYY-MM-DD; registrations dated before it are 8017"},"rateLimitPerMinute":{"type":"integer","minimum":1,"description":"registrations a minute; unset: the stage default"},"sources":{"type":"object","description":"the enabled sources, each {\"accounts\": [...]}, e.g. {\"INSTORE\": {\"accounts\": []}, \"WECHAT\": {\"accounts\": [\"wx-main\"]}}","propertyNames":{"enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP","$comment"],"description":"one of INSTORE, FACEBOOK, WEB_ENGAGE, WECHAT, MARTJACK, TMALL, TAOBAO, JD, ECOMMERCE, WEBSITE, LINE, MOBILE_APP"},"additionalProperties":{"type":"object","description":"an object {\"accounts\": [...]} listing the account ids of the source: [] for a single-account source","additionalProperties":false,"required":["accounts"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"accounts":{"type":"array","items":{"type":"string","minLength":1,"maxLength":100},"description":"account ids, e.g. [\"app-ios\", \"app-android\"]"}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}}},"tills":{"type":"array","minItems":1,"items":{"type":"object","description":"a till: {\"username\": \"store1.till\", \"password\": \"...\"} or {\"username\": ..., \"passwordMd5\": \"<md5 hex>\"}","additionalProperties":false,"required":["username"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"username":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[^:]+$","description":"the till code, without ':'"},"password":{"type":"string","minLength":1,"description":"the password; stored only as a salted scrypt hash of its md5"},"passwordMd5":{"type":"string","pattern":"^[0-9a-fA-F]{32}$","description":"the md5 hex of the password, so that the file need not hold it"},"mayErase":{"type":"boolean","description":"true: the till may erase customers (DELETE /v2/customers/{id}); default false"}}},"description":"the tills (at least one)"},"extendedFields":{"type":"array","items":{"type":"object","description":"an extended field: {\"name\", \"label\", \"dataType\", \"enumValues\"?, \"maxLength\"?}","additionalProperties":false,"required":["name","label","dataType"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"name":{"type":"string","minLength":1,"maxLength":64},"label":{"type":"string"},"dataType":{"enum":["STRING","INTEGER","DOUBLE","DATE","DATETIME","STANDARD_ENUM","CUSTOM_ENUM","COUNTRY"],"description":"one of STRING, INTEGER, DOUBLE, DATE, DATETIME, STANDARD_ENUM, CUSTOM_ENUM, COUNTRY"},"enumValues":{"type":"array","items":{"type":"string"},"description":"the values of an _ENUM field"},"maxLength":{"type":"integer","minimum":1,"description":"the longest STRING value, in characters (default 255)"}}},"description":"the customer extended fields ([] for none)"},"cardSeries":{"type":"array","items":{"type":"object","description":"a card series: {\"id\", \"code\", \"generates\", \"prefix\", \"minDigits\", \"maxDigits\", \"checkDigit\"}","additionalProperties":false,"required":["id","code","generates","prefix","minDigits","maxDigits","checkDigit"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"code":{"type":"string","minLength":1},"generates":{"type":"boolean","description":"true when the series draws numbers for cards sent without one"},"prefix":{"type":"string","description":"fixed leading characters, e.g. \"DEMO\"; \"\" for none"},"minDigits":{"type":"integer","minimum":1,"maximum":64,"description":"digits after the prefix, check digit included"},"maxDigits":{"type":"integer","minimum":1,"maximum":64},"checkDigit":{"enum":["luhn","none"],"description":"\"luhn\" or \"none\""}}},"description":"the card series ([] for none)"},"cardStatusLabels":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"e.g. [\"ACTIVE\", \"SUSPENDED\"]"},"programs":{"type":"array","items":{"type":"object","description":"a loyalty program: {\"id\", \"name\", \"isDefault\", \"tiers\": [{\"number\", \"name\"}, ...]}","additionalProperties":false,"required":["id","name","isDefault","tiers"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1},"isDefault":{"type":"boolean","description":"the program loyalty customers sent without enrollments join, at tier 1"},"tiers":{"type":"array","minItems":1,"description":"a list of {\"number\": 1, \"name\": \"Silver\"}, ...","items":{"type":"object","additionalProperties":false,"required":["number","name"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"number":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}}}}},"description":"the loyalty programs, one of them isDefault"},"identityGuards":{"type":"object","description":"placeholder values that never become identifiers: {\"blocked\": {<type>: {\"values\", \"patterns\"}}, \"useDefaults\", \"onBlocked\", \"maxProfilesPerCustomer\"}","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"blocked":{"type":"object","additionalProperties":{"type":"object","description":"an object {\"values\": [...], \"patterns\": [...]} of exact normalised values and regular expressions","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"values":{"type":"array","items":{"type":"string"}},"patterns":{"type":"array","items":{"type":"string","minLength":1,"maxLength":200}}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}},"description":"blocked values by identifier type (not card)"},"useDefaults":{"type":"boolean","description":"true: the defaults as well as the lists here; false: no defaults"},"onBlocked":{"enum":["drop","reject"],"description":"\"drop\" (warning 8200) or \"reject\" (8014 / 8055 / 400)"},"maxProfilesPerCustomer":{"type":"integer","minimum":1}}},"events":{"type":"object","description":"what the org's events carry: {\"full\": true} adds the customer document (data.customer); default thin","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"full":{"type":"boolean","description":"true: events carry the customer as GET /v2/customers/{id} returns it; default false"}}},"webhooks":{"type":"array","maxItems":10,"items":{"type":"object","description":"a webhook subscription: {\"id\", \"url\", \"events\": [...], \"secrets\": [\"whsec_...\"], \"includeImports\"?}","additionalProperties":false,"required":["id","url","events","secrets"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$","description":"1 to 64 of A-Z a-z 0-9 _ -, unique in the org, e.g. \"crm\""},"url":{"type":"string","pattern":"^https?://\\S+$","description":"the URL events are POSTed to: https and a public address in AWS stages (http and loopback on the local stage)"},"events":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["customer.created","customer.merged","customer.updated","customer.identifiers_changed","customer.erased"],"description":"one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"description":"the event types sent, at least one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"secrets":{"type":"array","minItems":1,"maxItems":3,"uniqueItems":true,"items":{"type":"string","pattern":"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$","description":"\"whsec_\" followed by the base64 of 24 to 64 random bytes (e.g. \"whsec_\" and the output of `openssl rand -base64 32`)"},"description":"1 to 3 signing secrets; each signs every delivery, so a rotation adds the new one before removing the old one"},"includeImports":{"type":"boolean","description":"true: events of imports are sent too; default false"}}},"description":"the webhook subscriptions, at most 10"}}};
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern0 = new RegExp("^[A-Z]{2}$", "u");
 const pattern1 = new RegExp("^\\d{4}-\\d{2}-\\d{2}$", "u");
@@ -2036,7 +2036,7 @@ vErrors.push(err38);
 errors++;
 }
 for(const key4 in data16){
-if(!(((((key4 === "$schema") || (key4 === "$comment")) || (key4 === "username")) || (key4 === "password")) || (key4 === "passwordMd5"))){
+if(!((((((key4 === "$schema") || (key4 === "$comment")) || (key4 === "username")) || (key4 === "password")) || (key4 === "passwordMd5")) || (key4 === "mayErase"))){
 const err39 = {instancePath:instancePath+"/tills/" + i1,schemaPath:"#/properties/tills/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err39];
@@ -2166,9 +2166,9 @@ vErrors.push(err49);
 errors++;
 }
 }
-}
-else {
-const err50 = {instancePath:instancePath+"/tills/" + i1,schemaPath:"#/properties/tills/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data16.mayErase !== undefined){
+if(typeof data16.mayErase !== "boolean"){
+const err50 = {instancePath:instancePath+"/tills/" + i1+"/mayErase",schemaPath:"#/properties/tills/items/properties/mayErase/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -2180,7 +2180,7 @@ errors++;
 }
 }
 else {
-const err51 = {instancePath:instancePath+"/tills",schemaPath:"#/properties/tills/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err51 = {instancePath:instancePath+"/tills/" + i1,schemaPath:"#/properties/tills/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -2190,15 +2190,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data.extendedFields !== undefined){
-let data22 = data.extendedFields;
-if(Array.isArray(data22)){
-const len2 = data22.length;
-for(let i2=0; i2<len2; i2++){
-let data23 = data22[i2];
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-if(data23.name === undefined){
-const err52 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+else {
+const err52 = {instancePath:instancePath+"/tills",schemaPath:"#/properties/tills/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -2207,8 +2201,16 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(data23.label === undefined){
-const err53 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
+}
+if(data.extendedFields !== undefined){
+let data23 = data.extendedFields;
+if(Array.isArray(data23)){
+const len2 = data23.length;
+for(let i2=0; i2<len2; i2++){
+let data24 = data23[i2];
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.name === undefined){
+const err53 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -2217,8 +2219,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data23.dataType === undefined){
-const err54 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "dataType"},message:"must have required property '"+"dataType"+"'"};
+if(data24.label === undefined){
+const err54 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -2227,9 +2229,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-for(const key5 in data23){
-if(!(((((((key5 === "$schema") || (key5 === "$comment")) || (key5 === "name")) || (key5 === "label")) || (key5 === "dataType")) || (key5 === "enumValues")) || (key5 === "maxLength"))){
-const err55 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data24.dataType === undefined){
+const err55 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "dataType"},message:"must have required property '"+"dataType"+"'"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -2238,10 +2239,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data23.$schema !== undefined){
-if(typeof data23.$schema !== "string"){
-const err56 = {instancePath:instancePath+"/extendedFields/" + i2+"/$schema",schemaPath:"#/properties/extendedFields/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key5 in data24){
+if(!(((((((key5 === "$schema") || (key5 === "$comment")) || (key5 === "name")) || (key5 === "label")) || (key5 === "dataType")) || (key5 === "enumValues")) || (key5 === "maxLength"))){
+const err56 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -2251,9 +2251,9 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data23.$comment !== undefined){
-if(typeof data23.$comment !== "string"){
-const err57 = {instancePath:instancePath+"/extendedFields/" + i2+"/$comment",schemaPath:"#/properties/extendedFields/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.$schema !== undefined){
+if(typeof data24.$schema !== "string"){
+const err57 = {instancePath:instancePath+"/extendedFields/" + i2+"/$schema",schemaPath:"#/properties/extendedFields/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -2263,11 +2263,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data23.name !== undefined){
-let data26 = data23.name;
-if(typeof data26 === "string"){
-if(func3(data26) > 64){
-const err58 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(data24.$comment !== undefined){
+if(typeof data24.$comment !== "string"){
+const err58 = {instancePath:instancePath+"/extendedFields/" + i2+"/$comment",schemaPath:"#/properties/extendedFields/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -2276,8 +2274,12 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(func3(data26) < 1){
-const err59 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data24.name !== undefined){
+let data27 = data24.name;
+if(typeof data27 === "string"){
+if(func3(data27) > 64){
+const err59 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -2286,9 +2288,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-else {
-const err60 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func3(data27) < 1){
+const err60 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -2298,9 +2299,8 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data23.label !== undefined){
-if(typeof data23.label !== "string"){
-const err61 = {instancePath:instancePath+"/extendedFields/" + i2+"/label",schemaPath:"#/properties/extendedFields/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err61 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -2310,10 +2310,9 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data23.dataType !== undefined){
-let data28 = data23.dataType;
-if(!((((((((data28 === "STRING") || (data28 === "INTEGER")) || (data28 === "DOUBLE")) || (data28 === "DATE")) || (data28 === "DATETIME")) || (data28 === "STANDARD_ENUM")) || (data28 === "CUSTOM_ENUM")) || (data28 === "COUNTRY"))){
-const err62 = {instancePath:instancePath+"/extendedFields/" + i2+"/dataType",schemaPath:"#/properties/extendedFields/items/properties/dataType/enum",keyword:"enum",params:{allowedValues: schema13.properties.extendedFields.items.properties.dataType.enum},message:"must be equal to one of the allowed values"};
+if(data24.label !== undefined){
+if(typeof data24.label !== "string"){
+const err62 = {instancePath:instancePath+"/extendedFields/" + i2+"/label",schemaPath:"#/properties/extendedFields/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -2323,13 +2322,10 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data23.enumValues !== undefined){
-let data29 = data23.enumValues;
-if(Array.isArray(data29)){
-const len3 = data29.length;
-for(let i3=0; i3<len3; i3++){
-if(typeof data29[i3] !== "string"){
-const err63 = {instancePath:instancePath+"/extendedFields/" + i2+"/enumValues/" + i3,schemaPath:"#/properties/extendedFields/items/properties/enumValues/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.dataType !== undefined){
+let data29 = data24.dataType;
+if(!((((((((data29 === "STRING") || (data29 === "INTEGER")) || (data29 === "DOUBLE")) || (data29 === "DATE")) || (data29 === "DATETIME")) || (data29 === "STANDARD_ENUM")) || (data29 === "CUSTOM_ENUM")) || (data29 === "COUNTRY"))){
+const err63 = {instancePath:instancePath+"/extendedFields/" + i2+"/dataType",schemaPath:"#/properties/extendedFields/items/properties/dataType/enum",keyword:"enum",params:{allowedValues: schema13.properties.extendedFields.items.properties.dataType.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -2339,9 +2335,13 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/extendedFields/" + i2+"/enumValues",schemaPath:"#/properties/extendedFields/items/properties/enumValues/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data24.enumValues !== undefined){
+let data30 = data24.enumValues;
+if(Array.isArray(data30)){
+const len3 = data30.length;
+for(let i3=0; i3<len3; i3++){
+if(typeof data30[i3] !== "string"){
+const err64 = {instancePath:instancePath+"/extendedFields/" + i2+"/enumValues/" + i3,schemaPath:"#/properties/extendedFields/items/properties/enumValues/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -2351,10 +2351,9 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data23.maxLength !== undefined){
-let data31 = data23.maxLength;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err65 = {instancePath:instancePath+"/extendedFields/" + i2+"/maxLength",schemaPath:"#/properties/extendedFields/items/properties/maxLength/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+else {
+const err65 = {instancePath:instancePath+"/extendedFields/" + i2+"/enumValues",schemaPath:"#/properties/extendedFields/items/properties/enumValues/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2363,9 +2362,11 @@ vErrors.push(err65);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 < 1 || isNaN(data31)){
-const err66 = {instancePath:instancePath+"/extendedFields/" + i2+"/maxLength",schemaPath:"#/properties/extendedFields/items/properties/maxLength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data24.maxLength !== undefined){
+let data32 = data24.maxLength;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err66 = {instancePath:instancePath+"/extendedFields/" + i2+"/maxLength",schemaPath:"#/properties/extendedFields/items/properties/maxLength/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -2374,11 +2375,9 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err67 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 < 1 || isNaN(data32)){
+const err67 = {instancePath:instancePath+"/extendedFields/" + i2+"/maxLength",schemaPath:"#/properties/extendedFields/items/properties/maxLength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -2389,8 +2388,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err68 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err68 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2400,15 +2400,9 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data.cardSeries !== undefined){
-let data32 = data.cardSeries;
-if(Array.isArray(data32)){
-const len4 = data32.length;
-for(let i4=0; i4<len4; i4++){
-let data33 = data32[i4];
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.id === undefined){
-const err69 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+else {
+const err69 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2417,8 +2411,16 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(data33.code === undefined){
-const err70 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
+}
+if(data.cardSeries !== undefined){
+let data33 = data.cardSeries;
+if(Array.isArray(data33)){
+const len4 = data33.length;
+for(let i4=0; i4<len4; i4++){
+let data34 = data33[i4];
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+if(data34.id === undefined){
+const err70 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2427,8 +2429,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(data33.generates === undefined){
-const err71 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "generates"},message:"must have required property '"+"generates"+"'"};
+if(data34.code === undefined){
+const err71 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -2437,8 +2439,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(data33.prefix === undefined){
-const err72 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "prefix"},message:"must have required property '"+"prefix"+"'"};
+if(data34.generates === undefined){
+const err72 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "generates"},message:"must have required property '"+"generates"+"'"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -2447,8 +2449,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(data33.minDigits === undefined){
-const err73 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "minDigits"},message:"must have required property '"+"minDigits"+"'"};
+if(data34.prefix === undefined){
+const err73 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "prefix"},message:"must have required property '"+"prefix"+"'"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2457,8 +2459,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(data33.maxDigits === undefined){
-const err74 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "maxDigits"},message:"must have required property '"+"maxDigits"+"'"};
+if(data34.minDigits === undefined){
+const err74 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "minDigits"},message:"must have required property '"+"minDigits"+"'"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -2467,8 +2469,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(data33.checkDigit === undefined){
-const err75 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "checkDigit"},message:"must have required property '"+"checkDigit"+"'"};
+if(data34.maxDigits === undefined){
+const err75 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "maxDigits"},message:"must have required property '"+"maxDigits"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -2477,9 +2479,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-for(const key6 in data33){
-if(!(func2.call(schema13.properties.cardSeries.items.properties, key6))){
-const err76 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data34.checkDigit === undefined){
+const err76 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "checkDigit"},message:"must have required property '"+"checkDigit"+"'"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -2488,10 +2489,9 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-if(data33.$schema !== undefined){
-if(typeof data33.$schema !== "string"){
-const err77 = {instancePath:instancePath+"/cardSeries/" + i4+"/$schema",schemaPath:"#/properties/cardSeries/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key6 in data34){
+if(!(func2.call(schema13.properties.cardSeries.items.properties, key6))){
+const err77 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -2501,9 +2501,9 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data33.$comment !== undefined){
-if(typeof data33.$comment !== "string"){
-const err78 = {instancePath:instancePath+"/cardSeries/" + i4+"/$comment",schemaPath:"#/properties/cardSeries/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data34.$schema !== undefined){
+if(typeof data34.$schema !== "string"){
+const err78 = {instancePath:instancePath+"/cardSeries/" + i4+"/$schema",schemaPath:"#/properties/cardSeries/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -2513,10 +2513,9 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data33.id !== undefined){
-let data36 = data33.id;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err79 = {instancePath:instancePath+"/cardSeries/" + i4+"/id",schemaPath:"#/properties/cardSeries/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data34.$comment !== undefined){
+if(typeof data34.$comment !== "string"){
+const err79 = {instancePath:instancePath+"/cardSeries/" + i4+"/$comment",schemaPath:"#/properties/cardSeries/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2525,9 +2524,11 @@ vErrors.push(err79);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 < 1 || isNaN(data36)){
-const err80 = {instancePath:instancePath+"/cardSeries/" + i4+"/id",schemaPath:"#/properties/cardSeries/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data34.id !== undefined){
+let data37 = data34.id;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err80 = {instancePath:instancePath+"/cardSeries/" + i4+"/id",schemaPath:"#/properties/cardSeries/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2536,13 +2537,9 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-}
-if(data33.code !== undefined){
-let data37 = data33.code;
-if(typeof data37 === "string"){
-if(func3(data37) < 1){
-const err81 = {instancePath:instancePath+"/cardSeries/" + i4+"/code",schemaPath:"#/properties/cardSeries/items/properties/code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 < 1 || isNaN(data37)){
+const err81 = {instancePath:instancePath+"/cardSeries/" + i4+"/id",schemaPath:"#/properties/cardSeries/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2552,8 +2549,12 @@ vErrors.push(err81);
 errors++;
 }
 }
-else {
-const err82 = {instancePath:instancePath+"/cardSeries/" + i4+"/code",schemaPath:"#/properties/cardSeries/items/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data34.code !== undefined){
+let data38 = data34.code;
+if(typeof data38 === "string"){
+if(func3(data38) < 1){
+const err82 = {instancePath:instancePath+"/cardSeries/" + i4+"/code",schemaPath:"#/properties/cardSeries/items/properties/code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2563,9 +2564,8 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data33.generates !== undefined){
-if(typeof data33.generates !== "boolean"){
-const err83 = {instancePath:instancePath+"/cardSeries/" + i4+"/generates",schemaPath:"#/properties/cardSeries/items/properties/generates/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err83 = {instancePath:instancePath+"/cardSeries/" + i4+"/code",schemaPath:"#/properties/cardSeries/items/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2575,9 +2575,9 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data33.prefix !== undefined){
-if(typeof data33.prefix !== "string"){
-const err84 = {instancePath:instancePath+"/cardSeries/" + i4+"/prefix",schemaPath:"#/properties/cardSeries/items/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data34.generates !== undefined){
+if(typeof data34.generates !== "boolean"){
+const err84 = {instancePath:instancePath+"/cardSeries/" + i4+"/generates",schemaPath:"#/properties/cardSeries/items/properties/generates/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2587,10 +2587,9 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data33.minDigits !== undefined){
-let data40 = data33.minDigits;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err85 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data34.prefix !== undefined){
+if(typeof data34.prefix !== "string"){
+const err85 = {instancePath:instancePath+"/cardSeries/" + i4+"/prefix",schemaPath:"#/properties/cardSeries/items/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2599,9 +2598,11 @@ vErrors.push(err85);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 > 64 || isNaN(data40)){
-const err86 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
+}
+if(data34.minDigits !== undefined){
+let data41 = data34.minDigits;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err86 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2610,8 +2611,9 @@ vErrors.push(err86);
 }
 errors++;
 }
-if(data40 < 1 || isNaN(data40)){
-const err87 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data41 == "number") && (isFinite(data41))){
+if(data41 > 64 || isNaN(data41)){
+const err87 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2620,12 +2622,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-}
-if(data33.maxDigits !== undefined){
-let data41 = data33.maxDigits;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err88 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data41 < 1 || isNaN(data41)){
+const err88 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2634,9 +2632,12 @@ vErrors.push(err88);
 }
 errors++;
 }
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 > 64 || isNaN(data41)){
-const err89 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
+}
+}
+if(data34.maxDigits !== undefined){
+let data42 = data34.maxDigits;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err89 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2645,8 +2646,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(data41 < 1 || isNaN(data41)){
-const err90 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 > 64 || isNaN(data42)){
+const err90 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2655,12 +2657,8 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-}
-if(data33.checkDigit !== undefined){
-let data42 = data33.checkDigit;
-if(!((data42 === "luhn") || (data42 === "none"))){
-const err91 = {instancePath:instancePath+"/cardSeries/" + i4+"/checkDigit",schemaPath:"#/properties/cardSeries/items/properties/checkDigit/enum",keyword:"enum",params:{allowedValues: schema13.properties.cardSeries.items.properties.checkDigit.enum},message:"must be equal to one of the allowed values"};
+if(data42 < 1 || isNaN(data42)){
+const err91 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -2671,8 +2669,10 @@ errors++;
 }
 }
 }
-else {
-const err92 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data34.checkDigit !== undefined){
+let data43 = data34.checkDigit;
+if(!((data43 === "luhn") || (data43 === "none"))){
+const err92 = {instancePath:instancePath+"/cardSeries/" + i4+"/checkDigit",schemaPath:"#/properties/cardSeries/items/properties/checkDigit/enum",keyword:"enum",params:{allowedValues: schema13.properties.cardSeries.items.properties.checkDigit.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -2684,7 +2684,7 @@ errors++;
 }
 }
 else {
-const err93 = {instancePath:instancePath+"/cardSeries",schemaPath:"#/properties/cardSeries/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err93 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -2694,11 +2694,9 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data.cardStatusLabels !== undefined){
-let data43 = data.cardStatusLabels;
-if(Array.isArray(data43)){
-if(data43.length < 1){
-const err94 = {instancePath:instancePath+"/cardStatusLabels",schemaPath:"#/properties/cardStatusLabels/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+}
+else {
+const err94 = {instancePath:instancePath+"/cardSeries",schemaPath:"#/properties/cardSeries/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -2707,12 +2705,12 @@ vErrors.push(err94);
 }
 errors++;
 }
-const len5 = data43.length;
-for(let i5=0; i5<len5; i5++){
-let data44 = data43[i5];
-if(typeof data44 === "string"){
-if(func3(data44) < 1){
-const err95 = {instancePath:instancePath+"/cardStatusLabels/" + i5,schemaPath:"#/properties/cardStatusLabels/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data.cardStatusLabels !== undefined){
+let data44 = data.cardStatusLabels;
+if(Array.isArray(data44)){
+if(data44.length < 1){
+const err95 = {instancePath:instancePath+"/cardStatusLabels",schemaPath:"#/properties/cardStatusLabels/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -2721,9 +2719,12 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-else {
-const err96 = {instancePath:instancePath+"/cardStatusLabels/" + i5,schemaPath:"#/properties/cardStatusLabels/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len5 = data44.length;
+for(let i5=0; i5<len5; i5++){
+let data45 = data44[i5];
+if(typeof data45 === "string"){
+if(func3(data45) < 1){
+const err96 = {instancePath:instancePath+"/cardStatusLabels/" + i5,schemaPath:"#/properties/cardStatusLabels/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -2733,9 +2734,8 @@ vErrors.push(err96);
 errors++;
 }
 }
-}
 else {
-const err97 = {instancePath:instancePath+"/cardStatusLabels",schemaPath:"#/properties/cardStatusLabels/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err97 = {instancePath:instancePath+"/cardStatusLabels/" + i5,schemaPath:"#/properties/cardStatusLabels/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -2745,15 +2745,9 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data.programs !== undefined){
-let data45 = data.programs;
-if(Array.isArray(data45)){
-const len6 = data45.length;
-for(let i6=0; i6<len6; i6++){
-let data46 = data45[i6];
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-if(data46.id === undefined){
-const err98 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+else {
+const err98 = {instancePath:instancePath+"/cardStatusLabels",schemaPath:"#/properties/cardStatusLabels/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -2762,8 +2756,16 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(data46.name === undefined){
-const err99 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+if(data.programs !== undefined){
+let data46 = data.programs;
+if(Array.isArray(data46)){
+const len6 = data46.length;
+for(let i6=0; i6<len6; i6++){
+let data47 = data46[i6];
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+if(data47.id === undefined){
+const err99 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -2772,8 +2774,8 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data46.isDefault === undefined){
-const err100 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "isDefault"},message:"must have required property '"+"isDefault"+"'"};
+if(data47.name === undefined){
+const err100 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -2782,8 +2784,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data46.tiers === undefined){
-const err101 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "tiers"},message:"must have required property '"+"tiers"+"'"};
+if(data47.isDefault === undefined){
+const err101 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "isDefault"},message:"must have required property '"+"isDefault"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -2792,9 +2794,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-for(const key7 in data46){
-if(!((((((key7 === "$schema") || (key7 === "$comment")) || (key7 === "id")) || (key7 === "name")) || (key7 === "isDefault")) || (key7 === "tiers"))){
-const err102 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data47.tiers === undefined){
+const err102 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "tiers"},message:"must have required property '"+"tiers"+"'"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -2803,10 +2804,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-if(data46.$schema !== undefined){
-if(typeof data46.$schema !== "string"){
-const err103 = {instancePath:instancePath+"/programs/" + i6+"/$schema",schemaPath:"#/properties/programs/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key7 in data47){
+if(!((((((key7 === "$schema") || (key7 === "$comment")) || (key7 === "id")) || (key7 === "name")) || (key7 === "isDefault")) || (key7 === "tiers"))){
+const err103 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -2816,9 +2816,9 @@ vErrors.push(err103);
 errors++;
 }
 }
-if(data46.$comment !== undefined){
-if(typeof data46.$comment !== "string"){
-const err104 = {instancePath:instancePath+"/programs/" + i6+"/$comment",schemaPath:"#/properties/programs/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data47.$schema !== undefined){
+if(typeof data47.$schema !== "string"){
+const err104 = {instancePath:instancePath+"/programs/" + i6+"/$schema",schemaPath:"#/properties/programs/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -2828,10 +2828,9 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data46.id !== undefined){
-let data49 = data46.id;
-if(!(((typeof data49 == "number") && (!(data49 % 1) && !isNaN(data49))) && (isFinite(data49)))){
-const err105 = {instancePath:instancePath+"/programs/" + i6+"/id",schemaPath:"#/properties/programs/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data47.$comment !== undefined){
+if(typeof data47.$comment !== "string"){
+const err105 = {instancePath:instancePath+"/programs/" + i6+"/$comment",schemaPath:"#/properties/programs/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -2840,9 +2839,11 @@ vErrors.push(err105);
 }
 errors++;
 }
-if((typeof data49 == "number") && (isFinite(data49))){
-if(data49 < 1 || isNaN(data49)){
-const err106 = {instancePath:instancePath+"/programs/" + i6+"/id",schemaPath:"#/properties/programs/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data47.id !== undefined){
+let data50 = data47.id;
+if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
+const err106 = {instancePath:instancePath+"/programs/" + i6+"/id",schemaPath:"#/properties/programs/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -2851,13 +2852,9 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-}
-if(data46.name !== undefined){
-let data50 = data46.name;
-if(typeof data50 === "string"){
-if(func3(data50) < 1){
-const err107 = {instancePath:instancePath+"/programs/" + i6+"/name",schemaPath:"#/properties/programs/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data50 == "number") && (isFinite(data50))){
+if(data50 < 1 || isNaN(data50)){
+const err107 = {instancePath:instancePath+"/programs/" + i6+"/id",schemaPath:"#/properties/programs/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -2867,8 +2864,12 @@ vErrors.push(err107);
 errors++;
 }
 }
-else {
-const err108 = {instancePath:instancePath+"/programs/" + i6+"/name",schemaPath:"#/properties/programs/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data47.name !== undefined){
+let data51 = data47.name;
+if(typeof data51 === "string"){
+if(func3(data51) < 1){
+const err108 = {instancePath:instancePath+"/programs/" + i6+"/name",schemaPath:"#/properties/programs/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -2878,9 +2879,8 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data46.isDefault !== undefined){
-if(typeof data46.isDefault !== "boolean"){
-const err109 = {instancePath:instancePath+"/programs/" + i6+"/isDefault",schemaPath:"#/properties/programs/items/properties/isDefault/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err109 = {instancePath:instancePath+"/programs/" + i6+"/name",schemaPath:"#/properties/programs/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -2890,11 +2890,9 @@ vErrors.push(err109);
 errors++;
 }
 }
-if(data46.tiers !== undefined){
-let data52 = data46.tiers;
-if(Array.isArray(data52)){
-if(data52.length < 1){
-const err110 = {instancePath:instancePath+"/programs/" + i6+"/tiers",schemaPath:"#/properties/programs/items/properties/tiers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data47.isDefault !== undefined){
+if(typeof data47.isDefault !== "boolean"){
+const err110 = {instancePath:instancePath+"/programs/" + i6+"/isDefault",schemaPath:"#/properties/programs/items/properties/isDefault/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -2903,12 +2901,12 @@ vErrors.push(err110);
 }
 errors++;
 }
-const len7 = data52.length;
-for(let i7=0; i7<len7; i7++){
-let data53 = data52[i7];
-if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
-if(data53.number === undefined){
-const err111 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/required",keyword:"required",params:{missingProperty: "number"},message:"must have required property '"+"number"+"'"};
+}
+if(data47.tiers !== undefined){
+let data53 = data47.tiers;
+if(Array.isArray(data53)){
+if(data53.length < 1){
+const err111 = {instancePath:instancePath+"/programs/" + i6+"/tiers",schemaPath:"#/properties/programs/items/properties/tiers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -2917,8 +2915,12 @@ vErrors.push(err111);
 }
 errors++;
 }
-if(data53.name === undefined){
-const err112 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+const len7 = data53.length;
+for(let i7=0; i7<len7; i7++){
+let data54 = data53[i7];
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+if(data54.number === undefined){
+const err112 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/required",keyword:"required",params:{missingProperty: "number"},message:"must have required property '"+"number"+"'"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -2927,9 +2929,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-for(const key8 in data53){
-if(!((((key8 === "$schema") || (key8 === "$comment")) || (key8 === "number")) || (key8 === "name"))){
-const err113 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+if(data54.name === undefined){
+const err113 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -2938,10 +2939,9 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-if(data53.$schema !== undefined){
-if(typeof data53.$schema !== "string"){
-const err114 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/$schema",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key8 in data54){
+if(!((((key8 === "$schema") || (key8 === "$comment")) || (key8 === "number")) || (key8 === "name"))){
+const err114 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -2951,9 +2951,9 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data53.$comment !== undefined){
-if(typeof data53.$comment !== "string"){
-const err115 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/$comment",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data54.$schema !== undefined){
+if(typeof data54.$schema !== "string"){
+const err115 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/$schema",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -2963,10 +2963,9 @@ vErrors.push(err115);
 errors++;
 }
 }
-if(data53.number !== undefined){
-let data56 = data53.number;
-if(!(((typeof data56 == "number") && (!(data56 % 1) && !isNaN(data56))) && (isFinite(data56)))){
-const err116 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/number",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/number/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data54.$comment !== undefined){
+if(typeof data54.$comment !== "string"){
+const err116 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/$comment",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -2975,9 +2974,11 @@ vErrors.push(err116);
 }
 errors++;
 }
-if((typeof data56 == "number") && (isFinite(data56))){
-if(data56 < 1 || isNaN(data56)){
-const err117 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/number",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/number/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data54.number !== undefined){
+let data57 = data54.number;
+if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
+const err117 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/number",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/number/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -2986,13 +2987,9 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-}
-if(data53.name !== undefined){
-let data57 = data53.name;
-if(typeof data57 === "string"){
-if(func3(data57) < 1){
-const err118 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/name",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if((typeof data57 == "number") && (isFinite(data57))){
+if(data57 < 1 || isNaN(data57)){
+const err118 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/number",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/number/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -3002,8 +2999,12 @@ vErrors.push(err118);
 errors++;
 }
 }
-else {
-const err119 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/name",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data54.name !== undefined){
+let data58 = data54.name;
+if(typeof data58 === "string"){
+if(func3(data58) < 1){
+const err119 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/name",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -3013,9 +3014,8 @@ vErrors.push(err119);
 errors++;
 }
 }
-}
 else {
-const err120 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err120 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/name",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -3027,7 +3027,7 @@ errors++;
 }
 }
 else {
-const err121 = {instancePath:instancePath+"/programs/" + i6+"/tiers",schemaPath:"#/properties/programs/items/properties/tiers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err121 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -3039,7 +3039,7 @@ errors++;
 }
 }
 else {
-const err122 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err122 = {instancePath:instancePath+"/programs/" + i6+"/tiers",schemaPath:"#/properties/programs/items/properties/tiers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -3051,7 +3051,7 @@ errors++;
 }
 }
 else {
-const err123 = {instancePath:instancePath+"/programs",schemaPath:"#/properties/programs/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err123 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -3061,12 +3061,9 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data.identityGuards !== undefined){
-let data58 = data.identityGuards;
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-for(const key9 in data58){
-if(!((((((key9 === "$schema") || (key9 === "$comment")) || (key9 === "blocked")) || (key9 === "useDefaults")) || (key9 === "onBlocked")) || (key9 === "maxProfilesPerCustomer"))){
-const err124 = {instancePath:instancePath+"/identityGuards",schemaPath:"#/properties/identityGuards/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+}
+else {
+const err124 = {instancePath:instancePath+"/programs",schemaPath:"#/properties/programs/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -3076,9 +3073,12 @@ vErrors.push(err124);
 errors++;
 }
 }
-if(data58.$schema !== undefined){
-if(typeof data58.$schema !== "string"){
-const err125 = {instancePath:instancePath+"/identityGuards/$schema",schemaPath:"#/properties/identityGuards/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.identityGuards !== undefined){
+let data59 = data.identityGuards;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key9 in data59){
+if(!((((((key9 === "$schema") || (key9 === "$comment")) || (key9 === "blocked")) || (key9 === "useDefaults")) || (key9 === "onBlocked")) || (key9 === "maxProfilesPerCustomer"))){
+const err125 = {instancePath:instancePath+"/identityGuards",schemaPath:"#/properties/identityGuards/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -3088,9 +3088,9 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(data58.$comment !== undefined){
-if(typeof data58.$comment !== "string"){
-const err126 = {instancePath:instancePath+"/identityGuards/$comment",schemaPath:"#/properties/identityGuards/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data59.$schema !== undefined){
+if(typeof data59.$schema !== "string"){
+const err126 = {instancePath:instancePath+"/identityGuards/$schema",schemaPath:"#/properties/identityGuards/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -3100,16 +3100,9 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data58.blocked !== undefined){
-let data61 = data58.blocked;
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-for(const key10 in data61){
-if(!((key10 === "$schema") || (key10 === "$comment"))){
-let data62 = data61[key10];
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-for(const key11 in data62){
-if(!((((key11 === "$schema") || (key11 === "$comment")) || (key11 === "values")) || (key11 === "patterns"))){
-const err127 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(data59.$comment !== undefined){
+if(typeof data59.$comment !== "string"){
+const err127 = {instancePath:instancePath+"/identityGuards/$comment",schemaPath:"#/properties/identityGuards/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -3119,9 +3112,16 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data62.$schema !== undefined){
-if(typeof data62.$schema !== "string"){
-const err128 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/$schema",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data59.blocked !== undefined){
+let data62 = data59.blocked;
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+for(const key10 in data62){
+if(!((key10 === "$schema") || (key10 === "$comment"))){
+let data63 = data62[key10];
+if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
+for(const key11 in data63){
+if(!((((key11 === "$schema") || (key11 === "$comment")) || (key11 === "values")) || (key11 === "patterns"))){
+const err128 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -3131,9 +3131,9 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(data62.$comment !== undefined){
-if(typeof data62.$comment !== "string"){
-const err129 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/$comment",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data63.$schema !== undefined){
+if(typeof data63.$schema !== "string"){
+const err129 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/$schema",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -3143,13 +3143,9 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data62.values !== undefined){
-let data65 = data62.values;
-if(Array.isArray(data65)){
-const len8 = data65.length;
-for(let i8=0; i8<len8; i8++){
-if(typeof data65[i8] !== "string"){
-const err130 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/values/" + i8,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data63.$comment !== undefined){
+if(typeof data63.$comment !== "string"){
+const err130 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/$comment",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -3159,9 +3155,13 @@ vErrors.push(err130);
 errors++;
 }
 }
-}
-else {
-const err131 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/values",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data63.values !== undefined){
+let data66 = data63.values;
+if(Array.isArray(data66)){
+const len8 = data66.length;
+for(let i8=0; i8<len8; i8++){
+if(typeof data66[i8] !== "string"){
+const err131 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/values/" + i8,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -3171,15 +3171,9 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data62.patterns !== undefined){
-let data67 = data62.patterns;
-if(Array.isArray(data67)){
-const len9 = data67.length;
-for(let i9=0; i9<len9; i9++){
-let data68 = data67[i9];
-if(typeof data68 === "string"){
-if(func3(data68) > 200){
-const err132 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+}
+else {
+const err132 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/values",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -3188,8 +3182,16 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(func3(data68) < 1){
-const err133 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data63.patterns !== undefined){
+let data68 = data63.patterns;
+if(Array.isArray(data68)){
+const len9 = data68.length;
+for(let i9=0; i9<len9; i9++){
+let data69 = data68[i9];
+if(typeof data69 === "string"){
+if(func3(data69) > 200){
+const err133 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -3198,9 +3200,8 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-else {
-const err134 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func3(data69) < 1){
+const err134 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -3210,9 +3211,8 @@ vErrors.push(err134);
 errors++;
 }
 }
-}
 else {
-const err135 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err135 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -3224,7 +3224,7 @@ errors++;
 }
 }
 else {
-const err136 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err136 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -3235,9 +3235,8 @@ errors++;
 }
 }
 }
-if(data61.$schema !== undefined){
-if(typeof data61.$schema !== "string"){
-const err137 = {instancePath:instancePath+"/identityGuards/blocked/$schema",schemaPath:"#/properties/identityGuards/properties/blocked/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err137 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -3247,9 +3246,10 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data61.$comment !== undefined){
-if(typeof data61.$comment !== "string"){
-const err138 = {instancePath:instancePath+"/identityGuards/blocked/$comment",schemaPath:"#/properties/identityGuards/properties/blocked/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data62.$schema !== undefined){
+if(typeof data62.$schema !== "string"){
+const err138 = {instancePath:instancePath+"/identityGuards/blocked/$schema",schemaPath:"#/properties/identityGuards/properties/blocked/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -3259,9 +3259,9 @@ vErrors.push(err138);
 errors++;
 }
 }
-}
-else {
-const err139 = {instancePath:instancePath+"/identityGuards/blocked",schemaPath:"#/properties/identityGuards/properties/blocked/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data62.$comment !== undefined){
+if(typeof data62.$comment !== "string"){
+const err139 = {instancePath:instancePath+"/identityGuards/blocked/$comment",schemaPath:"#/properties/identityGuards/properties/blocked/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -3271,9 +3271,9 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data58.useDefaults !== undefined){
-if(typeof data58.useDefaults !== "boolean"){
-const err140 = {instancePath:instancePath+"/identityGuards/useDefaults",schemaPath:"#/properties/identityGuards/properties/useDefaults/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err140 = {instancePath:instancePath+"/identityGuards/blocked",schemaPath:"#/properties/identityGuards/properties/blocked/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -3283,10 +3283,9 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data58.onBlocked !== undefined){
-let data72 = data58.onBlocked;
-if(!((data72 === "drop") || (data72 === "reject"))){
-const err141 = {instancePath:instancePath+"/identityGuards/onBlocked",schemaPath:"#/properties/identityGuards/properties/onBlocked/enum",keyword:"enum",params:{allowedValues: schema13.properties.identityGuards.properties.onBlocked.enum},message:"must be equal to one of the allowed values"};
+if(data59.useDefaults !== undefined){
+if(typeof data59.useDefaults !== "boolean"){
+const err141 = {instancePath:instancePath+"/identityGuards/useDefaults",schemaPath:"#/properties/identityGuards/properties/useDefaults/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -3296,10 +3295,10 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data58.maxProfilesPerCustomer !== undefined){
-let data73 = data58.maxProfilesPerCustomer;
-if(!(((typeof data73 == "number") && (!(data73 % 1) && !isNaN(data73))) && (isFinite(data73)))){
-const err142 = {instancePath:instancePath+"/identityGuards/maxProfilesPerCustomer",schemaPath:"#/properties/identityGuards/properties/maxProfilesPerCustomer/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data59.onBlocked !== undefined){
+let data73 = data59.onBlocked;
+if(!((data73 === "drop") || (data73 === "reject"))){
+const err142 = {instancePath:instancePath+"/identityGuards/onBlocked",schemaPath:"#/properties/identityGuards/properties/onBlocked/enum",keyword:"enum",params:{allowedValues: schema13.properties.identityGuards.properties.onBlocked.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -3308,9 +3307,11 @@ vErrors.push(err142);
 }
 errors++;
 }
-if((typeof data73 == "number") && (isFinite(data73))){
-if(data73 < 1 || isNaN(data73)){
-const err143 = {instancePath:instancePath+"/identityGuards/maxProfilesPerCustomer",schemaPath:"#/properties/identityGuards/properties/maxProfilesPerCustomer/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data59.maxProfilesPerCustomer !== undefined){
+let data74 = data59.maxProfilesPerCustomer;
+if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
+const err143 = {instancePath:instancePath+"/identityGuards/maxProfilesPerCustomer",schemaPath:"#/properties/identityGuards/properties/maxProfilesPerCustomer/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -3319,11 +3320,9 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err144 = {instancePath:instancePath+"/identityGuards",schemaPath:"#/properties/identityGuards/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 < 1 || isNaN(data74)){
+const err144 = {instancePath:instancePath+"/identityGuards/maxProfilesPerCustomer",schemaPath:"#/properties/identityGuards/properties/maxProfilesPerCustomer/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -3333,12 +3332,10 @@ vErrors.push(err144);
 errors++;
 }
 }
-if(data.events !== undefined){
-let data74 = data.events;
-if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
-for(const key12 in data74){
-if(!(((key12 === "$schema") || (key12 === "$comment")) || (key12 === "full"))){
-const err145 = {instancePath:instancePath+"/events",schemaPath:"#/properties/events/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+}
+}
+else {
+const err145 = {instancePath:instancePath+"/identityGuards",schemaPath:"#/properties/identityGuards/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -3348,9 +3345,12 @@ vErrors.push(err145);
 errors++;
 }
 }
-if(data74.$schema !== undefined){
-if(typeof data74.$schema !== "string"){
-const err146 = {instancePath:instancePath+"/events/$schema",schemaPath:"#/properties/events/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.events !== undefined){
+let data75 = data.events;
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+for(const key12 in data75){
+if(!(((key12 === "$schema") || (key12 === "$comment")) || (key12 === "full"))){
+const err146 = {instancePath:instancePath+"/events",schemaPath:"#/properties/events/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -3360,9 +3360,9 @@ vErrors.push(err146);
 errors++;
 }
 }
-if(data74.$comment !== undefined){
-if(typeof data74.$comment !== "string"){
-const err147 = {instancePath:instancePath+"/events/$comment",schemaPath:"#/properties/events/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data75.$schema !== undefined){
+if(typeof data75.$schema !== "string"){
+const err147 = {instancePath:instancePath+"/events/$schema",schemaPath:"#/properties/events/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -3372,9 +3372,9 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data74.full !== undefined){
-if(typeof data74.full !== "boolean"){
-const err148 = {instancePath:instancePath+"/events/full",schemaPath:"#/properties/events/properties/full/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data75.$comment !== undefined){
+if(typeof data75.$comment !== "string"){
+const err148 = {instancePath:instancePath+"/events/$comment",schemaPath:"#/properties/events/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -3384,9 +3384,9 @@ vErrors.push(err148);
 errors++;
 }
 }
-}
-else {
-const err149 = {instancePath:instancePath+"/events",schemaPath:"#/properties/events/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data75.full !== undefined){
+if(typeof data75.full !== "boolean"){
+const err149 = {instancePath:instancePath+"/events/full",schemaPath:"#/properties/events/properties/full/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -3396,11 +3396,9 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data.webhooks !== undefined){
-let data78 = data.webhooks;
-if(Array.isArray(data78)){
-if(data78.length > 10){
-const err150 = {instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"};
+}
+else {
+const err150 = {instancePath:instancePath+"/events",schemaPath:"#/properties/events/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -3409,12 +3407,12 @@ vErrors.push(err150);
 }
 errors++;
 }
-const len10 = data78.length;
-for(let i10=0; i10<len10; i10++){
-let data79 = data78[i10];
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.id === undefined){
-const err151 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+if(data.webhooks !== undefined){
+let data79 = data.webhooks;
+if(Array.isArray(data79)){
+if(data79.length > 10){
+const err151 = {instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -3423,8 +3421,12 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data79.url === undefined){
-const err152 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+const len10 = data79.length;
+for(let i10=0; i10<len10; i10++){
+let data80 = data79[i10];
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.id === undefined){
+const err152 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -3433,8 +3435,8 @@ vErrors.push(err152);
 }
 errors++;
 }
-if(data79.events === undefined){
-const err153 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "events"},message:"must have required property '"+"events"+"'"};
+if(data80.url === undefined){
+const err153 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -3443,8 +3445,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data79.secrets === undefined){
-const err154 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "secrets"},message:"must have required property '"+"secrets"+"'"};
+if(data80.events === undefined){
+const err154 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "events"},message:"must have required property '"+"events"+"'"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -3453,9 +3455,8 @@ vErrors.push(err154);
 }
 errors++;
 }
-for(const key13 in data79){
-if(!(((((((key13 === "$schema") || (key13 === "$comment")) || (key13 === "id")) || (key13 === "url")) || (key13 === "events")) || (key13 === "secrets")) || (key13 === "includeImports"))){
-const err155 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(data80.secrets === undefined){
+const err155 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "secrets"},message:"must have required property '"+"secrets"+"'"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -3464,10 +3465,9 @@ vErrors.push(err155);
 }
 errors++;
 }
-}
-if(data79.$schema !== undefined){
-if(typeof data79.$schema !== "string"){
-const err156 = {instancePath:instancePath+"/webhooks/" + i10+"/$schema",schemaPath:"#/properties/webhooks/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key13 in data80){
+if(!(((((((key13 === "$schema") || (key13 === "$comment")) || (key13 === "id")) || (key13 === "url")) || (key13 === "events")) || (key13 === "secrets")) || (key13 === "includeImports"))){
+const err156 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -3477,9 +3477,9 @@ vErrors.push(err156);
 errors++;
 }
 }
-if(data79.$comment !== undefined){
-if(typeof data79.$comment !== "string"){
-const err157 = {instancePath:instancePath+"/webhooks/" + i10+"/$comment",schemaPath:"#/properties/webhooks/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data80.$schema !== undefined){
+if(typeof data80.$schema !== "string"){
+const err157 = {instancePath:instancePath+"/webhooks/" + i10+"/$schema",schemaPath:"#/properties/webhooks/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -3489,11 +3489,9 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data79.id !== undefined){
-let data82 = data79.id;
-if(typeof data82 === "string"){
-if(!pattern4.test(data82)){
-const err158 = {instancePath:instancePath+"/webhooks/" + i10+"/id",schemaPath:"#/properties/webhooks/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
+if(data80.$comment !== undefined){
+if(typeof data80.$comment !== "string"){
+const err158 = {instancePath:instancePath+"/webhooks/" + i10+"/$comment",schemaPath:"#/properties/webhooks/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -3503,8 +3501,11 @@ vErrors.push(err158);
 errors++;
 }
 }
-else {
-const err159 = {instancePath:instancePath+"/webhooks/" + i10+"/id",schemaPath:"#/properties/webhooks/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data80.id !== undefined){
+let data83 = data80.id;
+if(typeof data83 === "string"){
+if(!pattern4.test(data83)){
+const err159 = {instancePath:instancePath+"/webhooks/" + i10+"/id",schemaPath:"#/properties/webhooks/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -3514,11 +3515,8 @@ vErrors.push(err159);
 errors++;
 }
 }
-if(data79.url !== undefined){
-let data83 = data79.url;
-if(typeof data83 === "string"){
-if(!pattern5.test(data83)){
-const err160 = {instancePath:instancePath+"/webhooks/" + i10+"/url",schemaPath:"#/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\""};
+else {
+const err160 = {instancePath:instancePath+"/webhooks/" + i10+"/id",schemaPath:"#/properties/webhooks/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -3528,8 +3526,11 @@ vErrors.push(err160);
 errors++;
 }
 }
-else {
-const err161 = {instancePath:instancePath+"/webhooks/" + i10+"/url",schemaPath:"#/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data80.url !== undefined){
+let data84 = data80.url;
+if(typeof data84 === "string"){
+if(!pattern5.test(data84)){
+const err161 = {instancePath:instancePath+"/webhooks/" + i10+"/url",schemaPath:"#/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\""};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -3539,11 +3540,8 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data79.events !== undefined){
-let data84 = data79.events;
-if(Array.isArray(data84)){
-if(data84.length < 1){
-const err162 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+else {
+const err162 = {instancePath:instancePath+"/webhooks/" + i10+"/url",schemaPath:"#/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -3552,11 +3550,12 @@ vErrors.push(err162);
 }
 errors++;
 }
-const len11 = data84.length;
-for(let i11=0; i11<len11; i11++){
-let data85 = data84[i11];
-if(!(((((data85 === "customer.created") || (data85 === "customer.merged")) || (data85 === "customer.updated")) || (data85 === "customer.identifiers_changed")) || (data85 === "customer.erased"))){
-const err163 = {instancePath:instancePath+"/webhooks/" + i10+"/events/" + i11,schemaPath:"#/properties/webhooks/items/properties/events/items/enum",keyword:"enum",params:{allowedValues: schema13.properties.webhooks.items.properties.events.items.enum},message:"must be equal to one of the allowed values"};
+}
+if(data80.events !== undefined){
+let data85 = data80.events;
+if(Array.isArray(data85)){
+if(data85.length < 1){
+const err163 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -3565,20 +3564,33 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-let i12 = data84.length;
-let j0;
-if(i12 > 1){
-outer0:
-for(;i12--;){
-for(j0 = i12; j0--;){
-if(func0(data84[i12], data84[j0])){
-const err164 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)"};
+const len11 = data85.length;
+for(let i11=0; i11<len11; i11++){
+let data86 = data85[i11];
+if(!(((((data86 === "customer.created") || (data86 === "customer.merged")) || (data86 === "customer.updated")) || (data86 === "customer.identifiers_changed")) || (data86 === "customer.erased"))){
+const err164 = {instancePath:instancePath+"/webhooks/" + i10+"/events/" + i11,schemaPath:"#/properties/webhooks/items/properties/events/items/enum",keyword:"enum",params:{allowedValues: schema13.properties.webhooks.items.properties.events.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err164];
 }
 else {
 vErrors.push(err164);
+}
+errors++;
+}
+}
+let i12 = data85.length;
+let j0;
+if(i12 > 1){
+outer0:
+for(;i12--;){
+for(j0 = i12; j0--;){
+if(func0(data85[i12], data85[j0])){
+const err165 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)"};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
 }
 errors++;
 break outer0;
@@ -3588,21 +3600,7 @@ break outer0;
 }
 }
 else {
-const err165 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err165];
-}
-else {
-vErrors.push(err165);
-}
-errors++;
-}
-}
-if(data79.secrets !== undefined){
-let data86 = data79.secrets;
-if(Array.isArray(data86)){
-if(data86.length > 3){
-const err166 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items"};
+const err166 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -3611,8 +3609,12 @@ vErrors.push(err166);
 }
 errors++;
 }
-if(data86.length < 1){
-const err167 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+}
+if(data80.secrets !== undefined){
+let data87 = data80.secrets;
+if(Array.isArray(data87)){
+if(data87.length > 3){
+const err167 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -3621,12 +3623,8 @@ vErrors.push(err167);
 }
 errors++;
 }
-const len12 = data86.length;
-for(let i13=0; i13<len12; i13++){
-let data87 = data86[i13];
-if(typeof data87 === "string"){
-if(!pattern6.test(data87)){
-const err168 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets/" + i13,schemaPath:"#/properties/webhooks/items/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$"},message:"must match pattern \""+"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$"+"\""};
+if(data87.length < 1){
+const err168 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -3635,9 +3633,12 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-else {
-const err169 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets/" + i13,schemaPath:"#/properties/webhooks/items/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len12 = data87.length;
+for(let i13=0; i13<len12; i13++){
+let data88 = data87[i13];
+if(typeof data88 === "string"){
+if(!pattern6.test(data88)){
+const err169 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets/" + i13,schemaPath:"#/properties/webhooks/items/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$"},message:"must match pattern \""+"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$"+"\""};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -3647,23 +3648,34 @@ vErrors.push(err169);
 errors++;
 }
 }
-let i14 = data86.length;
-let j1;
-if(i14 > 1){
-const indices0 = {};
-for(;i14--;){
-let item0 = data86[i14];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j1 = indices0[item0];
-const err170 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)"};
+else {
+const err170 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets/" + i13,schemaPath:"#/properties/webhooks/items/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err170];
 }
 else {
 vErrors.push(err170);
+}
+errors++;
+}
+}
+let i14 = data87.length;
+let j1;
+if(i14 > 1){
+const indices0 = {};
+for(;i14--;){
+let item0 = data87[i14];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j1 = indices0[item0];
+const err171 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)"};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
 }
 errors++;
 break;
@@ -3673,19 +3685,7 @@ indices0[item0] = i14;
 }
 }
 else {
-const err171 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err171];
-}
-else {
-vErrors.push(err171);
-}
-errors++;
-}
-}
-if(data79.includeImports !== undefined){
-if(typeof data79.includeImports !== "boolean"){
-const err172 = {instancePath:instancePath+"/webhooks/" + i10+"/includeImports",schemaPath:"#/properties/webhooks/items/properties/includeImports/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err172 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -3695,9 +3695,9 @@ vErrors.push(err172);
 errors++;
 }
 }
-}
-else {
-const err173 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data80.includeImports !== undefined){
+if(typeof data80.includeImports !== "boolean"){
+const err173 = {instancePath:instancePath+"/webhooks/" + i10+"/includeImports",schemaPath:"#/properties/webhooks/items/properties/includeImports/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -3709,7 +3709,7 @@ errors++;
 }
 }
 else {
-const err174 = {instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err174 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -3721,7 +3721,7 @@ errors++;
 }
 }
 else {
-const err175 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err175 = {instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -3730,7 +3730,1298 @@ vErrors.push(err175);
 }
 errors++;
 }
+}
+}
+else {
+const err176 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
+}
+errors++;
+}
 validate12.errors = vErrors;
+return errors === 0;
+}
+
+exports.validateUpdateCustomer = validate13;
+const schema14 = {"$id":"updateCustomer","type":"object","additionalProperties":false,"properties":{"profiles":{"type":"array","maxItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100,"coerce":true},"lastName":{"type":"string","maxLength":100,"coerce":true},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":["string","null"],"maxLength":255,"coerce":true}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":9007199254740991,"minimum":-9007199254740991}]}}}}},"source":{"not":{},"errorCode":400},"accountId":{"not":{},"errorCode":400},"identifiers":{"not":{},"errorCode":400}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}};
+
+function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="updateCustomer" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(((key0 === "profiles") || (key0 === "extendedFields")) || (key0 === "loyaltyType"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.profiles !== undefined){
+let data0 = data.profiles;
+if(Array.isArray(data0)){
+if(data0.length > 1){
+const err1 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/maxItems",keyword:"maxItems",params:{limit: 1},message:"must NOT have more than 1 items"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+for(const key1 in data1){
+if(!(((((((key1 === "firstName") || (key1 === "lastName")) || (key1 === "fields")) || (key1 === "commChannels")) || (key1 === "source")) || (key1 === "accountId")) || (key1 === "identifiers"))){
+const err2 = {instancePath:instancePath+"/profiles/" + i0,schemaPath:"#/properties/profiles/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data1.firstName !== undefined){
+let data2 = data1.firstName;
+if(typeof data2 === "string"){
+if(func3(data2) > 100){
+const err3 = {instancePath:instancePath+"/profiles/" + i0+"/firstName",schemaPath:"#/properties/profiles/items/properties/firstName/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/profiles/" + i0+"/firstName",schemaPath:"#/properties/profiles/items/properties/firstName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data1.lastName !== undefined){
+let data3 = data1.lastName;
+if(typeof data3 === "string"){
+if(func3(data3) > 100){
+const err5 = {instancePath:instancePath+"/profiles/" + i0+"/lastName",schemaPath:"#/properties/profiles/items/properties/lastName/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/profiles/" + i0+"/lastName",schemaPath:"#/properties/profiles/items/properties/lastName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data1.fields !== undefined){
+let data4 = data1.fields;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(Object.keys(data4).length > 50){
+const err7 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+for(const key2 in data4){
+const _errs15 = errors;
+const _errs17 = errors;
+const _errs18 = errors;
+if(!((key2 === "__proto__") || (key2 === "constructor"))){
+const err8 = {};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var valid5 = _errs18 === errors;
+if(valid5){
+const err9 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key2};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(typeof key2 === "string"){
+if(func3(key2) > 64){
+const err10 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key2};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(func3(key2) < 1){
+const err11 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key2};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key2};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var valid4 = _errs15 === errors;
+if(!valid4){
+const err13 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+for(const key3 in data4){
+let data5 = data4[key3];
+if((typeof data5 !== "string") && (data5 !== null)){
+const err14 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: schema14.properties.profiles.items.properties.fields.additionalProperties.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(typeof data5 === "string"){
+if(func3(data5) > 255){
+const err15 = {instancePath:instancePath+"/profiles/" + i0+"/fields/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data1.commChannels !== undefined){
+let data6 = data1.commChannels;
+if(Array.isArray(data6)){
+if(data6.length > 20){
+const err17 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+const len1 = data6.length;
+for(let i1=0; i1<len1; i1++){
+let data7 = data6[i1];
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.type === undefined){
+const err18 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(data7.value === undefined){
+const err19 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1,schemaPath:"#/properties/profiles/items/properties/commChannels/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+for(const key4 in data7){
+if(!(((((((key4 === "type") || (key4 === "value")) || (key4 === "primary")) || (key4 === "verified")) || (key4 === "subscribed")) || (key4 === "meta")) || (key4 === "attributes"))){
+const err20 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1,schemaPath:"#/properties/profiles/items/properties/commChannels/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data7.type !== undefined){
+let data8 = data7.type;
+if(typeof data8 !== "string"){
+const err21 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(!(((((((data8 === "mobile") || (data8 === "email")) || (data8 === "wechat")) || (data8 === "ios")) || (data8 === "android")) || (data8 === "line")) || (data8 === "mobilePush"))){
+const err22 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/type",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema14.properties.profiles.items.properties.commChannels.items.properties.type.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data7.value !== undefined){
+let data9 = data7.value;
+if(typeof data9 === "string"){
+if(func3(data9) > 255){
+const err23 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/value",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data7.primary !== undefined){
+let data10 = data7.primary;
+if(!((((data10 === true) || (data10 === false)) || (data10 === "true")) || (data10 === "false"))){
+const err25 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/primary",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/primary/enum",keyword:"enum",params:{allowedValues: schema14.properties.profiles.items.properties.commChannels.items.properties.primary.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data7.verified !== undefined){
+let data11 = data7.verified;
+if(!((((data11 === true) || (data11 === false)) || (data11 === "true")) || (data11 === "false"))){
+const err26 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/verified",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/verified/enum",keyword:"enum",params:{allowedValues: schema14.properties.profiles.items.properties.commChannels.items.properties.verified.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data7.subscribed !== undefined){
+let data12 = data7.subscribed;
+if(!((((data12 === true) || (data12 === false)) || (data12 === "true")) || (data12 === "false"))){
+const err27 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/subscribed",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/subscribed/enum",keyword:"enum",params:{allowedValues: schema14.properties.profiles.items.properties.commChannels.items.properties.subscribed.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data7.meta !== undefined){
+let data13 = data7.meta;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key5 in data13){
+if(!((key5 === "lastViewedDate") || (key5 === "residence"))){
+const err28 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+if(data13.lastViewedDate !== undefined){
+let data14 = data13.lastViewedDate;
+if(typeof data14 === "string"){
+if(func3(data14) > 40){
+const err29 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/maxLength",keyword:"maxLength",params:{limit: 40},message:"must NOT have more than 40 characters"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/meta/lastViewedDate",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/lastViewedDate/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data13.residence !== undefined){
+let data15 = data13.residence;
+if(!((((data15 === true) || (data15 === false)) || (data15 === "true")) || (data15 === "false"))){
+const err31 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/meta/residence",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/properties/residence/enum",keyword:"enum",params:{allowedValues: schema14.properties.profiles.items.properties.commChannels.items.properties.meta.properties.residence.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/meta",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/meta/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data7.attributes !== undefined){
+let data16 = data7.attributes;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(Object.keys(data16).length > 50){
+const err33 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+for(const key6 in data16){
+const _errs44 = errors;
+const _errs46 = errors;
+const _errs47 = errors;
+if(!((key6 === "__proto__") || (key6 === "constructor"))){
+const err34 = {};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+var valid12 = _errs47 === errors;
+if(valid12){
+const err35 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key6};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+else {
+errors = _errs46;
+if(vErrors !== null){
+if(_errs46){
+vErrors.length = _errs46;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(typeof key6 === "string"){
+if(func3(key6) > 64){
+const err36 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key6};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+if(func3(key6) < 1){
+const err37 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key6};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+else {
+const err38 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key6};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+var valid11 = _errs44 === errors;
+if(!valid11){
+const err39 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+for(const key7 in data16){
+let data17 = data16[key7];
+const _errs50 = errors;
+let valid14 = false;
+const _errs51 = errors;
+if(((typeof data17 !== "string") && (typeof data17 !== "boolean")) && (data17 !== null)){
+const err40 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema14.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type},message:"must be string,boolean,null"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+if(typeof data17 === "string"){
+if(func3(data17) > 255){
+const err41 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+var _valid0 = _errs51 === errors;
+valid14 = valid14 || _valid0;
+if(!valid14){
+const _errs53 = errors;
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 > 9007199254740991 || isNaN(data17)){
+const err42 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+if(data17 < -9007199254740991 || isNaN(data17)){
+const err43 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: -9007199254740991},message:"must be >= -9007199254740991"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+else {
+const err44 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+var _valid0 = _errs53 === errors;
+valid14 = valid14 || _valid0;
+}
+if(!valid14){
+const err45 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+else {
+errors = _errs50;
+if(vErrors !== null){
+if(_errs50){
+vErrors.length = _errs50;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err46 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1,schemaPath:"#/properties/profiles/items/properties/commChannels/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels",schemaPath:"#/properties/profiles/items/properties/commChannels/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data1.source !== undefined){
+const err49 = {instancePath:instancePath+"/profiles/" + i0+"/source",schemaPath:"#/properties/profiles/items/properties/source/not",keyword:"not",params:{},message:"must NOT be valid"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+if(data1.accountId !== undefined){
+const err50 = {instancePath:instancePath+"/profiles/" + i0+"/accountId",schemaPath:"#/properties/profiles/items/properties/accountId/not",keyword:"not",params:{},message:"must NOT be valid"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+if(data1.identifiers !== undefined){
+const err51 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers",schemaPath:"#/properties/profiles/items/properties/identifiers/not",keyword:"not",params:{},message:"must NOT be valid"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/profiles/" + i0,schemaPath:"#/properties/profiles/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+else {
+const err53 = {instancePath:instancePath+"/profiles",schemaPath:"#/properties/profiles/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+if(data.extendedFields !== undefined){
+let data21 = data.extendedFields;
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+if(Object.keys(data21).length > 100){
+const err54 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+for(const key8 in data21){
+let data22 = data21[key8];
+if((((typeof data22 !== "string") && (!((typeof data22 == "number") && (isFinite(data22))))) && (typeof data22 !== "boolean")) && (data22 !== null)){
+const err55 = {instancePath:instancePath+"/extendedFields/" + key8.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema14.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+}
+else {
+const err56 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+}
+if(data.loyaltyType !== undefined){
+let data23 = data.loyaltyType;
+if(typeof data23 !== "string"){
+const err57 = {instancePath:instancePath+"/loyaltyType",schemaPath:"#/properties/loyaltyType/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+if(!((data23 === "loyalty") || (data23 === "non_loyalty"))){
+const err58 = {instancePath:instancePath+"/loyaltyType",schemaPath:"#/properties/loyaltyType/enum",keyword:"enum",params:{allowedValues: schema14.properties.loyaltyType.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+}
+else {
+const err59 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+validate13.errors = vErrors;
+return errors === 0;
+}
+
+exports.validateChangeIdentifier = validate14;
+const schema15 = {"$id":"changeIdentifier","type":"object","additionalProperties":false,"properties":{"add":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512,"coerce":true},"seriesId":{"type":"integer","coerce":true},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255,"coerce":true}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}}},"remove":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512,"coerce":true}}}}}};
+
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="changeIdentifier" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!((key0 === "add") || (key0 === "remove"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.add !== undefined){
+let data0 = data.add;
+if(Array.isArray(data0)){
+if(data0.length > 20){
+const err1 = {instancePath:instancePath+"/add",schemaPath:"#/properties/add/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+if(data1.type === undefined){
+const err2 = {instancePath:instancePath+"/add/" + i0,schemaPath:"#/properties/add/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key1 in data1){
+if(!(((((((key1 === "type") || (key1 === "value")) || (key1 === "seriesId")) || (key1 === "seriesCode")) || (key1 === "statusLabel")) || (key1 === "fields")) || (key1 === "extendedFields"))){
+const err3 = {instancePath:instancePath+"/add/" + i0,schemaPath:"#/properties/add/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data1.type !== undefined){
+let data2 = data1.type;
+if(typeof data2 === "string"){
+if(func3(data2) > 50){
+const err4 = {instancePath:instancePath+"/add/" + i0+"/type",schemaPath:"#/properties/add/items/properties/type/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/add/" + i0+"/type",schemaPath:"#/properties/add/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data1.value !== undefined){
+let data3 = data1.value;
+if(typeof data3 === "string"){
+if(func3(data3) > 512){
+const err6 = {instancePath:instancePath+"/add/" + i0+"/value",schemaPath:"#/properties/add/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/add/" + i0+"/value",schemaPath:"#/properties/add/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data1.seriesId !== undefined){
+let data4 = data1.seriesId;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err8 = {instancePath:instancePath+"/add/" + i0+"/seriesId",schemaPath:"#/properties/add/items/properties/seriesId/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data1.seriesCode !== undefined){
+let data5 = data1.seriesCode;
+if(typeof data5 === "string"){
+if(func3(data5) > 100){
+const err9 = {instancePath:instancePath+"/add/" + i0+"/seriesCode",schemaPath:"#/properties/add/items/properties/seriesCode/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/add/" + i0+"/seriesCode",schemaPath:"#/properties/add/items/properties/seriesCode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data1.statusLabel !== undefined){
+let data6 = data1.statusLabel;
+if(typeof data6 === "string"){
+if(func3(data6) > 100){
+const err11 = {instancePath:instancePath+"/add/" + i0+"/statusLabel",schemaPath:"#/properties/add/items/properties/statusLabel/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/add/" + i0+"/statusLabel",schemaPath:"#/properties/add/items/properties/statusLabel/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data1.fields !== undefined){
+let data7 = data1.fields;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(Object.keys(data7).length > 50){
+const err13 = {instancePath:instancePath+"/add/" + i0+"/fields",schemaPath:"#/properties/add/items/properties/fields/maxProperties",keyword:"maxProperties",params:{limit: 50},message:"must NOT have more than 50 properties"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+for(const key2 in data7){
+const _errs22 = errors;
+const _errs24 = errors;
+const _errs25 = errors;
+if(!((key2 === "__proto__") || (key2 === "constructor"))){
+const err14 = {};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var valid5 = _errs25 === errors;
+if(valid5){
+const err15 = {instancePath:instancePath+"/add/" + i0+"/fields",schemaPath:"#/properties/add/items/properties/fields/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key2};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(typeof key2 === "string"){
+if(func3(key2) > 64){
+const err16 = {instancePath:instancePath+"/add/" + i0+"/fields",schemaPath:"#/properties/add/items/properties/fields/propertyNames/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",propertyName:key2};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if(func3(key2) < 1){
+const err17 = {instancePath:instancePath+"/add/" + i0+"/fields",schemaPath:"#/properties/add/items/properties/fields/propertyNames/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",propertyName:key2};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/add/" + i0+"/fields",schemaPath:"#/properties/add/items/properties/fields/propertyNames/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key2};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var valid4 = _errs22 === errors;
+if(!valid4){
+const err19 = {instancePath:instancePath+"/add/" + i0+"/fields",schemaPath:"#/properties/add/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+for(const key3 in data7){
+let data8 = data7[key3];
+if(typeof data8 === "string"){
+if(func3(data8) > 255){
+const err20 = {instancePath:instancePath+"/add/" + i0+"/fields/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/add/items/properties/fields/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/add/" + i0+"/fields/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/add/items/properties/fields/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/add/" + i0+"/fields",schemaPath:"#/properties/add/items/properties/fields/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data1.extendedFields !== undefined){
+let data9 = data1.extendedFields;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(Object.keys(data9).length > 100){
+const err23 = {instancePath:instancePath+"/add/" + i0+"/extendedFields",schemaPath:"#/properties/add/items/properties/extendedFields/maxProperties",keyword:"maxProperties",params:{limit: 100},message:"must NOT have more than 100 properties"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+for(const key4 in data9){
+let data10 = data9[key4];
+if((((typeof data10 !== "string") && (!((typeof data10 == "number") && (isFinite(data10))))) && (typeof data10 !== "boolean")) && (data10 !== null)){
+const err24 = {instancePath:instancePath+"/add/" + i0+"/extendedFields/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/add/items/properties/extendedFields/additionalProperties/type",keyword:"type",params:{type: schema15.properties.add.items.properties.extendedFields.additionalProperties.type},message:"must be string,number,boolean,null"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/add/" + i0+"/extendedFields",schemaPath:"#/properties/add/items/properties/extendedFields/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/add/" + i0,schemaPath:"#/properties/add/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/add",schemaPath:"#/properties/add/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data.remove !== undefined){
+let data11 = data.remove;
+if(Array.isArray(data11)){
+if(data11.length > 20){
+const err28 = {instancePath:instancePath+"/remove",schemaPath:"#/properties/remove/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+const len1 = data11.length;
+for(let i1=0; i1<len1; i1++){
+let data12 = data11[i1];
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+if(data12.type === undefined){
+const err29 = {instancePath:instancePath+"/remove/" + i1,schemaPath:"#/properties/remove/items/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if(data12.value === undefined){
+const err30 = {instancePath:instancePath+"/remove/" + i1,schemaPath:"#/properties/remove/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+for(const key5 in data12){
+if(!((key5 === "type") || (key5 === "value"))){
+const err31 = {instancePath:instancePath+"/remove/" + i1,schemaPath:"#/properties/remove/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data12.type !== undefined){
+let data13 = data12.type;
+if(typeof data13 === "string"){
+if(func3(data13) > 50){
+const err32 = {instancePath:instancePath+"/remove/" + i1+"/type",schemaPath:"#/properties/remove/items/properties/type/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/remove/" + i1+"/type",schemaPath:"#/properties/remove/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+if(data12.value !== undefined){
+let data14 = data12.value;
+if(typeof data14 === "string"){
+if(func3(data14) > 512){
+const err34 = {instancePath:instancePath+"/remove/" + i1+"/value",schemaPath:"#/properties/remove/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/remove/" + i1+"/value",schemaPath:"#/properties/remove/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath:instancePath+"/remove/" + i1,schemaPath:"#/properties/remove/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/remove",schemaPath:"#/properties/remove/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+}
+else {
+const err38 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+validate14.errors = vErrors;
 return errors === 0;
 }
 

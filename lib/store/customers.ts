@@ -2,12 +2,19 @@
 
 import { GetCommand, QueryCommand, type GetCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../config';
-import type { Customer, Identifier, Profile } from '../customer';
+import type { Identifier, Profile, VersionedCustomer } from '../customer';
 import { send } from './client';
 import { isCustomerItem, isMergedProfileItem, keys } from './keys';
 
-/** A customer with all its profiles, or undefined. One query of the customer's partition. */
-export async function loadCustomer(orgId: number, customerId: number): Promise<Customer | undefined> {
+/**
+ * A customer with all its profiles (a tombstone too: see `activity`), or undefined. One query
+ * of the customer's partition; `consistent` for a read that a change is conditioned on.
+ */
+export async function loadCustomer(
+  orgId: number,
+  customerId: number,
+  options: { consistent?: boolean } = {},
+): Promise<VersionedCustomer | undefined> {
   const items: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -17,12 +24,13 @@ export async function loadCustomer(orgId: number, customerId: number): Promise<C
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': keys.customerPartition(orgId, customerId) },
         ExclusiveStartKey,
+        ...(options.consistent ? { ConsistentRead: true } : {}),
       }),
     );
     items.push(...(page.Items ?? []));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  const customer = items.find(isCustomerItem) as Customer | undefined;
+  const customer = items.find(isCustomerItem) as (VersionedCustomer & { version?: number }) | undefined;
   if (!customer) return undefined;
   const merged = items
     .filter(isMergedProfileItem)
@@ -39,6 +47,8 @@ export async function loadCustomer(orgId: number, customerId: number): Promise<C
     associatedWith: customer.associatedWith,
     endPointsEnabled: customer.endPointsEnabled ?? [],
     activity: customer.activity,
+    version: customer.version ?? 0,
+    profilesOnItem: customer.profiles.length,
   };
 }
 

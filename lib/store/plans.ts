@@ -26,7 +26,13 @@ export type ItemRole =
   | { kind: 'customer'; customerId: number }
   | { kind: 'identifier'; key: string }
   | { kind: 'profile'; customerId: number; sourceAccount: string }
-  | { kind: 'idempotencyRecord' };
+  | { kind: 'idempotencyRecord' }
+  /** The customer item, conditioned on being live (a merge) or on the version read (a change, an erase). */
+  | { kind: 'customerVersion'; customerId: number }
+  /** A merged profile item changed or deleted along with its customer. */
+  | { kind: 'mergedProfileChange'; customerId: number }
+  /** An identifier item deleted only while it still names the customer. */
+  | { kind: 'release'; key: string };
 
 export interface PlannedTransaction {
   /** The request; its ClientRequestToken makes every re-send of it one transaction. */
@@ -41,15 +47,16 @@ export interface RecordToClaim {
 }
 
 /** DynamoDB's limit on the items of one transaction. */
-const MAX_TRANSACTION_ITEMS = 100;
+export const MAX_TRANSACTION_ITEMS = 100;
 
 /**
  * The most distinct identifiers a request of `profileCount` profiles may hold: its largest
  * transaction, a merge, writes an item per identifier (a card whose number is still to be
- * drawn too) and per profile, plus the idempotency record, and must fit one transaction.
+ * drawn too) and per profile, plus the customer item and the idempotency record, and must fit
+ * one transaction.
  */
 export function mostIdentifiers(profileCount: number): number {
-  return MAX_TRANSACTION_ITEMS - Math.max(1, profileCount) - 1;
+  return MAX_TRANSACTION_ITEMS - Math.max(1, profileCount) - 2;
 }
 
 /** The identifier items a registration's transaction writes, a card still to be drawn included. */
@@ -109,11 +116,13 @@ export interface MergePlan {
 }
 
 /**
- * The transaction that adds profiles to an existing customer: it re-checks that the known
- * identifiers still belong to that customer (adding the new source accounts to them), claims
- * the new identifiers, and writes one item
- * per profile that exists only if the customer has no profile added in that source account
- * yet. (The source accounts the identifiers recorded were checked before: see decide.ts.)
+ * The transaction that adds profiles to an existing customer: it requires the customer to be
+ * live and raises its version (so that an erase or a change that read the customer before this
+ * merge fails and reads again, and nothing merges into a customer being erased), re-checks that
+ * the known identifiers still belong to that customer (adding the new source accounts to them),
+ * claims the new identifiers, and writes one item per profile that exists only if the customer
+ * has no profile added in that source account yet. (The source accounts the identifiers
+ * recorded were checked before: see decide.ts.)
  */
 export function planMergeProfiles(
   orgId: number,
@@ -124,8 +133,19 @@ export function planMergeProfiles(
   const table = tableName();
   const { customerId, profiles } = merge;
   const sourceAccounts = profiles.map(sourceAccountOf);
-  const items: TransactItem[] = [];
-  const roles: ItemRole[] = [];
+  const items: TransactItem[] = [
+    {
+      Update: {
+        TableName: table,
+        Key: keys.customer(orgId, customerId),
+        UpdateExpression: 'SET version = if_not_exists(version, :zero) + :one',
+        ConditionExpression: 'activity = :active',
+        ExpressionAttributeValues: { ':active': 'ACTIVE', ':zero': 0, ':one': 1 },
+        ReturnValuesOnConditionCheckFailure: ALL_OLD,
+      },
+    },
+  ];
+  const roles: ItemRole[] = [{ kind: 'customerVersion', customerId }];
   for (const identifier of merge.known) {
     // The re-check that the identifier still belongs to the customer also records the new
     // source accounts on it, so that later requests through it know them (8006 at once, and

@@ -29,6 +29,15 @@ export interface Cancellation {
   throttled: boolean;
   /** The idempotency record the transaction tried to claim, found in place. */
   record?: IdempotencyRecord;
+  /** Identifier keys whose item the transaction expected to find, found gone (the value is free now). */
+  freed: Set<string>;
+  /**
+   * The customer item was not as the transaction required (live, at the version read): its
+   * `activity` now (undefined: no such customer). Read the customer again.
+   */
+  customerChanged?: { activity?: string };
+  /** Identifier keys a release found no longer naming the customer: nothing to delete there. */
+  notReleased: Set<string>;
   /**
    * An item names this very transaction as its writer (its new customer owns an identifier, or
    * its merged profile carries its token): an earlier send of it was applied.
@@ -82,6 +91,8 @@ export function readCancellation(plan: PlannedTransaction, error: CancellationEr
     conflict: false,
     throttled: false,
     ownWrite: false,
+    freed: new Set(),
+    notReleased: new Set(),
   };
   const newCustomer = plan.roles.find((r): r is Extract<ItemRole, { kind: 'customer' }> => r.kind === 'customer')?.customerId;
   const taken = (customerId: number, sourceAccount: string) => {
@@ -108,7 +119,22 @@ export function readCancellation(plan: PlannedTransaction, error: CancellationEr
           if (old.customerId === newCustomer) cancellation.ownWrite = true;
           cancellation.owners.set(role.key, old.customerId);
           for (const sa of (old.customerSourceAccounts as string[] | undefined) ?? []) taken(old.customerId, sa);
+        } else if (!old) {
+          // A merge's re-check of a value that its customer no longer holds (erased, changed).
+          cancellation.freed.add(role.key);
         }
+        break;
+      case 'customerVersion':
+        // A change re-sent after it was applied finds its own token on the item.
+        if (old?.writtenBy === plan.input.ClientRequestToken) cancellation.ownWrite = true;
+        else cancellation.customerChanged = { activity: old?.activity as string | undefined };
+        break;
+      case 'mergedProfileChange':
+        // The profile item went away under the change: the customer changed.
+        cancellation.customerChanged ??= { activity: undefined };
+        break;
+      case 'release':
+        cancellation.notReleased.add(role.key);
         break;
       case 'profile':
         if (old?.writtenBy === plan.input.ClientRequestToken) cancellation.ownWrite = true;

@@ -2,6 +2,9 @@ import { randomInt } from 'node:crypto';
 import { handler as addHandler } from '../../handlers/addCustomer';
 import { handler as getHandler } from '../../handlers/getCustomer';
 import { handler as lookupHandler } from '../../handlers/lookupCustomer';
+import { handler as updateHandler } from '../../handlers/updateCustomer';
+import { handler as changeIdentifierHandler } from '../../handlers/changeIdentifier';
+import { handler as eraseHandler } from '../../handlers/eraseCustomer';
 import { apiEvent, call, codes, type EventOptions, type Reply } from './http';
 import { customerItems } from './table';
 
@@ -15,6 +18,18 @@ export const getCustomer = (id: number | string, options?: EventOptions) =>
 
 export const lookup = (query: Record<string, string>, options?: EventOptions) =>
   call(lookupHandler as never, apiEvent('GET', '/v2/customers/lookup', undefined, { ...options, query }));
+
+export const updateCustomer = (id: number | string, body: unknown, options?: EventOptions) =>
+  call(updateHandler as never, apiEvent('PUT', `/v2/customers/${id}`, body, { ...options, pathParameters: { id: String(id) } }));
+
+export const changeIdentifier = (id: number | string, body: unknown, options?: EventOptions) =>
+  call(
+    changeIdentifierHandler as never,
+    apiEvent('POST', `/v2/customers/${id}/changeIdentifier`, body, { ...options, pathParameters: { id: String(id) } }),
+  );
+
+export const eraseCustomer = (id: number | string, options?: EventOptions) =>
+  call(eraseHandler as never, apiEvent('DELETE', `/v2/customers/${id}`, undefined, { ...options, pathParameters: { id: String(id) } }));
 
 const used = new Set<string>();
 /** A valid Indian mobile number (national form) not used before in this test file. */

@@ -93,7 +93,16 @@ function recordItem(expiresAt: number): Record<string, unknown> {
 }
 
 function cancellation(facts: Partial<Cancellation> = {}): Cancellation {
-  return { owners: new Map(), takenSourceAccounts: new Map(), conflict: false, throttled: false, ownWrite: false, ...facts };
+  return {
+    owners: new Map(),
+    takenSourceAccounts: new Map(),
+    conflict: false,
+    throttled: false,
+    ownWrite: false,
+    freed: new Set(),
+    notReleased: new Set(),
+    ...facts,
+  };
 }
 
 const read = (plan: PlannedTransaction, ...reasons: Reason[]) => readCancellation(plan, { CancellationReasons: reasons });

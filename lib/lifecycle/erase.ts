@@ -1,0 +1,135 @@
+// Erases a customer (SPEC section 12): its identifier items that still name it (so the values
+// are free), its merged profile items and its personal data go; a tombstone keeps the id, the
+// time and the enrollments with their points.
+//
+// A customer that fits one transaction is erased in one, conditioned on the version read: a
+// merge or change that lands after the read raises the version, so the erase reads again and
+// never leaves a value or a profile behind. A larger one is marked ERASING first (after which
+// merges into it fail their own condition, and changes too), then its parts are deleted in
+// transactions of at most 100 items, identifiers first, and the tombstone is written last. Every
+// step can be run again: a DELETE that finds the customer ERASING carries on where an
+// interrupted one stopped, and one that finds it ERASED answers as the first did.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { identifierKeyOf } from '../customer';
+import type { Problem } from '../errors';
+import { loadCustomer } from '../store/customers';
+import {
+  erasureParts,
+  erasureSteps,
+  fitsOneErasure,
+  planErasure,
+  planErasureStep,
+  planMarkErasing,
+  type ErasureParts,
+} from '../store/changePlans';
+import { claimIdempotencyRecord, type IdempotencyRecord, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
+import { MAX_TRANSACTION_ITEMS, type PlannedTransaction } from '../store/plans';
+import { unavailable } from '../store/storeError';
+import { runTransaction, type TransactionResult } from '../store/transactions';
+import { notFound } from './changeLoop';
+
+export type EraseOutcome =
+  | { kind: 'erased'; customerId: number; steps: number }
+  | { kind: 'rejected'; problems: Problem[] }
+  | { kind: 'recorded'; record: IdempotencyRecord };
+
+type Settled = Exclude<EraseOutcome, { kind: 'recorded' }>;
+
+export interface EraseOptions {
+  idempotency?: { key: RecordKey; response: (outcome: Settled) => StoredResponse };
+  run?: (plan: PlannedTransaction) => Promise<TransactionResult>;
+  claimRecord?: (key: RecordKey, response: StoredResponse) => Promise<IdempotencyRecord | undefined>;
+  /** Items per transaction of a stepped erase; DynamoDB's 100 unless told. */
+  stepItems?: number;
+  now?: () => Date;
+}
+
+const MAX_ERASE_ATTEMPTS = 12;
+
+export async function eraseCustomer(orgId: number, customerId: number, options: EraseOptions = {}): Promise<EraseOutcome> {
+  const run = options.run ?? runTransaction;
+  const claimRecord = options.claimRecord ?? claimIdempotencyRecord;
+  const stepItems = options.stepItems ?? MAX_TRANSACTION_ITEMS;
+  const now = options.now ?? (() => new Date());
+  const settle = async (outcome: Settled): Promise<EraseOutcome> => {
+    if (!options.idempotency) return outcome;
+    const record = await claimRecord(options.idempotency.key, options.idempotency.response(outcome));
+    return record ? { kind: 'recorded', record } : outcome;
+  };
+  // Values a release found no longer naming the customer (freed by an earlier step, or never its): skipped.
+  const skip = new Set<string>();
+  let steps = 0;
+  let conflicts = 0;
+  for (let attempt = 0; attempt < MAX_ERASE_ATTEMPTS; attempt++) {
+    const customer = await loadCustomer(orgId, customerId, { consistent: true });
+    if (!customer) return settle({ kind: 'rejected', problems: notFound() });
+    if (customer.activity === 'ERASED') return settle({ kind: 'erased', customerId, steps });
+    const parts = without(erasureParts(customer), skip);
+    const pending: Settled = { kind: 'erased', customerId, steps: steps + 1 };
+    const record = options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
+    let plan: PlannedTransaction;
+    if (customer.activity === 'ACTIVE' && fitsOneErasure(parts, stepItems)) {
+      plan = planErasure(customer, parts, now().toISOString(), record);
+    } else if (customer.activity === 'ACTIVE') {
+      // Too large for one transaction: mark it first, so that nothing merges into it meanwhile.
+      const marked = await runStep(run, planMarkErasing(customer), skip);
+      steps += 1;
+      if (marked !== 'done') await backoff(++conflicts);
+      continue;
+    } else {
+      const { steps: middle, last } = erasureSteps(parts, stepItems);
+      let interrupted = false;
+      for (const step of middle) {
+        const done = await runStep(run, planErasureStep(customer, step), skip);
+        steps += 1;
+        if (done !== 'done') {
+          interrupted = true;
+          break;
+        }
+      }
+      if (interrupted) {
+        await backoff(++conflicts);
+        continue;
+      }
+      plan = planErasure(customer, last, now().toISOString(), record);
+    }
+    const result = await run(plan);
+    if (result.ok) return { ...pending, steps: steps + 1 };
+    if ('unknown' in result) {
+      throw unavailable(
+        `the customer table did not answer in time: customer ${customerId} may have been erased; send the DELETE again to finish it`,
+      );
+    }
+    const cancellation = result.cancellation;
+    if (cancellation.ownWrite) return { ...pending, steps: steps + 1 };
+    if (cancellation.record) return { kind: 'recorded', record: cancellation.record };
+    for (const key of cancellation.notReleased) skip.add(key);
+    if (cancellation.conflict || cancellation.throttled || cancellation.customerChanged) await backoff(++conflicts);
+  }
+  throw unavailable(`customer ${customerId} kept changing during its erase; send the DELETE again to finish it`);
+}
+
+/** Runs one step; a release that found its value gone is skipped and the step sent again without it. */
+async function runStep(
+  run: (plan: PlannedTransaction) => Promise<TransactionResult>,
+  plan: PlannedTransaction,
+  skip: Set<string>,
+): Promise<'done' | 'again'> {
+  const result = await run(plan);
+  if (result.ok) return 'done';
+  if ('unknown' in result)
+    throw unavailable('the customer table did not answer in time during an erase; send the DELETE again to finish it');
+  const { cancellation } = result;
+  if (cancellation.ownWrite) return 'done';
+  for (const key of cancellation.notReleased) skip.add(key);
+  return 'again';
+}
+
+function without(parts: ErasureParts, skip: Set<string>): ErasureParts {
+  return { ...parts, identifiers: parts.identifiers.filter((i) => !skip.has(identifierKeyOf(i))) };
+}
+
+async function backoff(attempt: number): Promise<void> {
+  await sleep(Math.random() * Math.min(200, 10 * 2 ** attempt));
+}

@@ -1,0 +1,269 @@
+// The transactions that change a registered customer (SPEC sections 11 and 12), built without
+// sending them, like plans.ts builds registrations.
+//
+// Every write to a customer's aggregate goes through its customer item: a change or an erase
+// is conditioned on the version it read (and sets the next), a merge (plans.ts) raises the
+// version and requires the customer to be ACTIVE. So a change never applies over a state it did
+// not see, and nothing merges into a customer that is being erased or is erased. Identifier
+// items are claimed with `attribute_not_exists` and released only while they still name this
+// customer, in the same transaction, so a value is never held twice and never left pointing at
+// nobody.
+//
+// Item layout touched here: the customer item (its first profiles, customer-level parts,
+// `version`, `writtenBy`), merged profile items (`PROFILE#<source account>`, one each) and
+// identifier items (`customerId`, `customerSourceAccounts`).
+
+import { randomUUID } from 'node:crypto';
+import { tableName } from '../config';
+import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Customer, type Identifier, type VersionedCustomer } from '../customer';
+import { Entity, keys } from './keys';
+import { putIdempotencyRecord } from './idempotencyRecords';
+import { MAX_TRANSACTION_ITEMS, type ItemRole, type PlannedTransaction, type RecordToClaim, type TransactItem } from './plans';
+
+const ALL_OLD = 'ALL_OLD' as const;
+
+/** What a change of a customer writes: the customer as it will be, the values it claims and releases. */
+export interface CustomerChangeWrite {
+  /** As read: its version is the condition, its profiles say where each profile lives. */
+  before: VersionedCustomer;
+  /** The same customer with the change applied (profiles in the same order and places). */
+  after: Customer;
+  claim: Identifier[];
+  release: Identifier[];
+}
+
+/** The condition that the customer item is as read: live, at the version read. */
+function versionCondition(version: number): { expression: string; values: Record<string, unknown> } {
+  return version === 0
+    ? { expression: 'activity = :active AND attribute_not_exists(version)', values: { ':active': 'ACTIVE' } }
+    : { expression: 'activity = :active AND version = :version', values: { ':active': 'ACTIVE', ':version': version } };
+}
+
+/**
+ * One transaction: the customer item rewritten at the next version, each merged profile item
+ * that changed, the claimed values put, the released ones deleted, the record claimed.
+ */
+export function planCustomerChange(write: CustomerChangeWrite, record?: RecordToClaim, token: string = randomUUID()): PlannedTransaction {
+  const table = tableName();
+  const { before, after } = write;
+  const { orgId, id: customerId } = before;
+  const next = before.version + 1;
+  const condition = versionCondition(before.version);
+  const items: TransactItem[] = [
+    {
+      Update: {
+        TableName: table,
+        Key: keys.customer(orgId, customerId),
+        UpdateExpression:
+          'SET profiles = :profiles, extendedFields = :extendedFields, loyaltyType = :loyaltyType, enrollments = :enrollments, version = :next, writtenBy = :token',
+        ConditionExpression: condition.expression,
+        ExpressionAttributeValues: {
+          ...condition.values,
+          ':profiles': after.profiles.slice(0, before.profilesOnItem),
+          ':extendedFields': after.extendedFields,
+          ':loyaltyType': after.loyaltyType,
+          ':enrollments': after.enrollments,
+          ':next': next,
+          ':token': token,
+        },
+        ReturnValuesOnConditionCheckFailure: ALL_OLD,
+      },
+    },
+  ];
+  const roles: ItemRole[] = [{ kind: 'customerVersion', customerId }];
+  for (let i = before.profilesOnItem; i < after.profiles.length; i++) {
+    if (JSON.stringify(after.profiles[i]) === JSON.stringify(before.profiles[i])) continue;
+    items.push({
+      Update: {
+        TableName: table,
+        Key: keys.mergedProfile(orgId, customerId, sourceAccountOf(after.profiles[i])),
+        // The customer's new version on the profile too: the id of the event it makes (lib/events).
+        UpdateExpression: 'SET profile = :profile, version = :next',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':profile': after.profiles[i], ':next': next },
+      },
+    });
+    roles.push({ kind: 'mergedProfileChange', customerId });
+  }
+  const customerSourceAccounts = after.profiles.map(sourceAccountOf);
+  for (const identifier of write.claim) {
+    items.push({
+      Put: {
+        TableName: table,
+        Item: {
+          ...keys.identifier(orgId, identifier.type, identifier.value),
+          entity: Entity.identifier,
+          customerId,
+          customerSourceAccounts,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: ALL_OLD,
+      },
+    });
+    roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
+  }
+  for (const identifier of write.release) {
+    items.push(releaseIdentifier(table, orgId, customerId, identifier));
+    roles.push({ kind: 'release', key: identifierKeyOf(identifier) });
+  }
+  if (record) {
+    items.push(putIdempotencyRecord(record.key, record.response));
+    roles.push({ kind: 'idempotencyRecord' });
+  }
+  return { input: { TransactItems: items, ClientRequestToken: token }, roles };
+}
+
+/** Deletes an identifier item only while it still names the customer. */
+function releaseIdentifier(table: string, orgId: number, customerId: number, identifier: Identifier): TransactItem {
+  return {
+    Delete: {
+      TableName: table,
+      Key: keys.identifier(orgId, identifier.type, identifier.value),
+      ConditionExpression: 'customerId = :owner',
+      ExpressionAttributeValues: { ':owner': customerId },
+      ReturnValuesOnConditionCheckFailure: ALL_OLD,
+    },
+  };
+}
+
+/** What erasing a customer deletes: its identifier items and merged profile items. */
+export interface ErasureParts {
+  identifiers: Identifier[];
+  /** Source accounts of the merged profile items. */
+  mergedProfiles: string[];
+}
+
+/** The identifier items and merged profile items of a customer as read. */
+export function erasureParts(customer: VersionedCustomer): ErasureParts {
+  return {
+    identifiers: uniqueIdentifiers(customer.profiles),
+    mergedProfiles: customer.profiles.slice(customer.profilesOnItem).map(sourceAccountOf),
+  };
+}
+
+/** Whether erasing these parts, the tombstone and a record fit one transaction of `size` items. */
+export function fitsOneErasure(parts: ErasureParts, size = MAX_TRANSACTION_ITEMS): boolean {
+  return 1 + parts.identifiers.length + parts.mergedProfiles.length + 1 <= size;
+}
+
+/**
+ * The last (often the only) transaction of an erase: the customer item becomes a tombstone (id,
+ * erasedAt, enrollments and points, loyalty type, no personal data), and the given identifier
+ * and merged profile items are deleted. Conditioned on the version read, so a merge or change
+ * that landed after the read makes it fail and be planned again.
+ */
+export function planErasure(
+  customer: VersionedCustomer,
+  parts: ErasureParts,
+  erasedAt: string,
+  record?: RecordToClaim,
+  token: string = randomUUID(),
+): PlannedTransaction {
+  const table = tableName();
+  const { orgId, id: customerId } = customer;
+  const condition =
+    customer.activity === 'ERASING'
+      ? { expression: 'activity = :erasing AND version = :version', values: { ':erasing': 'ERASING', ':version': customer.version } }
+      : versionCondition(customer.version);
+  const items: TransactItem[] = [
+    {
+      Update: {
+        TableName: table,
+        Key: keys.customer(orgId, customerId),
+        UpdateExpression:
+          'SET activity = :erased, erasedAt = :erasedAt, profiles = :none, extendedFields = :empty, version = :next, writtenBy = :token',
+        ConditionExpression: condition.expression,
+        ExpressionAttributeValues: {
+          ...condition.values,
+          ':erased': 'ERASED',
+          ':erasedAt': erasedAt,
+          ':none': [],
+          ':empty': {},
+          ':next': customer.version + 1,
+          ':token': token,
+        },
+        ReturnValuesOnConditionCheckFailure: ALL_OLD,
+      },
+    },
+  ];
+  const roles: ItemRole[] = [{ kind: 'customerVersion', customerId }];
+  items.push(...deletions(table, orgId, customerId, parts, roles));
+  if (record) {
+    items.push(putIdempotencyRecord(record.key, record.response));
+    roles.push({ kind: 'idempotencyRecord' });
+  }
+  return { input: { TransactItems: items, ClientRequestToken: token }, roles };
+}
+
+/**
+ * The first step of erasing a customer too large for one transaction: mark it ERASING (at the
+ * version read), after which nothing merges into it or changes it, so the parts read next are
+ * all there will be.
+ */
+export function planMarkErasing(customer: VersionedCustomer, token: string = randomUUID()): PlannedTransaction {
+  const condition = versionCondition(customer.version);
+  return {
+    input: {
+      TransactItems: [
+        {
+          Update: {
+            TableName: tableName(),
+            Key: keys.customer(customer.orgId, customer.id),
+            UpdateExpression: 'SET activity = :erasing, version = :next, writtenBy = :token',
+            ConditionExpression: condition.expression,
+            ExpressionAttributeValues: { ...condition.values, ':erasing': 'ERASING', ':next': customer.version + 1, ':token': token },
+            ReturnValuesOnConditionCheckFailure: ALL_OLD,
+          },
+        },
+      ],
+      ClientRequestToken: token,
+    },
+    roles: [{ kind: 'customerVersion', customerId: customer.id }],
+  };
+}
+
+/**
+ * A middle step of a stepped erase: deletes some of the parts of a customer marked ERASING.
+ * Identifier items go before merged profile items (erasureSteps orders them), so a step that
+ * is interrupted leaves every identifier still listed by a profile that is still there, and a
+ * rerun finds it.
+ */
+export function planErasureStep(customer: VersionedCustomer, parts: ErasureParts, token: string = randomUUID()): PlannedTransaction {
+  const roles: ItemRole[] = [];
+  const items = deletions(tableName(), customer.orgId, customer.id, parts, roles);
+  return { input: { TransactItems: items, ClientRequestToken: token }, roles };
+}
+
+/** Splits a large erasure's parts into steps of at most `size` items, identifiers first; the last step is left for the tombstone. */
+export function erasureSteps(parts: ErasureParts, size = MAX_TRANSACTION_ITEMS): { steps: ErasureParts[]; last: ErasureParts } {
+  const all: Array<{ identifier?: Identifier; mergedProfile?: string }> = [
+    ...parts.identifiers.map((identifier) => ({ identifier })),
+    ...parts.mergedProfiles.map((mergedProfile) => ({ mergedProfile })),
+  ];
+  const toParts = (chunk: typeof all): ErasureParts => ({
+    identifiers: chunk.flatMap((c) => (c.identifier ? [c.identifier] : [])),
+    mergedProfiles: chunk.flatMap((c) => (c.mergedProfile ? [c.mergedProfile] : [])),
+  });
+  // The last transaction also holds the tombstone and a record.
+  const lastSize = size - 2;
+  const steps: ErasureParts[] = [];
+  let rest = all;
+  while (rest.length > lastSize) {
+    steps.push(toParts(rest.slice(0, size)));
+    rest = rest.slice(size);
+  }
+  return { steps, last: toParts(rest) };
+}
+
+function deletions(table: string, orgId: number, customerId: number, parts: ErasureParts, roles: ItemRole[]): TransactItem[] {
+  const items: TransactItem[] = [];
+  for (const identifier of parts.identifiers) {
+    items.push(releaseIdentifier(table, orgId, customerId, identifier));
+    roles.push({ kind: 'release', key: identifierKeyOf(identifier) });
+  }
+  for (const sourceAccount of parts.mergedProfiles) {
+    items.push({ Delete: { TableName: table, Key: keys.mergedProfile(orgId, customerId, sourceAccount) } });
+    roles.push({ kind: 'mergedProfileChange', customerId });
+  }
+  return items;
+}
