@@ -168,7 +168,7 @@ describe('readCancellation', () => {
   });
 
   test('names the new owner of a known identifier whose check failed in a merge', () => {
-    const result = read(mergePlan(), failed(identifierItem(MOBILE, 43, ['INSTORE'])), none(), none(), none(), none());
+    const result = read(mergePlan(), none(), failed(identifierItem(MOBILE, 43, ['INSTORE'])), none(), none(), none(), none());
     expect(result).toStrictEqual(
       cancellation({
         owners: new Map([[identifierKeyOf(MOBILE), 43]]),
@@ -178,7 +178,7 @@ describe('readCancellation', () => {
   });
 
   test('names the owner of a new identifier that another customer claimed during a merge', () => {
-    const result = read(mergePlan(), none(), failed(identifierItem(EMAIL, 44, ['WEBSITE'])), none(), none(), none());
+    const result = read(mergePlan(), none(), none(), failed(identifierItem(EMAIL, 44, ['WEBSITE'])), none(), none(), none());
     expect(result).toStrictEqual(
       cancellation({
         owners: new Map([[identifierKeyOf(EMAIL), 44]]),
@@ -188,13 +188,14 @@ describe('readCancellation', () => {
   });
 
   test('marks the source account of a failed merged-profile put as taken for the merge’s customer', () => {
-    const result = read(mergePlan(), none(), none(), none(), failed(mergedProfileItem('another-transaction')), none());
+    const result = read(mergePlan(), none(), none(), none(), none(), failed(mergedProfileItem('another-transaction')), none());
     expect(result).toStrictEqual(cancellation({ takenSourceAccounts: new Map([[42, new Set(['WECHAT#wx-second'])]]) }));
   });
 
   test('recognises its own earlier write when a merged profile carries the plan’s token', () => {
     const result = read(
       mergePlan(),
+      none(),
       none(),
       failed(identifierItem(EMAIL, 42, ['INSTORE', 'WEBSITE'])),
       failed(mergedProfileItem(MERGE_TOKEN)),
@@ -205,7 +206,7 @@ describe('readCancellation', () => {
   });
 
   test('does not take an identifier found attached to the merge’s customer for its own write', () => {
-    const result = read(mergePlan(), none(), failed(identifierItem(EMAIL, 42, ['INSTORE', 'WEBSITE'])), none(), none(), none());
+    const result = read(mergePlan(), none(), none(), failed(identifierItem(EMAIL, 42, ['INSTORE', 'WEBSITE'])), none(), none(), none());
     expect(result).toStrictEqual(
       cancellation({
         owners: new Map([[identifierKeyOf(EMAIL), 42]]),
@@ -237,8 +238,16 @@ describe('readCancellation', () => {
     expect(result).toStrictEqual(cancellation({ owners: new Map([[identifierKeyOf(MOBILE), 42]]) }));
   });
 
-  test('learns nothing from a failed identifier condition that returned no old item', () => {
-    expect(read(createPlan(), none(), failed(), none(), none(), none())).toStrictEqual(cancellation());
+  test('reads a failed identifier condition that returned no old item as the value being free now', () => {
+    expect(read(createPlan(), none(), failed(), none(), none(), none())).toStrictEqual(
+      cancellation({ freed: new Set([identifierKeyOf(MOBILE)]) }),
+    );
+  });
+
+  test('reads a merge’s failed customer condition as the customer having changed, with its activity', () => {
+    const erasing = { activity: 'ERASING', version: 3 };
+    const result = read(mergePlan(), failed(erasing), none(), none(), none(), none(), none());
+    expect(result).toStrictEqual(cancellation({ customerChanged: { activity: 'ERASING' } }));
   });
 
   test('reads a TransactionConflict as a conflict to try again', () => {
@@ -305,7 +314,7 @@ describe('readCancellation', () => {
 
   test('gives the record found in place in a merge too', () => {
     const expiresAt = NOW_SECONDS + 60;
-    const result = read(mergePlan(), none(), none(), none(), none(), failed(recordItem(expiresAt)));
+    const result = read(mergePlan(), none(), none(), none(), none(), none(), failed(recordItem(expiresAt)));
     expect(result.record).toStrictEqual({
       requestHash: 'hash-of-the-first-request',
       response: { statusCode: 200, body: '{"createdId":777}' },

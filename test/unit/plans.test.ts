@@ -201,6 +201,18 @@ describe('planCreateCustomer', () => {
   });
 });
 
+/** The merge's first item: the customer must be live, and its version is raised. */
+const customerRaise = (customerId: number): TransactItem => ({
+  Update: {
+    TableName: tableName(),
+    Key: keys.customer(ORG, customerId),
+    UpdateExpression: 'SET version = if_not_exists(version, :zero) + :one',
+    ConditionExpression: 'activity = :active',
+    ExpressionAttributeValues: { ':active': 'ACTIVE', ':zero': 0, ':one': 1 },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  },
+});
+
 describe('planMergeProfiles', () => {
   const added = profile('WEBSITE', [MOBILE, EMAIL], { card: card(CARD_NUMBER) });
   const second = profile('WECHAT', [WECHAT_ID], { accountId: 'wx-second' });
@@ -212,12 +224,13 @@ describe('planMergeProfiles', () => {
     unknown: [EMAIL, CARD, WECHAT_ID],
   };
 
-  test('checks the known identifiers, claims the new ones, puts each profile, then the record, in that order', () => {
+  test('raises the live customer’s version, checks the known identifiers, claims the new ones, puts each profile, then the record, in that order', () => {
     const plan = planMergeProfiles(ORG, merge, { key: RECORD_KEY, response: RESPONSE }, TOKEN);
     const sources = ['INSTORE', 'WECHAT#wx-main', 'WEBSITE', 'WECHAT#wx-second'];
     expect(plan.input).toStrictEqual({
       ClientRequestToken: TOKEN,
       TransactItems: [
+        customerRaise(42),
         identifierCheck(MOBILE, 42, ['WEBSITE', 'WECHAT#wx-second']),
         identifierPut(EMAIL, 42, sources),
         identifierPut(CARD, 42, sources),
@@ -228,6 +241,7 @@ describe('planMergeProfiles', () => {
       ],
     });
     expect(plan.roles).toStrictEqual([
+      { kind: 'customerVersion', customerId: 42 },
       identifierRole(MOBILE),
       identifierRole(EMAIL),
       identifierRole(CARD),
@@ -246,18 +260,19 @@ describe('planMergeProfiles', () => {
       known: [],
       unknown: [EMAIL],
     });
-    expect(plan.input.TransactItems![0]).toStrictEqual(identifierPut(EMAIL, 42, ['INSTORE', 'WEBSITE']));
+    expect(plan.input.TransactItems![1]).toStrictEqual(identifierPut(EMAIL, 42, ['INSTORE', 'WEBSITE']));
   });
 
   test('has no idempotency record item when no record is claimed', () => {
     const plan = planMergeProfiles(ORG, { ...merge, profiles: [added], unknown: [EMAIL, CARD] }, undefined, TOKEN);
     expect(plan.input.TransactItems).toStrictEqual([
+      customerRaise(42),
       identifierCheck(MOBILE, 42),
       identifierPut(EMAIL, 42, ['INSTORE', 'WECHAT#wx-main', 'WEBSITE']),
       identifierPut(CARD, 42, ['INSTORE', 'WECHAT#wx-main', 'WEBSITE']),
       mergedProfilePut(42, 'WEBSITE', added),
     ]);
-    expect(plan.roles.map((role) => role.kind)).toStrictEqual(['identifier', 'identifier', 'identifier', 'profile']);
+    expect(plan.roles.map((role) => role.kind)).toStrictEqual(['customerVersion', 'identifier', 'identifier', 'identifier', 'profile']);
   });
 
   test('marks each merged profile with the plan’s token, so that a re-send recognises its own write', () => {
@@ -274,10 +289,10 @@ describe('the identifier limit of one transaction', () => {
   const manyIdentifiers = (count: number): Identifier[] =>
     Array.from({ length: count }, (_, i) => ({ type: 'externalId', value: `EXT-${i}` }));
 
-  test('leaves room for a profile item per profile and the idempotency record', () => {
-    expect(mostIdentifiers(0)).toBe(MAX_TRANSACTION_ITEMS - 2);
-    expect(mostIdentifiers(1)).toBe(MAX_TRANSACTION_ITEMS - 2);
-    expect(mostIdentifiers(3)).toBe(MAX_TRANSACTION_ITEMS - 4);
+  test('leaves room for a profile item per profile, the customer item a merge raises and the idempotency record', () => {
+    expect(mostIdentifiers(0)).toBe(MAX_TRANSACTION_ITEMS - 3);
+    expect(mostIdentifiers(1)).toBe(MAX_TRANSACTION_ITEMS - 3);
+    expect(mostIdentifiers(3)).toBe(MAX_TRANSACTION_ITEMS - 5);
   });
 
   test('counts a card still to be drawn as an identifier item', () => {

@@ -211,16 +211,23 @@ describe('registerCustomer', () => {
     expect(store.plans).toHaveLength(2);
     const merge = store.plans[1];
     expect(merge.roles).toStrictEqual([
+      { kind: 'customerVersion', customerId: 42 },
       { kind: 'identifier', key: identifierKeyOf(MOBILE) },
       { kind: 'identifier', key: identifierKeyOf(EMAIL) },
       { kind: 'profile', customerId: 42, sourceAccount: 'INSTORE' },
     ]);
     expect(itemKeys(merge)).toStrictEqual([
+      keys.customer(ORG, 42),
       keys.identifier(ORG, MOBILE.type, MOBILE.value),
       keys.identifier(ORG, EMAIL.type, EMAIL.value),
       keys.mergedProfile(ORG, 42, 'INSTORE'),
     ]);
-    const [check, claim, added] = merge.input.TransactItems!;
+    const [live, check, claim, added] = merge.input.TransactItems!;
+    // The customer must be live, and its version is raised: an erase or change that read it before fails and reads again.
+    expect(live.Update).toMatchObject({
+      ConditionExpression: 'activity = :active',
+      UpdateExpression: 'SET version = if_not_exists(version, :zero) + :one',
+    });
     expect(check.Update).toMatchObject({
       ConditionExpression: 'customerId = :owner',
       ExpressionAttributeValues: { ':owner': 42, ':added': ['INSTORE'] },
@@ -282,7 +289,7 @@ describe('registerCustomer', () => {
     const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), ownedBy(43, ['INSTORE'], MOBILE));
     const outcome = await registerCustomer(registrationOfMobile, demoRetail(), { run: store.run });
     expect(store.plans).toHaveLength(2);
-    expect(store.plans[1].input.TransactItems![0].Update).toMatchObject({ ExpressionAttributeValues: { ':owner': 42 } });
+    expect(store.plans[1].input.TransactItems![1].Update).toMatchObject({ ExpressionAttributeValues: { ':owner': 42 } });
     expect(outcome).toStrictEqual({
       kind: 'rejected',
       problems: [{ code: 8006, message: expect.stringContaining('43'), path: '/profiles/0' }],
@@ -296,7 +303,7 @@ describe('registerCustomer', () => {
     const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE, EMAIL), ownedBy(43, ['INSTORE'], MOBILE));
     const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run });
     expect(store.plans).toHaveLength(2);
-    expect(store.plans[1].roles.map((role) => role.kind)).toStrictEqual(['identifier', 'identifier', 'profile']);
+    expect(store.plans[1].roles.map((role) => role.kind)).toStrictEqual(['customerVersion', 'identifier', 'identifier', 'profile']);
     expect(outcome).toStrictEqual({
       kind: 'rejected',
       problems: [{ code: 8052, message: expect.stringMatching(/42.*43/) }],
