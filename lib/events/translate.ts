@@ -12,6 +12,7 @@ import { EVENT_VERSION, type CustomerEvent, type EventType, type ThinData } from
 
 export function eventsOf(change: CustomerChange): CustomerEvent[] {
   if (change.kind === 'profile') {
+    if (change.change === 'modify' && change.previous) return profileModificationEvents(change, change.previous, change.profile);
     if (change.change !== 'insert') return [];
     return [
       event(change, 'customer.merged', change.origin, [change.sourceAccount], {
@@ -60,6 +61,29 @@ function modificationEvents(change: CustomerChange & { kind: 'customer' }, befor
         sourceAccounts: detailsChanged.map(sourceAccountOf),
         identifierTypes: [],
       }),
+    );
+  }
+  return events;
+}
+
+/**
+ * A merged profile changed by an update or an identifier change (its own item, not the customer
+ * item's profiles). The customer item's record of the same change tells only customer-level parts.
+ */
+function profileModificationEvents(change: CustomerChange & { kind: 'profile' }, before: Profile, after: Profile): CustomerEvent[] {
+  const discriminator = [change.sourceAccount, String(change.version ?? change.recordId)];
+  const events: CustomerEvent[] = [];
+  if (identifierSignature(before) !== identifierSignature(after)) {
+    events.push(
+      event(change, 'customer.identifiers_changed', undefined, discriminator, {
+        sourceAccounts: [change.sourceAccount],
+        identifierTypes: changedIdentifierTypes([before], [after]),
+      }),
+    );
+  }
+  if (detailSignature(before) !== detailSignature(after)) {
+    events.push(
+      event(change, 'customer.updated', undefined, discriminator, { sourceAccounts: [change.sourceAccount], identifierTypes: [] }),
     );
   }
   return events;

@@ -46,6 +46,10 @@ export type CustomerChange =
       customerId: number;
       sourceAccount: string;
       profile: Profile;
+      /** A modified profile as it was before (an update or identifier change through it). */
+      previous?: Profile;
+      /** The customer's version the change wrote on the profile item. */
+      version?: number;
       origin?: Origin;
       at: Date;
       recordId: string;
@@ -75,6 +79,8 @@ export function changeOf(record: StreamRecord): CustomerChange | undefined {
       ...owner,
       sourceAccount: sourceAccountOfProfileKey(keys.sk as string),
       profile: image.profile as Profile,
+      ...(change === 'modify' && before ? { previous: before.profile as Profile } : {}),
+      ...(typeof after?.version === 'number' ? { version: after.version } : {}),
       ...(image.origin ? { origin: image.origin as Origin } : {}),
       at,
       recordId,

@@ -358,7 +358,7 @@ describe('eventsOf: a profile added to an existing customer', () => {
     expectNoPersonalData(eventsOf(profileChange('insert', instore({ card: card(PERSONAL.cardNumber) }))));
   });
 
-  test('is nothing when a merged profile is changed or removed', () => {
+  test('is no merge when a merged profile is changed or removed', () => {
     expect(eventsOf(profileChange('modify', wechat()))).toEqual([]);
     expect(eventsOf(profileChange('remove', wechat()))).toEqual([]);
   });
@@ -367,6 +367,52 @@ describe('eventsOf: a profile added to an existing customer', () => {
     const item = profileItem(wechat('wx-second'), 'bulk');
     const events = eventsOf(changeOf(record('INSERT', keyOf(item), { newImage: item }))!);
     expect(events).toMatchObject([{ type: 'customer.merged', origin: 'bulk', data: { sourceAccounts: ['WECHAT#wx-second'] } }]);
+  });
+});
+
+describe('eventsOf: a merged profile changed through an update or an identifier change', () => {
+  const modified = (before: Profile, after: Profile, version = 7): CustomerChange => ({
+    ...(profileChange('modify', after) as CustomerChange & { kind: 'profile' }),
+    previous: before,
+    version,
+  });
+  const OTHER_WECHAT = { type: 'wechat' as const, value: 'wx-asha-9999' };
+
+  test('with an identifier replaced is customer.identifiers_changed for its source account and type', () => {
+    const events = eventsOf(modified(wechat(), wechat('wx-main', { identifiers: [OTHER_WECHAT] })));
+    expect(summary(events)).toEqual([
+      { type: 'customer.identifiers_changed', sourceAccounts: ['WECHAT#wx-main'], identifierTypes: ['wechat'] },
+    ]);
+  });
+
+  test('with names or fields changed is customer.updated for its source account', () => {
+    const events = eventsOf(modified(wechat(), wechat('wx-main', { lastName: 'Menon' })));
+    expect(summary(events)).toEqual([{ type: 'customer.updated', sourceAccounts: ['WECHAT#wx-main'], identifierTypes: [] }]);
+  });
+
+  test('with only its modification date changed is nothing', () => {
+    expect(
+      eventsOf(modified(wechat(), wechat('wx-main', { modifiedDate: '2024-06-02T00:00:00.000Z', modifiedBy: 'store2.till' }))),
+    ).toEqual([]);
+  });
+
+  test('carries no name or identifier value, and an id that depends on the version written', () => {
+    const change = modified(wechat(), wechat('wx-main', { identifiers: [OTHER_WECHAT], lastName: 'Menon' }));
+    const events = eventsOf(change);
+    expect(events.map((e) => e.type)).toEqual(['customer.identifiers_changed', 'customer.updated']);
+    expectNoPersonalData(events);
+    expect(events.map((e) => e.id)).toEqual(eventsOf(change).map((e) => e.id));
+    expect(eventsOf({ ...change, version: 8 } as CustomerChange)[0].id).not.toBe(events[0].id);
+  });
+
+  test('decoded from the profile item’s stream record, with both images and the version on the item', () => {
+    const before = profileItem(wechat('wx-second'));
+    const after = { ...before, profile: wechat('wx-second', { identifiers: [OTHER_WECHAT] }), version: 3 };
+    const change = changeOf(record('MODIFY', keyOf(before), { oldImage: before, newImage: after }))!;
+    expect(change).toMatchObject({ kind: 'profile', change: 'modify', version: 3, previous: { identifiers: [WECHAT] } });
+    expect(summary(eventsOf(change))).toEqual([
+      { type: 'customer.identifiers_changed', sourceAccounts: ['WECHAT#wx-second'], identifierTypes: ['wechat'] },
+    ]);
   });
 });
 
