@@ -13,6 +13,9 @@ import type { SideEffect } from '../schemas/responses.schema';
 import type { UpdateCustomerBody } from '../schemas/updateCustomer.schema';
 import type { LoyaltyType } from '../vocabulary';
 
+/** Custom fields a profile holds at most (SPEC section 3). */
+const MAX_CUSTOM_FIELDS = 50;
+
 /** A key sent as `null` or `""`: removed. */
 const REMOVED = null;
 
@@ -104,6 +107,20 @@ export function applyUpdate(
   if (update.firstName !== undefined) setOrRemove(profile, 'firstName', update.firstName);
   if (update.lastName !== undefined) setOrRemove(profile, 'lastName', update.lastName);
   profile.fields = merged(profile.fields, update.fields) as Record<string, string>;
+  // The bound of SPEC section 3 holds for the profile as stored, not only for each request.
+  if (Object.keys(profile.fields).length > MAX_CUSTOM_FIELDS) {
+    return {
+      kind: 'rejected',
+      problems: [
+        {
+          code: Code.badRequest,
+          message: `a profile has at most ${MAX_CUSTOM_FIELDS} custom fields; remove some (send them as null) to add others`,
+          path: '/profiles/0/fields',
+        },
+      ],
+      warnings,
+    };
+  }
   for (const channel of update.commChannels) {
     const at = profile.commChannels.findIndex((c) => c.type === channel.type);
     profile.commChannels = at < 0 ? [...profile.commChannels, channel] : profile.commChannels.map((c, i) => (i === at ? channel : c));

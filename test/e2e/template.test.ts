@@ -127,6 +127,9 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     expect(roleOf).toEqual({
       AddCustomerLambdaFunction: 'RegistrationRole',
       BulkAddCustomersLambdaFunction: 'RegistrationRole',
+      UpdateCustomerLambdaFunction: 'ChangeRole',
+      ChangeIdentifierLambdaFunction: 'ChangeRole',
+      EraseCustomerLambdaFunction: 'ChangeRole',
       GetCustomerLambdaFunction: 'ReaderRole',
       LookupCustomerLambdaFunction: 'ReaderRole',
       GetExtendedFieldsLambdaFunction: 'ReaderRole',
@@ -138,6 +141,14 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     const tableActions = (id: string) => roles[id].flatMap(actionsOf).sort();
     expect(tableActions('RegistrationRole')).toEqual([...ACTIONS_USED].sort());
     expect(tableActions('ReaderRole')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    // A change or an erase also deletes the identifier and profile items it releases.
+    expect(tableActions('ChangeRole')).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
     expect(tableActions('OpenApiRole')).toEqual([]);
     expect(tableActions('ImportWorkerRole')).toEqual([
       'dynamodb:ConditionCheckItem',
@@ -165,7 +176,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
         .filter(([, statements]) => statements.length > 0)
         .map(([id]) => id)
         .sort(),
-    ).toEqual(['ImportWorkerRole', 'PublisherRole', 'ReaderRole', 'RegistrationRole', 'WebhookSenderRole']);
+    ).toEqual(['ChangeRole', 'ImportWorkerRole', 'PublisherRole', 'ReaderRole', 'RegistrationRole', 'WebhookSenderRole']);
     for (const [id, statements] of Object.entries(roles).filter(([role, list]) => list.length > 0 && role !== 'PublisherRole')) {
       expect({ id, statements: statements.length }).toEqual({ id, statements: 1 });
       const [statement] = statements;
@@ -332,6 +343,8 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     expect(functions.map(([id]) => id).sort()).toEqual([
       'AddCustomerLambdaFunction',
       'BulkAddCustomersLambdaFunction',
+      'ChangeIdentifierLambdaFunction',
+      'EraseCustomerLambdaFunction',
       'GetCustomerLambdaFunction',
       'GetExtendedFieldsLambdaFunction',
       'GetOpenApiLambdaFunction',
@@ -339,6 +352,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       'LookupCustomerLambdaFunction',
       'PublishEventsLambdaFunction',
       'SendWebhooksLambdaFunction',
+      'UpdateCustomerLambdaFunction',
     ]);
     for (const [id, fn] of functions) {
       const variables = fn.Properties.Environment.Variables;

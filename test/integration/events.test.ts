@@ -146,7 +146,7 @@ describe('a registration through POST /v2/customers', () => {
     expect(now.filter((i) => !kinds.has(i.entity))).toEqual([]);
   });
 
-  it('publishes customer.merged for the source account a merge from WeChat adds, and a merge writes no customer item', async () => {
+  it('publishes only customer.merged for the source account a merge from WeChat adds, although the merge raises the customer item’s version', async () => {
     const wechat = `wx-${randomUUID()}`;
     const id = await register({ profiles: [{ source: 'WECHAT', accountId: 'wx-main', identifiers: [{ type: 'wechat', value: wechat }] }] });
     const cursor = await streamCursor();
@@ -159,13 +159,18 @@ describe('a registration through POST /v2/customers', () => {
     expect(warningCodes(reply)).toEqual([8050]);
 
     const records = await cursor.next();
-    expect(ofCustomers(records).map((r) => [r.eventName, keyOf(r).sk])).toEqual([['INSERT', 'PROFILE#WECHAT#wx-second']]);
-    // The merge's transaction: the known identifier re-checked (its source accounts extended) and the profile item.
+    expect(ofCustomers(records).map((r) => [r.eventName, keyOf(r).sk])).toEqual([
+      ['MODIFY', 'CUSTOMER'],
+      ['INSERT', 'PROFILE#WECHAT#wx-second'],
+    ]);
+    // The merge's transaction: the customer's version raised, the known identifier re-checked (its source accounts extended) and the profile item.
     const written = records.filter((r) => !keyOf(r).pk.includes('#RATE#'));
     expect(written.map((r) => [r.eventName, imageOf(r).entity]).sort()).toEqual([
       ['INSERT', Entity.mergedProfile],
+      ['MODIFY', Entity.customer],
       ['MODIFY', Entity.identifier],
     ]);
+    expect(imageOf(written.find((r) => imageOf(r).entity === Entity.customer)!).version).toBe(1);
     const { bus, publish } = publisher();
     expect(await publish(records)).toEqual({ batchItemFailures: [] });
     expect(summary(published(bus))).toEqual([
