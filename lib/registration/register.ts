@@ -6,12 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateCardNumber } from '../cards';
-import { identifierKeyOf, uniqueIdentifiers, type Profile, type Registration } from '../customer';
+import { identifierKeyOf, uniqueIdentifiers, type Activity, type Profile, type Registration } from '../customer';
 import { ApiError, Code, warning, type Problem, type Warning } from '../errors';
 import type { OrgConfig } from '../org';
 import type { SideEffect } from '../schemas/responses.schema';
 import { claimIdempotencyRecord, type IdempotencyRecord, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
 import { planCreateCustomer, planMergeProfiles, type PlannedTransaction, type RecordToClaim } from '../store/plans';
+import { customerActivity } from '../store/customers';
 import { unavailable } from '../store/storeError';
 import { runTransaction, type Cancellation, type TransactionResult } from '../store/transactions';
 import { decideRegistration } from './decide';
@@ -47,6 +48,8 @@ export interface RegisterOptions {
   run?: (plan: PlannedTransaction) => Promise<TransactionResult>;
   /** Claims the idempotency record of a rejection; the store's by default. Returns the record found in place, if any. */
   claimRecord?: (key: RecordKey, response: StoredResponse) => Promise<IdempotencyRecord | undefined>;
+  /** The activity of a customer the request's values belong to; the store's by default. */
+  activityOf?: (orgId: number, customerId: number) => Promise<Activity | undefined>;
 }
 
 /** Transactions before giving up on conflicts and on id or card number collisions. */
@@ -76,6 +79,9 @@ export async function registerCustomer(
     );
 
     if (decision.kind === 'reject') {
+      // A customer being erased still holds its values for a few seconds: that is a wait, not a refusal.
+      const erasing = await ownerBeingErased(current, owners, options.activityOf ?? customerActivity);
+      if (erasing !== undefined) throw beingErased(erasing);
       const rejected: Rejected = { kind: 'rejected', problems: decision.problems, warnings: registration.warnings };
       if (!options.idempotency) return rejected;
       // A copy of this request may have committed while this one's transaction conflicted with
@@ -134,6 +140,21 @@ function outcomeUnknown(pending: Registered, keyed: boolean): ApiError {
     ? 'retry with the same Idempotency-Key to get the outcome'
     : 'a retry answers 409 naming the customer if it was; send an Idempotency-Key to have retries replay the outcome';
   return unavailable(`the customer table did not answer in time: ${what}; ${retry}`);
+}
+
+/** The first customer the registration's known values belong to that is being erased, if any. */
+async function ownerBeingErased(
+  registration: Registration,
+  owners: Map<string, number>,
+  activityOf: (orgId: number, customerId: number) => Promise<Activity | undefined>,
+): Promise<number | undefined> {
+  const ids = new Set<number>();
+  for (const identifier of uniqueIdentifiers(registration.profiles)) {
+    const owner = owners.get(identifierKeyOf(identifier));
+    if (owner !== undefined) ids.add(owner);
+  }
+  const activities = await Promise.all([...ids].map(async (id) => [id, await activityOf(registration.orgId, id)] as const));
+  return activities.find(([, activity]) => activity === 'ERASING')?.[0];
 }
 
 function beingErased(customerId: number): ApiError {

@@ -2,7 +2,7 @@
 
 import { GetCommand, QueryCommand, type GetCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../config';
-import type { Identifier, Profile, VersionedCustomer } from '../customer';
+import type { Activity, Identifier, Profile, VersionedCustomer } from '../customer';
 import { send } from './client';
 import { isCustomerItem, isMergedProfileItem, keys } from './keys';
 
@@ -58,4 +58,21 @@ export async function findOwner(orgId: number, identifier: Identifier): Promise<
     new GetCommand({ TableName: tableName(), Key: keys.identifier(orgId, identifier.type, identifier.value) }),
   );
   return Item?.customerId as number | undefined;
+}
+
+/**
+ * What a customer item's `activity` says (ACTIVE, ERASING, ERASED), or undefined for no such
+ * customer. A strongly consistent read of one attribute: a registration the identity rules
+ * refuse asks it of the customers its values belong to, to tell a refusal from a wait for an erase.
+ */
+export async function customerActivity(orgId: number, customerId: number): Promise<Activity | undefined> {
+  const { Item } = await send<GetCommandOutput>(
+    new GetCommand({
+      TableName: tableName(),
+      Key: keys.customer(orgId, customerId),
+      ProjectionExpression: 'activity',
+      ConsistentRead: true,
+    }),
+  );
+  return Item?.activity as Activity | undefined;
 }

@@ -1,6 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { cardNumberMisfit } from '../../lib/cards';
-import { identifierKeyOf, type Card, type Identifier, type Profile, type Registration } from '../../lib/customer';
+import { identifierKeyOf, type Activity, type Card, type Identifier, type Profile, type Registration } from '../../lib/customer';
 import { ApiError, type Warning } from '../../lib/errors';
 import { MAX_ATTEMPTS, registerCustomer, type RegisterOptions } from '../../lib/registration/register';
 import type { IdempotencyRecord, RecordKey } from '../../lib/store/idempotencyRecords';
@@ -39,7 +39,9 @@ function fakeStore(...script: Answer[]) {
     if (!answer) throw new Error(`the script has no answer for transaction ${plans.length}`);
     return answer(plan);
   };
-  return { plans, run };
+  // Every customer the rules meet is live unless a test says otherwise.
+  const activityOf = async (): Promise<Activity | undefined> => 'ACTIVE';
+  return { plans, run, activityOf };
 }
 
 const commits: Answer = () => ({ ok: true });
@@ -138,7 +140,7 @@ const storedRecord = (): IdempotencyRecord => ({
 describe('registerCustomer', () => {
   test('creates the customer in one transaction when nothing is in the way', async () => {
     const store = fakeStore(commits);
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(store.plans).toHaveLength(1);
     expect(outcome).toStrictEqual({
       kind: 'created',
@@ -150,7 +152,7 @@ describe('registerCustomer', () => {
 
   test('tries a create that conflicted twice again, each time with a fresh customer id, and creates it on the third', async () => {
     const store = fakeStore(conflicts, conflicts, commits);
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(store.plans).toHaveLength(3);
     const ids = store.plans.map(customerIdOf);
     expect(new Set(ids).size).toBe(3);
@@ -160,14 +162,14 @@ describe('registerCustomer', () => {
 
   test('tries a throttled create again', async () => {
     const store = fakeStore(throttled, commits);
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(store.plans).toHaveLength(2);
     expect(outcome).toMatchObject({ kind: 'created', customerId: customerIdOf(store.plans[1]) });
   });
 
   test('draws a new customer id when the drawn one is taken, and creates the customer with it', async () => {
     const store = fakeStore(idTaken, commits);
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(store.plans).toHaveLength(2);
     const [first, second] = store.plans.map(customerIdOf);
     expect(second).not.toBe(first);
@@ -187,7 +189,10 @@ describe('registerCustomer', () => {
       generated: true,
     };
     const store = fakeStore(cardTakenBy(77), commits);
-    const outcome = await registerCustomer(registration(profile('INSTORE', [MOBILE], { card: toDraw })), org, { run: store.run });
+    const outcome = await registerCustomer(registration(profile('INSTORE', [MOBILE], { card: toDraw })), org, {
+      run: store.run,
+      activityOf: store.activityOf,
+    });
 
     expect(store.plans).toHaveLength(2);
     const [first, second] = store.plans.map(cardNumberOf);
@@ -206,7 +211,7 @@ describe('registerCustomer', () => {
 
   test('merges into the customer that owns an identifier when it has no profile in the requested source, with warning 8050', async () => {
     const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), commits);
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
 
     expect(store.plans).toHaveLength(2);
     const merge = store.plans[1];
@@ -253,7 +258,7 @@ describe('registerCustomer', () => {
   test('warns 8200 in a merge for each customer-level part the request set, which the merge does not apply', async () => {
     const request = { ...instore(), customerLevelParts: ['extendedFields', 'loyaltyProgramEnrollments'] };
     const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), commits);
-    const outcome = await registerCustomer(request, demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(request, demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(outcome.kind === 'merged' && outcome.warnings.map(({ code, path }) => ({ code, path }))).toStrictEqual([
       { code: 8200, path: EARLIER_WARNING.path },
       { code: 8050, path: undefined },
@@ -264,7 +269,7 @@ describe('registerCustomer', () => {
 
   test('refuses with 8006 without merging when the owner’s identifier item lists the requested source', async () => {
     const store = fakeStore(ownedBy(42, ['INSTORE'], MOBILE));
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(store.plans).toHaveLength(1);
     expect(outcome).toStrictEqual({
       kind: 'rejected',
@@ -276,7 +281,7 @@ describe('registerCustomer', () => {
   test('refuses with 8006 when a merge finds the customer already has a merged profile in the source', async () => {
     const profileTaken = cancelled((role) => (role.kind === 'profile' ? { Code: 'ConditionalCheckFailed' } : undefined));
     const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), profileTaken);
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(store.plans).toHaveLength(2);
     expect(outcome).toMatchObject({ kind: 'rejected', problems: [{ code: 8006, path: '/profiles/0' }] });
   });
@@ -287,7 +292,7 @@ describe('registerCustomer', () => {
     // rules see one owner whose source is taken: 8006, not a merge into 43.
     const registrationOfMobile = registration(profile('INSTORE', [MOBILE]));
     const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), ownedBy(43, ['INSTORE'], MOBILE));
-    const outcome = await registerCustomer(registrationOfMobile, demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(registrationOfMobile, demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(store.plans).toHaveLength(2);
     expect(store.plans[1].input.TransactItems![1].Update).toMatchObject({ ExpressionAttributeValues: { ':owner': 42 } });
     expect(outcome).toStrictEqual({
@@ -297,11 +302,59 @@ describe('registerCustomer', () => {
     });
   });
 
+  test('answers 503 instead of 8006 when the customer the value belongs to is being erased, and writes nothing more', async () => {
+    const store = fakeStore(ownedBy(43, ['INSTORE'], MOBILE));
+    const asked: number[] = [];
+    const activityOf = async (_org: number, id: number): Promise<Activity | undefined> => {
+      asked.push(id);
+      return 'ERASING';
+    };
+    const failure = await registerCustomer(registration(profile('INSTORE', [MOBILE])), demoRetail(), { run: store.run, activityOf }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(ApiError);
+    expect((failure as ApiError).status).toBe(503);
+    expect((failure as ApiError).problems[0].message).toMatch(/43.*being erased/);
+    expect(asked).toEqual([43]);
+    expect(store.plans).toHaveLength(1);
+  });
+
+  test('answers 503 when a merge finds its customer marked ERASING, rather than trying again', async () => {
+    const erasing = cancelled((role) =>
+      role.kind === 'customerVersion'
+        ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', Item: marshall({ activity: 'ERASING' }) }
+        : undefined,
+    );
+    const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), erasing);
+    const failure = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect((failure as ApiError).status).toBe(503);
+    expect(store.plans).toHaveLength(2);
+  });
+
+  test('creates a new customer when the merge finds the known value gone (its customer erased meanwhile)', async () => {
+    const gone = cancelled((role) =>
+      role.kind === 'identifier' || role.kind === 'customerVersion'
+        ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
+        : undefined,
+    );
+    const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), gone, commits);
+    const outcome = await registerCustomer(registration(profile('INSTORE', [MOBILE])), demoRetail(), {
+      run: store.run,
+      activityOf: store.activityOf,
+    });
+    expect(store.plans.map((plan) => plan.roles[0].kind)).toEqual(['customer', 'customerVersion', 'customer']);
+    expect(outcome).toMatchObject({ kind: 'created' });
+  });
+
   test('refuses with 8052 when, after the lost race, the identifiers of the request belong to two customers', async () => {
     // Both identifiers were 42's at the create; the merge finds the mobile moved to 43 while the
     // email is still 42's: two owners.
     const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE, EMAIL), ownedBy(43, ['INSTORE'], MOBILE));
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(store.plans).toHaveLength(2);
     expect(store.plans[1].roles.map((role) => role.kind)).toStrictEqual(['customerVersion', 'identifier', 'identifier', 'profile']);
     expect(outcome).toStrictEqual({
@@ -315,7 +368,12 @@ describe('registerCustomer', () => {
     const record = storedRecord();
     const store = fakeStore(recordInPlace(record));
     const claimRecord = jest.fn();
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, claimRecord, idempotency: idempotency() });
+    const outcome = await registerCustomer(instore(), demoRetail(), {
+      run: store.run,
+      activityOf: store.activityOf,
+      claimRecord,
+      idempotency: idempotency(),
+    });
     expect(store.plans).toHaveLength(1);
     expect(store.plans[0].roles.at(-1)).toEqual({ kind: 'idempotencyRecord' });
     expect(outcome).toStrictEqual({ kind: 'recorded', record });
@@ -324,7 +382,11 @@ describe('registerCustomer', () => {
 
   test('claims, in each attempt, a record holding the response of that attempt’s customer', async () => {
     const store = fakeStore(conflicts, commits);
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, idempotency: idempotency() });
+    const outcome = await registerCustomer(instore(), demoRetail(), {
+      run: store.run,
+      activityOf: store.activityOf,
+      idempotency: idempotency(),
+    });
     expect(store.plans).toHaveLength(2);
     for (const plan of store.plans) {
       const recordItem = plan.input.TransactItems!.at(-1)!.Put!.Item!;
@@ -340,7 +402,7 @@ describe('registerCustomer', () => {
 
   test('claims a record holding the merged customer’s response in a merge', async () => {
     const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), commits);
-    await registerCustomer(instore(), demoRetail(), { run: store.run, idempotency: idempotency() });
+    await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf, idempotency: idempotency() });
     expect(store.plans[1].roles.at(-1)).toEqual({ kind: 'idempotencyRecord' });
     expect(store.plans[1].input.TransactItems!.at(-1)!.Put!.Item!.response).toStrictEqual({ statusCode: 200, body: '{"createdId":42}' });
   });
@@ -349,7 +411,12 @@ describe('registerCustomer', () => {
     const record = storedRecord();
     const claimRecord = jest.fn(async () => record);
     const store = fakeStore(ownedBy(42, ['INSTORE'], MOBILE));
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, claimRecord, idempotency: idempotency() });
+    const outcome = await registerCustomer(instore(), demoRetail(), {
+      run: store.run,
+      activityOf: store.activityOf,
+      claimRecord,
+      idempotency: idempotency(),
+    });
     expect(store.plans).toHaveLength(1);
     expect(claimRecord).toHaveBeenCalledTimes(1);
     expect(claimRecord).toHaveBeenCalledWith(RECORD_KEY, { statusCode: 409, body: JSON.stringify({ codes: [8006] }) });
@@ -359,7 +426,12 @@ describe('registerCustomer', () => {
   test('rejects a request with an idempotency key after claiming its record for the rejection', async () => {
     const claimRecord = jest.fn(async () => undefined);
     const store = fakeStore(ownedBy(42, ['INSTORE'], MOBILE));
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, claimRecord, idempotency: idempotency() });
+    const outcome = await registerCustomer(instore(), demoRetail(), {
+      run: store.run,
+      activityOf: store.activityOf,
+      claimRecord,
+      idempotency: idempotency(),
+    });
     expect(claimRecord).toHaveBeenCalledWith(RECORD_KEY, { statusCode: 409, body: JSON.stringify({ codes: [8006] }) });
     expect(outcome).toStrictEqual({
       kind: 'rejected',
@@ -371,7 +443,7 @@ describe('registerCustomer', () => {
   test('claims no record for a rejection when the request has no idempotency key', async () => {
     const claimRecord = jest.fn(async () => storedRecord());
     const store = fakeStore(ownedBy(42, ['INSTORE'], MOBILE));
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, claimRecord });
+    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf, claimRecord });
     expect(claimRecord).not.toHaveBeenCalled();
     expect(outcome.kind).toBe('rejected');
   });
@@ -388,7 +460,7 @@ describe('registerCustomer', () => {
             : undefined,
       )(plan);
     const store = fakeStore(ownCreate);
-    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run });
+    const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(store.plans).toHaveLength(1);
     expect(outcome).toStrictEqual({
       kind: 'created',
@@ -400,14 +472,18 @@ describe('registerCustomer', () => {
 
   test('sends each attempt as a transaction of its own, with a ClientRequestToken of its own', async () => {
     const store = fakeStore(conflicts, idTaken, commits);
-    await registerCustomer(instore(), demoRetail(), { run: store.run });
+    await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
     const tokens = store.plans.map((plan) => plan.input.ClientRequestToken);
     expect(new Set(tokens).size).toBe(3);
   });
 
   test('answers 503 naming the customer that may have been created when the transaction’s outcome is unknown', async () => {
     const store = fakeStore(() => ({ ok: false, unknown: true }));
-    const failure = await registerCustomer(instore(), demoRetail(), { run: store.run, idempotency: idempotency() }).then(
+    const failure = await registerCustomer(instore(), demoRetail(), {
+      run: store.run,
+      activityOf: store.activityOf,
+      idempotency: idempotency(),
+    }).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -420,7 +496,7 @@ describe('registerCustomer', () => {
 
   test('gives up with a 503 after MAX_ATTEMPTS transactions that all conflicted', async () => {
     const store = fakeStore(...Array<Answer>(MAX_ATTEMPTS).fill(conflicts));
-    const failure = await registerCustomer(instore(), demoRetail(), { run: store.run }).then(
+    const failure = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf }).then(
       () => undefined,
       (error: unknown) => error,
     );
