@@ -8,7 +8,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { identifierKeyOf, type Customer, type Identifier, type VersionedCustomer } from '../customer';
-import { ApiError, Code, problem, type Problem, type Warning } from '../errors';
+import { Code, problem, type Problem, type Warning } from '../errors';
 import type { SideEffect } from '../schemas/responses.schema';
 import { loadCustomer } from '../store/customers';
 import { planCustomerChange } from '../store/changePlans';
@@ -114,9 +114,4 @@ export async function changeCustomer(
 /** Exponential backoff with full jitter between attempts. */
 async function backoff(attempt: number): Promise<void> {
   await sleep(Math.random() * Math.min(200, 10 * 2 ** attempt));
-}
-
-/** The error a rejection answers with. */
-export function rejectionError(rejected: { problems: Problem[]; warnings: Warning[] }): ApiError {
-  return new ApiError(rejected.problems, rejected.warnings);
 }
