@@ -12,6 +12,7 @@ import {
 import { codes, warningCodes, type Reply } from '../support/http';
 import { allItems, useDemoTable } from '../support/table';
 import { Entity, keys } from '../../lib/store/keys';
+import { IDENTIFIER_TYPES } from '../../lib/vocabulary';
 import { eraseCustomer as eraseInSteps } from '../../lib/lifecycle/erase';
 
 // Races of the routes that change a registered customer (SPEC sections 11 and 12) with each
@@ -432,20 +433,7 @@ describe('races of changes and erases', () => {
     async () => {
       for (let round = 0; round < 2; round++) {
         const mobile = uniqueMobile();
-        const types = [
-          'externalId',
-          'wechat',
-          'martjackId',
-          'fbId',
-          'tmall_uname',
-          'cuid',
-          'ali_uname',
-          'jd_uname',
-          'vip_uname',
-          'mobilePush',
-          'line',
-          'unionId',
-        ];
+        const types = IDENTIFIER_TYPES.filter((type) => !['mobile', 'email', 'card'].includes(type));
         const places: [string, string?][] = [
           ['INSTORE'],
           ['FACEBOOK', 'fb-main'],

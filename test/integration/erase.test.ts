@@ -12,6 +12,7 @@ import {
 import { codes, warningCodes, type Reply } from '../support/http';
 import { allItems, useDemoTable } from '../support/table';
 import { Entity, keys } from '../../lib/store/keys';
+import { IDENTIFIER_TYPES } from '../../lib/vocabulary';
 import { eraseCustomer as eraseInSteps } from '../../lib/lifecycle/erase';
 import { runTransaction, type TransactionResult } from '../../lib/store/transactions';
 import type { PlannedTransaction } from '../../lib/store/plans';
@@ -30,20 +31,7 @@ const uniqueEmail = (name = 'erase') => `${name}.${randomUUID().slice(0, 8)}@exa
 const cardNumber = () => `7${String(randomInt(0, 1_000_000_000)).padStart(9, '0')}${String(randomInt(0, 1_000_000)).padStart(6, '0')}`;
 
 /** Identifier types that take any non-empty string (mobile, email and card have their own rules). */
-const FREE_TYPES = [
-  'externalId',
-  'wechat',
-  'martjackId',
-  'fbId',
-  'tmall_uname',
-  'cuid',
-  'ali_uname',
-  'jd_uname',
-  'vip_uname',
-  'mobilePush',
-  'line',
-  'unionId',
-] as const;
+const FREE_TYPES = IDENTIFIER_TYPES.filter((type) => !['mobile', 'email', 'card'].includes(type));
 
 /** Every source account of the demo orgs. */
 const PLACES: [string, string?][] = [
