@@ -554,6 +554,55 @@ const CHANGE_IDENTIFIER_400: readonly ErrorCode[] = [
   Code.severalCards,
 ];
 
+/** PUT /v2/customers/{id} and POST .../changeIdentifier: the same parameters and answers but their body, 400 and 409. */
+function changeOperation(spec: {
+  method: 'put' | 'post';
+  path: string;
+  operationId: string;
+  summary: string;
+  description: string;
+  request: string;
+  success: string;
+  invalid: JsonObject;
+  conflict?: JsonObject;
+}): OperationSpec {
+  return {
+    method: spec.method,
+    path: spec.path,
+    body: true,
+    operation: {
+      operationId: spec.operationId,
+      tags: ['customers'],
+      summary: spec.summary,
+      description: spec.description,
+      parameters: [
+        customerIdParameter,
+        profileSourceQuery,
+        profileAccountQuery,
+        idempotencyKey('Makes the request idempotent for 24 hours, per org; bound to the customer id, the query and the body as sent.'),
+      ],
+      requestBody: { required: true, content: json(schemaRef(spec.request)) },
+      responses: {
+        200: {
+          description: spec.success,
+          headers: { ...rateHeaders(true), ...replayed },
+          content: json(schemaRef('ChangeCustomerResponse'), { example: { createdId: 4810934829312737, warnings: [], sideEffects: [] } }),
+        },
+        400: spec.invalid,
+        401: unauthorized,
+        404: customerOr8065,
+        ...(spec.conflict ? { 409: spec.conflict } : {}),
+        413: tooLarge(MAX_BODY_BYTES),
+        415: unsupportedMediaType,
+        422: keyReused(true),
+        429: rateLimited,
+        500: internal,
+        503: unavailable(true),
+      },
+    },
+  };
+}
+
 function operations(): OperationSpec[] {
   const createdExample = { createdId: 4810934829312737, warnings: [], sideEffects: [] };
   return [
@@ -856,56 +905,32 @@ function operations(): OperationSpec[] {
         },
       },
     },
-    {
+    changeOperation({
       method: 'put',
       path: '/v2/customers/{id}',
-      body: true,
-      operation: {
-        operationId: 'updateCustomer',
-        tags: ['customers'],
-        summary: 'Change a customer',
-        description: [
-          "Changes names, custom fields and comm channels of one profile, the customer's extended fields, or makes a `non_loyalty`",
-          'customer `loyalty`. One transaction, conditioned on the version of the customer read and applied again to a fresh read when',
-          'a concurrent write got there first, so concurrent changes never lose each other. The changed profile shows',
-          "`attribution.modifiedDate` and `modifiedBy` afterwards. Counted against the org's per-minute limit; `Idempotency-Key` as on",
-          'registration.',
-        ].join(' '),
-        parameters: [
-          customerIdParameter,
-          profileSourceQuery,
-          profileAccountQuery,
-          idempotencyKey('Makes the request idempotent for 24 hours, per org; bound to the customer id, the query and the body as sent.'),
-        ],
-        requestBody: { required: true, content: json(schemaRef('UpdateCustomerRequest')) },
-        responses: {
-          200: {
-            description: 'Changed.',
-            headers: { ...rateHeaders(true), ...replayed },
-            content: json(schemaRef('ChangeCustomerResponse'), { example: { createdId: 4810934829312737, warnings: [], sideEffects: [] } }),
-          },
-          400: errorResponse(400, {
-            codes: CHANGE_400,
-            description: 'the request is invalid: every problem found, each with its path',
-            example: errorExample(
-              problem(
-                Code.badRequest,
-                'identifiers cannot be changed by an update: identifiers are changed through POST /v2/customers/{id}/changeIdentifier',
-                '/profiles/0/identifiers',
-              ),
-            ),
-          }),
-          401: unauthorized,
-          404: customerOr8065,
-          413: tooLarge(MAX_BODY_BYTES),
-          415: unsupportedMediaType,
-          422: keyReused(true),
-          429: rateLimited,
-          500: internal,
-          503: unavailable(true),
-        },
-      },
-    },
+      operationId: 'updateCustomer',
+      summary: 'Change a customer',
+      description: [
+        "Changes names, custom fields and comm channels of one profile, the customer's extended fields, or makes a `non_loyalty`",
+        'customer `loyalty`. One transaction, conditioned on the version of the customer read and applied again to a fresh read when',
+        'a concurrent write got there first, so concurrent changes never lose each other. The changed profile shows',
+        "`attribution.modifiedDate` and `modifiedBy` afterwards. Counted against the org's per-minute limit; `Idempotency-Key` as on",
+        'registration.',
+      ].join(' '),
+      request: 'UpdateCustomerRequest',
+      success: 'Changed.',
+      invalid: errorResponse(400, {
+        codes: CHANGE_400,
+        description: 'the request is invalid: every problem found, each with its path',
+        example: errorExample(
+          problem(
+            Code.badRequest,
+            'identifiers cannot be changed by an update: identifiers are changed through POST /v2/customers/{id}/changeIdentifier',
+            '/profiles/0/identifiers',
+          ),
+        ),
+      }),
+    }),
     {
       method: 'delete',
       path: '/v2/customers/{id}',
@@ -951,62 +976,37 @@ function operations(): OperationSpec[] {
         },
       },
     },
-    {
+    changeOperation({
       method: 'post',
       path: '/v2/customers/{id}/changeIdentifier',
-      body: true,
-      operation: {
-        operationId: 'changeIdentifier',
-        tags: ['customers'],
-        summary: "Change a customer's identifiers",
-        description: [
-          'Adds identifiers to one profile, removes them, or both (a replacement), in one transaction with conditions on every value:',
-          'added values are claimed only while free (two customers claiming one value at once: exactly one wins, the other is 409 /',
-          '8053), removed values are deleted only while they still belong to this customer, and the customer is written at the',
-          "version read. Counted against the org's per-minute limit; `Idempotency-Key` as on registration.",
-        ].join(' '),
-        parameters: [
-          customerIdParameter,
-          profileSourceQuery,
-          profileAccountQuery,
-          idempotencyKey('Makes the request idempotent for 24 hours, per org; bound to the customer id, the query and the body as sent.'),
-        ],
-        requestBody: { required: true, content: json(schemaRef('ChangeIdentifierRequest')) },
-        responses: {
-          200: {
-            description: 'Changed; a linked card is a side effect.',
-            headers: { ...rateHeaders(true), ...replayed },
-            content: json(schemaRef('ChangeCustomerResponse'), { example: { createdId: 4810934829312737, warnings: [], sideEffects: [] } }),
-          },
-          400: errorResponse(400, {
-            codes: CHANGE_IDENTIFIER_400,
-            description: 'the request is invalid: every problem found, each with its path',
-            meanings: {
-              [Code.badRequest]:
-                'a second value of a type the profile has, without removing the first; an unknown identifier type; nothing to change',
-            },
-            example: errorExample(
-              problem(Code.badRequest, 'the profile has a mobile already: remove it in the same request to replace it', '/add/0'),
-            ),
-          }),
-          401: unauthorized,
-          404: customerOr8065,
-          409: errorResponse(409, {
-            codes: [Code.identifierOfAnotherCustomer],
-            description:
-              'an identifier to add belongs to another customer; nothing written (with an Idempotency-Key, recorded and replayed)',
-            headers: { ...rateHeaders(true), ...replayed },
-            example: errorExample(problem(Code.identifierOfAnotherCustomer, 'mobile belongs to another customer', '/add/0/value')),
-          }),
-          413: tooLarge(MAX_BODY_BYTES),
-          415: unsupportedMediaType,
-          422: keyReused(true),
-          429: rateLimited,
-          500: internal,
-          503: unavailable(true),
+      operationId: 'changeIdentifier',
+      summary: "Change a customer's identifiers",
+      description: [
+        'Adds identifiers to one profile, removes them, or both (a replacement), in one transaction with conditions on every value:',
+        'added values are claimed only while free (two customers claiming one value at once: exactly one wins, the other is 409 /',
+        '8053), removed values are deleted only while they still belong to this customer, and the customer is written at the',
+        "version read. Counted against the org's per-minute limit; `Idempotency-Key` as on registration.",
+      ].join(' '),
+      request: 'ChangeIdentifierRequest',
+      success: 'Changed; a linked card is a side effect.',
+      invalid: errorResponse(400, {
+        codes: CHANGE_IDENTIFIER_400,
+        description: 'the request is invalid: every problem found, each with its path',
+        meanings: {
+          [Code.badRequest]:
+            'a second value of a type the profile has, without removing the first; an unknown identifier type; nothing to change',
         },
-      },
-    },
+        example: errorExample(
+          problem(Code.badRequest, 'the profile has a mobile already: remove it in the same request to replace it', '/add/0'),
+        ),
+      }),
+      conflict: errorResponse(409, {
+        codes: [Code.identifierOfAnotherCustomer],
+        description: 'an identifier to add belongs to another customer; nothing written (with an Idempotency-Key, recorded and replayed)',
+        headers: { ...rateHeaders(true), ...replayed },
+        example: errorExample(problem(Code.identifierOfAnotherCustomer, 'mobile belongs to another customer', '/add/0/value')),
+      }),
+    }),
     {
       method: 'get',
       path: '/v2/extendedFields',
