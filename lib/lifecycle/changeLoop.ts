@@ -6,7 +6,7 @@
 // cancelled transaction itself (8053), with no second read.
 // The result is a value: changed, rejected, or the idempotency record already taken.
 
-import { setTimeout as sleep } from 'node:timers/promises';
+import { backoff } from '../backoff';
 import { identifierKeyOf, type Customer, type Identifier, type VersionedCustomer } from '../customer';
 import { Code, problem, type Problem, type Warning } from '../errors';
 import type { SideEffect } from '../schemas/responses.schema';
@@ -109,9 +109,4 @@ export async function changeCustomer(
     if (cancellation.conflict || cancellation.throttled || cancellation.customerChanged) await backoff(++conflicts);
   }
   throw unavailable('the customer kept changing under the request; retry later');
-}
-
-/** Exponential backoff with full jitter between attempts. */
-async function backoff(attempt: number): Promise<void> {
-  await sleep(Math.random() * Math.min(200, 10 * 2 ** attempt));
 }

@@ -10,7 +10,7 @@
 // step can be run again: a DELETE that finds the customer ERASING carries on where an
 // interrupted one stopped, and one that finds it ERASED answers as the first did.
 
-import { setTimeout as sleep } from 'node:timers/promises';
+import { backoff } from '../backoff';
 import { identifierKeyOf } from '../customer';
 import type { Problem } from '../errors';
 import { loadCustomer } from '../store/customers';
@@ -128,8 +128,4 @@ async function runStep(
 
 function without(parts: ErasureParts, skip: Set<string>): ErasureParts {
   return { ...parts, identifiers: parts.identifiers.filter((i) => !skip.has(identifierKeyOf(i))) };
-}
-
-async function backoff(attempt: number): Promise<void> {
-  await sleep(Math.random() * Math.min(200, 10 * 2 ** attempt));
 }

@@ -4,7 +4,7 @@
 // The result is a value: created, merged, rejected, or the idempotency record already taken.
 
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { backoff } from '../backoff';
 import { generateCardNumber } from '../cards';
 import { identifierKeyOf, uniqueIdentifiers, type Activity, type Profile, type Registration } from '../customer';
 import { ApiError, Code, warning, type Problem, type Warning } from '../errors';
@@ -250,9 +250,4 @@ export function newCustomerId(): number {
   const high = bytes.readUIntBE(0, 3) & 0x1fffff; // 21 bits
   const low = bytes.readUIntBE(3, 4); // 32 bits
   return high * 2 ** 32 + low || 1;
-}
-
-/** Exponential backoff with full jitter between attempts. */
-async function backoff(attempt: number): Promise<void> {
-  await sleep(Math.random() * Math.min(200, 10 * 2 ** attempt));
 }
