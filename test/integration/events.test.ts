@@ -14,7 +14,15 @@ import type { DeliveryQueue } from '../../lib/ports/deliveryQueue';
 import { MemoryBus, type EventBus } from '../../lib/ports/eventBus';
 import { Entity, keys } from '../../lib/store/keys';
 import { getOrgConfig } from '../../lib/store/orgs';
-import { addCustomer, getCustomer, instoreProfile, uniqueMobile } from '../support/customers';
+import {
+  addCustomer,
+  changeIdentifier,
+  eraseCustomer,
+  getCustomer,
+  instoreProfile,
+  uniqueMobile,
+  updateCustomer,
+} from '../support/customers';
 import { apiEvent, call, codes, warningCodes, type EventOptions } from '../support/http';
 import { streamCursor, streamRecords } from '../support/stream';
 import { allItems, useDemoTable } from '../support/table';
@@ -447,5 +455,86 @@ describe('webhook deliveries', () => {
     await publish(await cursor.next());
     expect(published(bus).map((e) => [e.type, e.origin])).toEqual([['customer.created', 'import']]);
     expect(deliveries.queued).toEqual([{ orgId: ORG, subscriptionId: 'audit', event: published(bus)[0] }]);
+  });
+});
+
+describe('the changes after registration (SPEC sections 11 and 12)', () => {
+  const wechatBody = (wechat: string, accountId = 'wx-main') => ({
+    profiles: [{ source: 'WECHAT', accountId, identifiers: [{ type: 'wechat', value: wechat }] }],
+  });
+
+  it('publishes customer.updated for an update of the first profile, naming its source account and no personal data', async () => {
+    const id = await register(mobileBody());
+    const cursor = await streamCursor();
+    expect((await updateCustomer(id, { profiles: [{ lastName: 'Menon-Private' }], extendedFields: { city: 'Kochi' } })).status).toBe(200);
+    const { bus, publish } = publisher();
+    expect(await publish(await cursor.next())).toEqual({ batchItemFailures: [] });
+    expect(summary(published(bus))).toEqual([
+      { type: 'customer.updated', orgId: ORG, customerId: id, origin: 'api', data: { sourceAccounts: ['INSTORE'], identifierTypes: [] } },
+    ]);
+    expect(JSON.stringify(published(bus))).not.toMatch(/Menon-Private|Kochi/);
+  });
+
+  it('publishes customer.identifiers_changed for a replaced mobile, with the type and not the values', async () => {
+    const old = uniqueMobile();
+    const id = await register(mobileBody(old));
+    const next = uniqueMobile();
+    const cursor = await streamCursor();
+    const reply = await changeIdentifier(id, { remove: [{ type: 'mobile', value: old }], add: [{ type: 'mobile', value: next }] });
+    expect(reply.status).toBe(200);
+    const { bus, publish } = publisher();
+    await publish(await cursor.next());
+    expect(summary(published(bus))).toEqual([
+      {
+        type: 'customer.identifiers_changed',
+        orgId: ORG,
+        customerId: id,
+        origin: 'api',
+        data: { sourceAccounts: ['INSTORE'], identifierTypes: ['mobile'] },
+      },
+    ]);
+    expect(JSON.stringify(published(bus))).not.toContain(next);
+    expect(JSON.stringify(published(bus))).not.toContain(old);
+  });
+
+  it('publishes the change of a merged profile from its own item: one event, for its source account', async () => {
+    const wechat = `wx-${randomUUID()}`;
+    const id = await register(wechatBody(wechat));
+    expect((await addCustomer(wechatBody(wechat, 'wx-second'))).body.createdId).toBe(id);
+    const cursor = await streamCursor();
+    const reply = await updateCustomer(id, { profiles: [{ firstName: 'Li' }] }, { query: { source: 'WECHAT', accountId: 'wx-second' } });
+    expect(reply.status).toBe(200);
+    const { bus, publish } = publisher();
+    await publish(await cursor.next());
+    expect(summary(published(bus))).toEqual([
+      {
+        type: 'customer.updated',
+        orgId: ORG,
+        customerId: id,
+        origin: 'api',
+        data: { sourceAccounts: ['WECHAT#wx-second'], identifierTypes: [] },
+      },
+    ]);
+  });
+
+  it('publishes one customer.erased for an erase, and nothing for the profile and identifier items it deletes', async () => {
+    const wechat = `wx-${randomUUID()}`;
+    const id = await register(wechatBody(wechat));
+    await addCustomer(wechatBody(wechat, 'wx-second'));
+    const cursor = await streamCursor();
+    expect((await eraseCustomer(id)).status).toBe(200);
+    const records = await cursor.next();
+    expect(ofCustomers(records).map((r) => [r.eventName, keyOf(r).sk])).toEqual([
+      ['MODIFY', 'CUSTOMER'],
+      ['REMOVE', 'PROFILE#WECHAT#wx-second'],
+    ]);
+    const { bus, publish } = publisher({ events: { full: true } });
+    await publish(records);
+    expect(summary(published(bus))).toEqual([
+      { type: 'customer.erased', orgId: ORG, customerId: id, origin: 'api', data: { sourceAccounts: [], identifierTypes: [] } },
+    ]);
+    // A full event of an erase carries no document: the tombstone has no personal data to show.
+    expect(published(bus)[0].data).not.toHaveProperty('customer');
+    expect(JSON.stringify(published(bus))).not.toContain(wechat);
   });
 });
