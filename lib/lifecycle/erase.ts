@@ -45,7 +45,8 @@ export interface EraseOptions {
   now?: () => Date;
 }
 
-const MAX_ERASE_ATTEMPTS = 12;
+/** Reads in a row that made no progress (a concurrent write won each time) before giving up. */
+const MAX_STALLED_ATTEMPTS = 12;
 
 export async function eraseCustomer(orgId: number, customerId: number, options: EraseOptions = {}): Promise<EraseOutcome> {
   const run = options.run ?? runTransaction;
@@ -59,9 +60,16 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
   };
   // Values a release found no longer naming the customer (freed by an earlier step, or never its): skipped.
   const skip = new Set<string>();
+  /** Transactions of this erase that went through. */
   let steps = 0;
   let conflicts = 0;
-  for (let attempt = 0; attempt < MAX_ERASE_ATTEMPTS; attempt++) {
+  // An attempt that deleted something, or learnt of values no longer the customer's (a resumed
+  // erase meets those a step at a time), is progress and does not count against the limit.
+  let progress = -1;
+  for (let stalled = 0; stalled < MAX_STALLED_ATTEMPTS;) {
+    stalled = steps + skip.size === progress ? stalled + 1 : 0;
+    progress = steps + skip.size;
+    if (stalled >= MAX_STALLED_ATTEMPTS) break;
     const customer = await loadCustomer(orgId, customerId, { consistent: true });
     if (!customer) return settle({ kind: 'rejected', problems: notFound() });
     if (customer.activity === 'ERASED') return settle({ kind: 'erased', customerId, steps });
@@ -74,19 +82,18 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
     } else if (customer.activity === 'ACTIVE') {
       // Too large for one transaction: mark it first, so that nothing merges into it meanwhile.
       const marked = await runStep(run, planMarkErasing(customer), skip);
-      steps += 1;
-      if (marked !== 'done') await backoff(++conflicts);
+      if (marked === 'done') steps += 1;
+      else await backoff(++conflicts);
       continue;
     } else {
       const { steps: middle, last } = erasureSteps(parts, stepItems);
       let interrupted = false;
       for (const step of middle) {
-        const done = await runStep(run, planErasureStep(customer, step), skip);
-        steps += 1;
-        if (done !== 'done') {
+        if ((await runStep(run, planErasureStep(customer, step), skip)) !== 'done') {
           interrupted = true;
           break;
         }
+        steps += 1;
       }
       if (interrupted) {
         await backoff(++conflicts);
