@@ -569,6 +569,18 @@ describe('erase in steps', () => {
     }
   });
 
+  it('finishes a resumed erase however many of its steps meet values an interrupted run already freed', async () => {
+    // 8 profiles of 6 identifiers: about 45 items; the interrupted run frees most of them in steps of 3.
+    const { id, held, personal } = await customerWithProfiles(PLACES.slice(0, 8), 6);
+    const { run } = runner({ failAfter: 14, most: 3 });
+    await expect(eraseInSteps(100, id, { stepItems: 3, run })).rejects.toThrow('simulated crash');
+    // Resumed with the same small steps: each step of freed values fails once, more often than a run may stall in a row.
+    const resumed = await eraseInSteps(100, id, { stepItems: 3, run: runner({ most: 3 }).run });
+    expect(resumed).toMatchObject({ kind: 'erased', customerId: id });
+    await expectErased(id, personal);
+    for (const { type, value } of held) expect({ type, owner: await ownerOf(type, value) }).toEqual({ type, owner: '404/8015' });
+  });
+
   it('erases a customer of more than 100 items through the handler in steps, leaving nothing behind', async () => {
     // 10 profiles of 8 identifiers each in one registration (mostIdentifiers(10) = 88), then 4
     // more source accounts merged with 12 new identifiers each.
