@@ -19,9 +19,9 @@ function readmeBlocks(): string[] {
     .filter((block) => /^\s*(AUTH=|ID=\$\(curl|curl )/m.test(block) && !/\b(npm|npx|aws)\s/.test(block));
 }
 
-test('the README shows its API examples as shell blocks: the calls, the full request and the bulk add', () => {
+test('the README shows its API examples as shell blocks: the calls, the full request, the bulk add, and changing and erasing', () => {
   const blocks = readmeBlocks();
-  expect(blocks.length).toBeGreaterThanOrEqual(3);
+  expect(blocks.length).toBeGreaterThanOrEqual(4);
   expect(blocks[0]).toMatch(/^AUTH=/);
 });
 
@@ -66,4 +66,34 @@ test('the README examples run in order as written and answer what the README say
   expect(bulk.map((item: { status: number }) => item.status)).toEqual([200, 200, 400]);
   expect(bulk[1].entity).toEqual(bulk[0].entity);
   expect(bulk[2].errors[0]).toEqual(expect.objectContaining({ code: 8014, path: '/profiles/0/identifiers/0/value' }));
+
+  // Changing and erasing: the update, the new mobile, the GET showing both, the erase, then 404 for the GET and the lookup.
+  const updated = JSON.parse(lines[7]);
+  const changedId = updated.createdId;
+  expect(Number.isSafeInteger(changedId) && changedId > 0 && changedId !== id).toBe(true);
+  expect(updated).toEqual({ createdId: changedId, warnings: [], sideEffects: [] });
+  expect(JSON.parse(lines[8])).toEqual({ createdId: changedId, warnings: [], sideEffects: [] });
+  const changed = JSON.parse(lines[9]);
+  expect(changed.id).toBe(changedId);
+  expect(changed.profiles).toHaveLength(1);
+  expect(changed.profiles[0]).toMatchObject({
+    firstName: 'Ravi',
+    lastName: 'Nair-Menon',
+    source: 'INSTORE',
+    identifiers: [{ type: 'mobile', value: '919845093618' }],
+    commChannels: [expect.objectContaining({ type: 'email', value: 'ravi.nair@example.com' })],
+    fields: { preferred_language: 'ml' },
+    attribution: {
+      createDate: expect.any(String),
+      createdBy: { code: 'demo.till', type: 'TILL' },
+      modifiedDate: expect.any(String),
+      modifiedBy: { code: 'demo.till', type: 'TILL' },
+    },
+  });
+  expect(changed.extendedFields).toEqual({ city: 'Kochi' });
+  expect(JSON.parse(lines[10])).toEqual({ entity: { id: changedId, status: 'ERASED' }, warnings: [] });
+  for (const gone of [lines[11], lines[12]]) {
+    expect(JSON.parse(gone)).toEqual({ errors: [expect.objectContaining({ status: false, code: 8015 })], warnings: [] });
+  }
+  expect(lines).toHaveLength(13);
 }, 120_000);
