@@ -3,6 +3,9 @@
 // BENCHMARKS.md. Runs DynamoDB Local (Java 17) in memory on a free port and stops it.
 //
 // Environment: BENCH_QUICK=1 for a short smoke run (fewer rounds and samples).
+// `npm run bench -- --only customerChanges,dynamoCost` runs only the named parts (with what they
+// need) and prints their figures without writing BENCHMARKS.md, which only a full run writes;
+// `--out FILE` writes their markdown to FILE instead.
 import './support/env';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +14,8 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../scripts/dynamodbLocal
 import { DEMO_ORGS_FILE, loadOrgFiles } from '../scripts/loadOrgs';
 import { ensureTable, localClient } from '../scripts/table';
 import { measureColdStart } from './figures/coldStart';
-import { measureDynamoCost, roundTripSection, writeUnitSection } from './figures/dynamoCost';
+import { customerChangesSection, measureCustomerChanges } from './figures/customerChanges';
+import { measureDynamoCost, roundTripSection, writeUnitSection, type DynamoCost } from './figures/dynamoCost';
 import { eventPublisherSection, measureEventPublisher } from './figures/eventPublisher';
 import { measureBulk } from './figures/bulk';
 import { measureHostileBody } from './figures/hostileBody';
@@ -25,12 +29,45 @@ import { machine, markdown, summaryLine, type Section } from './support/report';
 const ROOT = resolve(__dirname, '..');
 const quick = process.env.BENCH_QUICK === '1';
 
+const PARTS = [
+  'overhead',
+  'coldStart',
+  'dynamoCost',
+  'customerChanges',
+  'eventPublisher',
+  'rateCounter',
+  'throughput',
+  'bulk',
+  'importer',
+  'hostileBody',
+] as const;
+type Part = (typeof PARTS)[number];
+
+/** The value of `--name value` or `--name=value`; undefined when absent. */
+function optionValue(argv: string[], name: string): string | undefined {
+  const at = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (at < 0) return undefined;
+  return argv[at].startsWith(`${name}=`) ? argv[at].slice(name.length + 1) : (argv[at + 1] ?? '');
+}
+
+/** The parts `--only a,b` (or `--only=a,b`) names; undefined for a full run. */
+function onlyParts(argv: string[]): Set<Part> | undefined {
+  const value = optionValue(argv, '--only');
+  if (value === undefined) return undefined;
+  const names = value.split(',').filter(Boolean);
+  const unknown = names.filter((n) => !(PARTS as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length > 0) throw new Error(`--only: name parts among ${PARTS.join(', ')} (got ${value || 'nothing'})`);
+  return new Set(names as Part[]);
+}
+
 function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
 async function main(): Promise<void> {
   const started = performance.now();
+  const only = onlyParts(process.argv.slice(2));
+  const wanted = (part: Part) => !only || only.has(part);
   const host = machine();
   const workDir = mkdtempSync(join(tmpdir(), 'bench-'));
   let local: DynamoDbLocal | undefined;
@@ -42,67 +79,114 @@ async function main(): Promise<void> {
     stopLocal();
     process.exit(130);
   });
+  // The customer changes and the event publisher use the registration figures.
+  const needCost = wanted('dynamoCost') || wanted('customerChanges') || wanted('eventPublisher');
+  const needTable = needCost || (['rateCounter', 'throughput', 'bulk', 'importer'] as Part[]).some(wanted);
   try {
+    const sections: Section[] = [];
     // Figures 3 and 4 need no database: DynamoDB answers from memory.
-    progress('warm handler overhead (in-memory DynamoDB, its own process)');
-    const overhead = await measureOverhead({ workDir, taskMs: quick ? 1000 : 4000 });
-    progress('cold start (esbuild bundles, new node processes)');
-    const cold = await measureColdStart({ workDir, runs: quick ? 3 : 7, memoryItems: overhead.memoryItems });
+    let overhead: Awaited<ReturnType<typeof measureOverhead>> | undefined;
+    if (wanted('overhead') || wanted('coldStart')) {
+      progress('warm handler overhead (in-memory DynamoDB, its own process)');
+      overhead = await measureOverhead({ workDir, taskMs: quick ? 1000 : 4000 });
+    }
+    let cold: Section | undefined;
+    if (wanted('coldStart')) {
+      progress('cold start (esbuild bundles, new node processes)');
+      cold = await measureColdStart({ workDir, runs: quick ? 3 : 7, memoryItems: overhead!.memoryItems });
+    }
 
-    progress('starting DynamoDB Local');
-    local = await startDynamoDbLocal();
-    process.env.DYNAMODB_ENDPOINT = local.endpoint;
-    process.env.TABLE_NAME = `bench-${Date.now()}`;
-    const raw = localClient(local.endpoint);
-    await ensureTable(raw, process.env.TABLE_NAME);
-    await loadOrgFiles([DEMO_ORGS_FILE]);
+    if (needTable) {
+      progress('starting DynamoDB Local');
+      local = await startDynamoDbLocal();
+      process.env.DYNAMODB_ENDPOINT = local.endpoint;
+      process.env.TABLE_NAME = `bench-${Date.now()}`;
+    }
+    // Only the parts that need the table use it.
+    const raw = localClient(local?.endpoint ?? 'http://127.0.0.1:1');
+    if (needTable) {
+      await ensureTable(raw, process.env.TABLE_NAME!);
+      await loadOrgFiles([DEMO_ORGS_FILE]);
+    }
 
-    progress("round trips and write units per request kind, and the rate counter's share");
-    const cost = await measureDynamoCost(raw, quick ? 300 : 1000);
-    const roundTrips = roundTripSection(cost);
-    const writeUnits = writeUnitSection(cost);
+    let cost: DynamoCost | undefined;
+    if (needCost) {
+      progress("round trips and write units per request kind, and the rate counter's share");
+      cost = await measureDynamoCost(raw, quick ? 300 : 1000);
+      if (wanted('dynamoCost')) sections.push(roundTripSection(cost), writeUnitSection(cost));
+    }
 
-    progress('event publisher per event (a table with the stream: new registrations and merges, batches of 100)');
-    const events = eventPublisherSection(
-      await measureEventPublisher(raw, { customers: quick ? 300 : 1000, mergeEvery: 10, passes: quick ? 3 : 7 }),
-      { newCustomer: cost.kinds.newCustomer.transaction, merge: cost.kinds.merge.transaction },
-    );
+    if (wanted('customerChanges')) {
+      progress('round trips and write units of an update, an identifier change and an erase');
+      sections.push(customerChangesSection(await measureCustomerChanges(raw), cost!.counter));
+    }
 
-    progress('the rate counter with 1, 10 and 100 instances of one org at its limit');
-    const rateCounter = rateCounterSection(await measureRateCounter(raw));
+    if (wanted('eventPublisher')) {
+      progress('event publisher per event (a table with the stream: new registrations and merges, batches of 100)');
+      sections.push(
+        eventPublisherSection(await measureEventPublisher(raw, { customers: quick ? 300 : 1000, mergeEvery: 10, passes: quick ? 3 : 7 }), {
+          newCustomer: cost!.kinds.newCustomer.transaction,
+          merge: cost!.kinds.merge.transaction,
+        }),
+      );
+    }
 
-    progress('throughput (16 in flight)');
-    const throughput = await measureThroughput({
-      raw,
-      inFlight: 16,
-      rounds: quick ? 2 : 5,
-      perRound: quick ? 300 : 1200,
-      warmup: quick ? 200 : 800,
-    });
+    if (wanted('rateCounter')) {
+      progress('the rate counter with 1, 10 and 100 instances of one org at its limit');
+      sections.push(rateCounterSection(await measureRateCounter(raw)));
+    }
 
-    progress('bulk of 100 against 100 single adds');
-    const bulk = await measureBulk(raw, quick ? 2 : 5);
+    if (overhead && wanted('overhead')) sections.push(overhead.section);
+    if (cold) sections.push(cold);
 
-    progress('importer (16 in flight; a 100,000-line import in its own process)');
-    const importer = await measureImporter({
-      raw,
-      workDir,
-      inFlight: 16,
-      rounds: quick ? 2 : 5,
-      perRound: quick ? 300 : 1200,
-      longLines: quick ? 20_000 : 100_000,
-      shortLines: quick ? 2_000 : 10_000,
-    });
+    if (wanted('throughput')) {
+      progress('throughput (16 in flight)');
+      sections.push(
+        await measureThroughput({
+          raw,
+          inFlight: 16,
+          rounds: quick ? 2 : 5,
+          perRound: quick ? 300 : 1200,
+          warmup: quick ? 200 : 800,
+        }),
+      );
+    }
 
-    progress('CPU of the largest hostile bodies');
-    const hostile = await measureHostileBody(quick ? 3 : 9);
+    if (wanted('bulk')) {
+      progress('bulk of 100 against 100 single adds');
+      sections.push(await measureBulk(raw, quick ? 2 : 5));
+    }
 
-    const sections: Section[] = [roundTrips, writeUnits, events, rateCounter, overhead.section, cold, throughput, bulk, importer, hostile];
+    if (wanted('importer')) {
+      progress('importer (16 in flight; a 100,000-line import in its own process)');
+      sections.push(
+        await measureImporter({
+          raw,
+          workDir,
+          inFlight: 16,
+          rounds: quick ? 2 : 5,
+          perRound: quick ? 300 : 1200,
+          longLines: quick ? 20_000 : 100_000,
+          shortLines: quick ? 2_000 : 10_000,
+        }),
+      );
+    }
+
+    if (wanted('hostileBody')) {
+      progress('CPU of the largest hostile bodies');
+      sections.push(await measureHostileBody(quick ? 3 : 9));
+    }
+
     const figures = sections.flatMap((s) => s.figures);
     const seconds = (performance.now() - started) / 1000;
-    writeFileSync(join(ROOT, 'BENCHMARKS.md'), markdown(sections, host, seconds, findingsFor(figures)));
+    const out = only ? optionValue(process.argv.slice(2), '--out') : join(ROOT, 'BENCHMARKS.md');
+    if (out) writeFileSync(resolve(out), markdown(sections, host, seconds, findingsFor(figures)));
     for (const figure of figures) console.log(summaryLine(figure));
-    console.log(`wrote BENCHMARKS.md (${seconds.toFixed(0)} s; nproc ${host.nproc}, node ${host.node})`);
+    console.log(
+      only
+        ? `ran ${[...only].join(', ')} only (${seconds.toFixed(0)} s)${out ? `, wrote ${out}` : ''}; BENCHMARKS.md not written (a full \`npm run bench\` writes it)`
+        : `wrote BENCHMARKS.md (${seconds.toFixed(0)} s; nproc ${host.nproc}, node ${host.node})`,
+    );
   } finally {
     if (local) await local.stop();
     rmSync(workDir, { recursive: true, force: true });

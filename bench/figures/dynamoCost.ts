@@ -26,18 +26,19 @@ const USD_PER_MILLION_WRU = 0.625;
 /**
  * What the floor of a transaction's write units is made of: items that must be written, plus,
  * for a merge, the re-check of every known identifier the product requires ("a merge re-checks
- * that the identifiers still belong to the customer being merged into"). 2 units per item of
- * up to 1 KB in a transaction, a ConditionCheck included.
+ * that the identifiers still belong to the customer being merged into") and the update of the
+ * customer item that makes changes and erases race-free. 2 units per item of up to 1 KB in a
+ * transaction, a ConditionCheck included.
  */
 const FLOOR_ITEMS: Partial<Record<RequestKind, { items: number; why: string; reason?: string }>> = {
   newCustomer: { items: 4, why: 'the customer + one per unique identifier value: mobile, email, externalId' },
   newCustomerFull: { items: 5, why: 'the customer + one per unique identifier value: mobile, email, externalId, card number' },
   merge: {
-    items: 3,
-    why: 'the new profile + the new email + one re-check per known identifier: the mobile',
+    items: 4,
+    why: "the customer item's version update + the new profile + the new email + one re-check per known identifier: the mobile",
     reason:
       'The re-check is in the floor on purpose: the product requirement says "a merge re-checks that the identifiers still belong to the customer being merged into", so every correct merge pays a ConditionCheck per known identifier. ' +
-      'Nothing else is needed: no check of the customer item, since the identifier items carry the source accounts the customer was created with.',
+      'So is the update of the customer item (raise `version`, condition `activity = ACTIVE`): it is what makes updates and erases race-free. A change or an erase that read the customer before the merge fails its version condition and reads again, so it never applies over, or erases around, a profile it did not see; and nothing merges into a customer being erased (SPEC section 12: "a registration or merge racing the erase never attaches to the erased customer").',
   },
 };
 
@@ -273,7 +274,7 @@ export function writeUnitSection(cost: DynamoCost): Section {
     figures,
     notes: [
       'Method: every write the client sends asks for `ReturnConsumedCapacity: TOTAL` (a middleware at `initialize`), and its marshalled input is recorded at `build`. The units reported are computed from those items exactly as DynamoDB bills them: item size = sum of attribute name and value sizes (strings in UTF-8 bytes, numbers 1 byte per 2 significant digits + 1, maps and lists 3 bytes + 1 per element), 1 unit per started KB, ×2 for every item of a TransactWriteItems, a ConditionCheck billed by the size of the item it checks. Does DynamoDB Local return ConsumedCapacity for transactions? It returns one, but not DynamoDB\'s figure (checked: 2 for a transaction of four small Puts, which DynamoDB bills 8; 6 for two Puts of 2.5 KB, billed 12; nothing for a cancelled transaction; PutItem and UpdateItem alone are right), so the computed figure is the one reported and Local\'s is shown as "reported".',
-      'The merge floor counts the known identifiers\' re-checks as well as the items written: the product requirement ("a merge re-checks that the identifiers still belong to the customer being merged into") makes them part of any correct merge, so 2 × (the profile item + the new identifier items + one ConditionCheck per known identifier). The new-customer floor is 2 × (the customer + one item per unique identifier value).',
+      "The merge floor counts the known identifiers' re-checks and the customer item's update as well as the items written: the product requirement (\"a merge re-checks that the identifiers still belong to the customer being merged into\") makes the re-checks part of any correct merge, and raising the customer's version on condition that it is ACTIVE is what keeps a merge from racing an update or an erase of the same customer (SPEC sections 11 and 12), so 2 × (the customer item + the profile item + the new identifier items + one re-check per known identifier). The new-customer floor is 2 × (the customer + one item per unique identifier value). The routes that change or erase a customer are under Changing and erasing a customer.",
     ],
   };
 }

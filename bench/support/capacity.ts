@@ -13,6 +13,10 @@ import { operationOf, WRITE_OPERATIONS } from './roundTrips';
 // DynamoDB Local returns a ConsumedCapacity for TransactWriteItems, but not DynamoDB's (2 for a
 // transaction of four small Puts, which DynamoDB bills 8) and none for a cancelled transaction;
 // the computed figure is the one reported.
+// A write is billed by the larger of the item before and after it. Asked to (`before`), the
+// capture reads every item a write touches just before it is sent, through a client that is not
+// being measured, so that a Delete is billed by the item it deletes and an Update that shrinks
+// an item by what it was.
 
 type Item = Record<string, AttributeValue>;
 
@@ -24,6 +28,11 @@ export interface CapturedWrite {
   errorName?: string;
   /** Sum of the ConsumedCapacity DynamoDB returned, if it returned any. */
   reported?: number;
+  /**
+   * With `before`: the size of each item the write touches as it was just before the write (0: no
+   * such item), in the order of its items (a transaction's TransactItems).
+   */
+  beforeBytes?: number[];
 }
 
 export interface WriteCapture {
@@ -34,8 +43,32 @@ export interface WriteCapture {
 
 let installed = 0;
 
-/** Asks for ConsumedCapacity on every write of the client and records each write as sent. */
-export function captureWrites(client: DynamoDBDocumentClient): WriteCapture {
+/** The key of each item a marshalled write touches, in order. */
+function touchedKeys(operation: string, input: MarshalledWrite): { table: string; key: Item }[] {
+  if (operation === 'TransactWriteItems') {
+    return (input.TransactItems ?? []).map((action) => {
+      const [kind, body] = Object.entries(action)[0];
+      return { table: body.TableName, key: kind === 'Put' ? keyOf(body.Item!) : body.Key! };
+    });
+  }
+  if (operation === 'PutItem') return [{ table: input.TableName!, key: keyOf(input.Item!) }];
+  if (operation === 'UpdateItem' || operation === 'DeleteItem') return [{ table: input.TableName!, key: input.Key! }];
+  return [];
+}
+
+/** The parts of a marshalled write's input that name the items it touches. */
+interface MarshalledWrite {
+  TableName?: string;
+  Item?: Item;
+  Key?: Item;
+  TransactItems?: Record<string, { TableName: string; Item?: Item; Key?: Item }>[];
+}
+
+/**
+ * Asks for ConsumedCapacity on every write of the client and records each write as sent; with
+ * `before`, also the size of every item it touches as it was just before (see `beforeBytes`).
+ */
+export function captureWrites(client: DynamoDBDocumentClient, options: { before?: Lookup } = {}): WriteCapture {
   installed += 1;
   const askName = `benchAskCapacity${installed}`;
   const recordName = `benchRecordWrites${installed}`;
@@ -54,6 +87,13 @@ export function captureWrites(client: DynamoDBDocumentClient): WriteCapture {
       if (!WRITE_OPERATIONS.has(operation)) return next(args);
       const record: CapturedWrite = { operation, input: args.input, ok: false };
       captured.push(record);
+      if (options.before) {
+        record.beforeBytes = [];
+        for (const { table, key } of touchedKeys(operation, args.input as MarshalledWrite)) {
+          const item = await options.before(table, key);
+          record.beforeBytes.push(item ? itemSize(item) : 0);
+        }
+      }
       try {
         const result = await next(args);
         record.ok = true;
@@ -162,9 +202,10 @@ function keyOf(item: Item): Item {
 
 /**
  * Computes what a captured write costs. Items a write did not carry in full (ConditionCheck,
- * Update, Delete) are sized from the table as it is after the request, which for this
- * service's writes (checked items never change; the rate counter only grows) is the larger of
- * before and after.
+ * Update, Delete) are sized from the table as it is after the request and, when the capture
+ * recorded them, from the items as they were before the write: the larger of the two. Without
+ * the sizes before, the size after alone is the larger only for writes that never shrink or
+ * delete an item (registrations: checked items never change, the rate counter only grows).
  */
 async function costOf(write: CapturedWrite, lookup: Lookup): Promise<WriteCost> {
   const items: ItemCost[] = [];
@@ -172,21 +213,24 @@ async function costOf(write: CapturedWrite, lookup: Lookup): Promise<WriteCost> 
     const item = await lookup(table, key);
     return item ? itemSize(item) : 0;
   };
+  const before = (index: number) => write.beforeBytes?.[index] ?? 0;
   if (write.operation === 'TransactWriteItems') {
-    for (const action of write.input.TransactItems as Record<string, any>[]) {
+    for (const [index, action] of (write.input.TransactItems as Record<string, any>[]).entries()) {
       const [kind, body] = Object.entries(action)[0] as [string, any];
       const key: Item = kind === 'Put' ? keyOf(body.Item) : body.Key;
-      const bytes =
+      const bytes = Math.max(
+        before(index),
         kind === 'Put'
           ? Math.max(itemSize(body.Item), write.ok ? 0 : await stored(body.TableName, key))
-          : await stored(body.TableName, key);
+          : await stored(body.TableName, key),
+      );
       items.push({ action: kind, key: keyText(key), bytes, units: 2 * unitsOf(bytes) });
     }
   } else if (write.operation === 'PutItem') {
-    const bytes = itemSize(write.input.Item);
+    const bytes = Math.max(before(0), itemSize(write.input.Item));
     items.push({ action: 'Put', key: keyText(keyOf(write.input.Item)), bytes, units: unitsOf(bytes) });
   } else if (write.operation === 'UpdateItem' || write.operation === 'DeleteItem') {
-    const bytes = await stored(write.input.TableName, write.input.Key);
+    const bytes = Math.max(before(0), await stored(write.input.TableName, write.input.Key));
     items.push({ action: write.operation.replace('Item', ''), key: keyText(write.input.Key), bytes, units: unitsOf(bytes) });
   } else if (write.operation === 'BatchWriteItem') {
     for (const requests of Object.values(write.input.RequestItems as Record<string, any[]>)) {

@@ -96,7 +96,8 @@ export function markdown(sections: Section[], host: Machine, totalSeconds: numbe
   lines.push('# Benchmarks');
   lines.push('');
   lines.push('What the registration service spends per request, against the floor of what any');
-  lines.push('implementation of `POST /v2/customers` must spend. Written by `npm run bench`; do not edit by hand.');
+  lines.push('implementation of `POST /v2/customers` (and of the routes that change or erase a customer) must spend.');
+  lines.push('Written by `npm run bench`; do not edit by hand.');
   lines.push('');
   lines.push(`- date: ${host.date}`);
   lines.push(`- machine: \`nproc\` ${host.nproc}, ${host.cpu}`);

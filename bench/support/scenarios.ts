@@ -211,8 +211,18 @@ export const ROUND_TRIP_FLOORS: Record<RequestKind, { writes: number; counter: n
   newCustomerSmallOrg: { writes: 1, counter: 1, why: '1 transaction + at most 1 rate counter update' },
   newCustomerFull: { writes: 1, counter: 1, why: '1 transaction + at most 1 rate counter update' },
   merge: { writes: 2, counter: 1, why: '1 to learn the owner + 1 transaction, + at most 1 rate counter update' },
-  sameSource: { writes: 1, counter: 1, why: '1 to learn the owner and its sources + at most 1 rate counter update' },
-  conflict: { writes: 1, counter: 1, why: '1 to learn the owners + at most 1 rate counter update' },
+  // A refusal names a customer only once it is known not to be being erased (a large erase holds
+  // some of its values for seconds; a registration through them waits, 503): one read per owner.
+  sameSource: {
+    writes: 2,
+    counter: 1,
+    why: '1 to learn the owner and its sources + 1 read that the owner is not being erased + at most 1 rate counter update',
+  },
+  conflict: {
+    writes: 3,
+    counter: 1,
+    why: '1 to learn the owners + 1 read of each of the 2 owners that it is not being erased + at most 1 rate counter update',
+  },
   rejected: { writes: 0, counter: 0, why: 'refused before it is counted: no DynamoDB request' },
   rateLimited: { writes: 0, counter: 1, why: 'the rate counter update that fails', counterRequired: true },
 };
