@@ -3,6 +3,7 @@ import { addCustomer, expectRefused, getCustomer, instoreProfile, lookup, unique
 import { codes } from '../support/http';
 import { customerItems, useDemoTable } from '../support/table';
 import { Entity, keys } from '../../lib/store/keys';
+import { luhnValid } from '../support/luhn';
 
 // Cards issued with a registration (SPEC section 3, Cards; section 7 for org 100's series):
 // 501 DEMO-GEN generates `DEMO` + 12 Luhn-valid digits, 502 PARTNER-EXT takes given numbers
@@ -10,21 +11,6 @@ import { Entity, keys } from '../../lib/store/keys';
 
 useDemoTable();
 jest.setTimeout(120_000);
-
-/** Standard Luhn check, written here independently of lib/cards.ts. */
-function luhnValid(digits: string): boolean {
-  if (!/^\d+$/.test(digits)) return false;
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
-}
 
 /** A DEMO-GEN number with the given 11-digit payload and its Luhn check digit. */
 function demoNumber(payload: string): string {

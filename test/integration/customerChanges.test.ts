@@ -12,6 +12,7 @@ import {
 } from '../support/customers';
 import { codes, warningCodes, type EventOptions, type Reply } from '../support/http';
 import { customerItems, registrationItems, useDemoTable } from '../support/table';
+import { luhnValid } from '../support/luhn';
 
 // `PUT /v2/customers/{id}` and `POST /v2/customers/{id}/changeIdentifier` (SPEC section 11,
 // with the codes of section 4, the limits of section 6 and the guards of section 13), through
@@ -118,20 +119,6 @@ async function written(): Promise<Record<string, unknown>[]> {
 
 const errorPaths = (reply: Reply): string[] => reply.body.errors.map((e: { path?: string }) => e.path);
 const warningsWith = (reply: Reply, code: number) => reply.body.warnings.filter((w: { code: number }) => w.code === code);
-
-/** Luhn validity of a string of digits, computed independently of lib/cards. */
-function passesLuhn(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
-}
 
 const withKey = (key: string, options: EventOptions = {}): EventOptions => ({
   ...options,
@@ -781,7 +768,7 @@ describe('POST /v2/customers/{id}/changeIdentifier', () => {
       { type: 'card', cardNumber: expect.stringMatching(/^DEMO\d{12}$/), seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'ACTIVE' },
     ]);
     const cardNumber: string = reply.body.sideEffects[0].cardNumber;
-    expect(passesLuhn(cardNumber.slice(4))).toBe(true);
+    expect(luhnValid(cardNumber.slice(4))).toBe(true);
     const doc = await documentOf(id);
     expect(doc.cardDetails).toEqual([
       expect.objectContaining({ cardNumber, seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'ACTIVE', issuedDate: expect.any(String) }),
