@@ -9,6 +9,7 @@ import { readIdempotencyKey } from '../idempotency';
 import { takeRequest } from '../rateLimit';
 import { answer, type Answer } from './answer';
 import { prepareRegistration, registerPrepared } from './registerOne';
+import { replayAnswer, withRateHeaders } from './writes';
 
 export interface AddCustomerRequest {
   /** The parsed JSON body. */
@@ -27,8 +28,7 @@ export async function addCustomer(request: AddCustomerRequest): Promise<Answer> 
   const registration = prepareRegistration(request.body, { org, till, query: request.query, now: new Date() });
   if (registration instanceof ApiError) throw registration;
   const rate = await takeRequest(org);
-  // From here on every answer, a failure too, carries the rate headers.
-  try {
+  return withRateHeaders(rate.headers, async () => {
     const settled = await registerPrepared(registration, org, key);
     switch (settled.kind) {
       case 'created':
@@ -37,17 +37,9 @@ export async function addCustomer(request: AddCustomerRequest): Promise<Answer> 
       case 'rejected':
         throw settled.error;
       case 'replayed':
-        return {
-          status: settled.response.statusCode,
-          body: settled.response.body,
-          headers: { ...rate.headers, 'Idempotent-Replayed': 'true' },
-          outcome: 'replayed',
-        };
+        return replayAnswer(settled.response, rate.headers);
     }
-  } catch (error) {
-    if (error instanceof ApiError) error.withHeaders(rate.headers);
-    throw error;
-  }
+  });
 }
 
 /** What an Idempotency-Key is bound to: the body as sent and the query that fills profiles. */

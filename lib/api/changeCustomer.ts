@@ -7,8 +7,8 @@
 import type { Caller } from '../auth';
 import { generateCardNumber } from '../cards';
 import type { VersionedCustomer } from '../customer';
-import { ApiError, errorBody, statusList, type Warning } from '../errors';
-import { readIdempotencyKey, replayOf } from '../idempotency';
+import { ApiError, statusList, type Warning } from '../errors';
+import { readIdempotencyKey } from '../idempotency';
 import { changeCustomer, notFound, type ChangeDecision, type ChangeOutcome } from '../lifecycle/changeLoop';
 import { applyIdentifierChange, readIdentifierChange, type IdentifierChange } from '../lifecycle/identifierChange';
 import { namedProfileIndex, type ProfileQuery } from '../lifecycle/namedProfile';
@@ -16,9 +16,10 @@ import { applyUpdate, readUpdate, refuseUnchangeableParts } from '../lifecycle/u
 import { takeRequest, type RateDecision } from '../rateLimit';
 import type { ChangeCustomerResponse, SideEffect } from '../schemas/responses.schema';
 import { checkChangeIdentifierBody, checkUpdateCustomerBody } from '../schemas/validate';
-import type { IdempotencyRecord, RecordKey, StoredResponse } from '../store/idempotencyRecords';
+import type { RecordKey, StoredResponse } from '../store/idempotencyRecords';
 import { answer, type Answer, type Outcome } from './answer';
 import { customerIdOf } from './reads';
+import { replayed, requestText, storedRefusal, storedSuccess, withRateHeaders } from './writes';
 
 export interface ChangeCustomerRequest {
   /** The `{id}` of the path, as sent. */
@@ -93,13 +94,10 @@ async function counted(
   // An id that cannot be a customer's is as unknown as a missing one, and costs nothing.
   if (id === undefined) throw new ApiError(notFound());
   const rate: RateDecision = await takeRequest(org);
-  try {
+  return withRateHeaders(rate.headers, async () => {
     const outcome = await changeCustomer(org.orgId, id, decide, key ? { idempotency: { key, response: storedResponseOf } } : {});
     return settled(outcome, key, outcomeName, rate.headers);
-  } catch (error) {
-    if (error instanceof ApiError) error.withHeaders(rate.headers);
-    throw error;
-  }
+  });
 }
 
 function settled(outcome: ChangeOutcome, key: RecordKey | undefined, outcomeName: Outcome, headers: Record<string, string>): Answer {
@@ -113,25 +111,12 @@ function settled(outcome: ChangeOutcome, key: RecordKey | undefined, outcomeName
   }
 }
 
-/** The answer of a request whose idempotency record was in place: its first response, or 422. */
-export function replayed(key: RecordKey, record: IdempotencyRecord, headers: Record<string, string>): Answer {
-  const response = replayOf(key, record);
-  return { status: response.statusCode, body: response.body, headers: { ...headers, 'Idempotent-Replayed': 'true' }, outcome: 'replayed' };
-}
-
 function storedResponseOf(outcome: Exclude<ChangeOutcome, { kind: 'recorded' }>): StoredResponse {
-  if (outcome.kind === 'rejected') {
-    const error = new ApiError(outcome.problems, outcome.warnings);
-    return { statusCode: error.status, body: JSON.stringify(errorBody(error.problems, error.warnings)) };
-  }
-  return { statusCode: 200, body: JSON.stringify(responseOf(outcome.customerId, outcome.warnings, outcome.sideEffects)) };
+  return outcome.kind === 'rejected'
+    ? storedRefusal(outcome.problems, outcome.warnings)
+    : storedSuccess(responseOf(outcome.customerId, outcome.warnings, outcome.sideEffects));
 }
 
 function responseOf(customerId: number, warnings: Warning[], sideEffects: SideEffect[]): ChangeCustomerResponse {
   return { createdId: customerId, warnings: statusList(warnings), sideEffects };
-}
-
-/** What an Idempotency-Key is bound to: the route, the customer, the query and the body as sent. */
-export function requestText(route: string, request: Pick<ChangeCustomerRequest, 'id' | 'query' | 'bodyText'>): string {
-  return JSON.stringify([route, request.id ?? '', request.query, request.bodyText]);
 }

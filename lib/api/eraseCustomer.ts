@@ -5,7 +5,7 @@
 // Idempotency-Key a repeat replays the first response as on every write route.
 
 import type { Caller } from '../auth';
-import { ApiError, Code, errorBody } from '../errors';
+import { ApiError, Code } from '../errors';
 import { readIdempotencyKey } from '../idempotency';
 import { eraseCustomer as erase, type EraseOutcome } from '../lifecycle/erase';
 import { notFound } from '../lifecycle/changeLoop';
@@ -13,7 +13,7 @@ import { takeRequest } from '../rateLimit';
 import type { EraseCustomerResponse } from '../schemas/responses.schema';
 import type { StoredResponse } from '../store/idempotencyRecords';
 import { answer, type Answer } from './answer';
-import { replayed, requestText } from './changeCustomer';
+import { replayed, requestText, storedRefusal, storedSuccess, withRateHeaders } from './writes';
 import { customerIdOf } from './reads';
 
 export interface EraseCustomerRequest {
@@ -29,7 +29,7 @@ export async function eraseCustomer(request: EraseCustomerRequest): Promise<Answ
   const id = customerIdOf(request.id);
   if (id === undefined) throw new ApiError(notFound());
   const rate = await takeRequest(org);
-  try {
+  return withRateHeaders(rate.headers, async () => {
     const outcome = await erase(org.orgId, id, key ? { idempotency: { key, response: storedResponseOf } } : {});
     switch (outcome.kind) {
       case 'erased':
@@ -39,18 +39,11 @@ export async function eraseCustomer(request: EraseCustomerRequest): Promise<Answ
       case 'recorded':
         return replayed(key!, outcome.record, rate.headers);
     }
-  } catch (error) {
-    if (error instanceof ApiError) error.withHeaders(rate.headers);
-    throw error;
-  }
+  });
 }
 
 function storedResponseOf(outcome: Exclude<EraseOutcome, { kind: 'recorded' }>): StoredResponse {
-  if (outcome.kind === 'rejected') {
-    const error = new ApiError(outcome.problems);
-    return { statusCode: error.status, body: JSON.stringify(errorBody(error.problems, [])) };
-  }
-  return { statusCode: 200, body: JSON.stringify(responseOf(outcome.customerId)) };
+  return outcome.kind === 'rejected' ? storedRefusal(outcome.problems) : storedSuccess(responseOf(outcome.customerId));
 }
 
 function responseOf(id: number): EraseCustomerResponse {

@@ -3,7 +3,7 @@
 // the register loop, idempotently when a record key is given, and settles the response the
 // outcome gets, exactly as `POST /v2/customers` answers it.
 
-import { ApiError, errorBody, statusList } from '../errors';
+import { ApiError, statusList } from '../errors';
 import { replayOf } from '../idempotency';
 import type { OrgConfig } from '../org';
 import type { Registration } from '../customer';
@@ -12,6 +12,7 @@ import { registerCustomer, type Registered, type Rejected } from '../registratio
 import type { AddCustomerResponse } from '../schemas/responses.schema';
 import { checkAddCustomerBody } from '../schemas/validate';
 import type { RecordKey, StoredResponse } from '../store/idempotencyRecords';
+import { storedRefusal, storedSuccess } from './writes';
 
 export type Settled =
   | { kind: 'created' | 'merged'; customerId: number; response: AddCustomerResponse }
@@ -50,11 +51,7 @@ export async function registerPrepared(registration: Registration, org: OrgConfi
 
 /** The response an outcome gets, as its idempotency record keeps it. */
 function storedResponseOf(outcome: Registered | Rejected): StoredResponse {
-  if (outcome.kind === 'rejected') {
-    const error = new ApiError(outcome.problems, outcome.warnings);
-    return { statusCode: error.status, body: JSON.stringify(errorBody(error.problems, error.warnings)) };
-  }
-  return { statusCode: 200, body: JSON.stringify(responseOf(outcome)) };
+  return outcome.kind === 'rejected' ? storedRefusal(outcome.problems, outcome.warnings) : storedSuccess(responseOf(outcome));
 }
 
 function responseOf(registered: Registered): AddCustomerResponse {
