@@ -1,12 +1,12 @@
 // The read routes of SPEC section 5.
 
 import type { Caller } from '../auth';
-import { sourceAccountOf } from '../customer';
 import { ApiError, Code, identifierProblemCode, Problems } from '../errors';
 import { guardOf, isBlocked } from '../identityGuards';
 import { MAX_IDENTIFIER_LENGTH, normaliseIdentifier } from '../identifiers';
 import { findOwner, loadCustomer } from '../store/customers';
-import { canonicalIdentifierType, MULTI_ACCOUNT_SOURCES, SOURCES, type Source } from '../vocabulary';
+import { profileIn } from '../lifecycle/namedProfile';
+import { canonicalIdentifierType, SOURCES, type Source } from '../vocabulary';
 import { answer, type Answer } from './answer';
 import { customerDocument } from './customerDocument';
 
@@ -67,12 +67,8 @@ export async function lookupCustomer(caller: Caller, query: LookupQuery): Promis
   if (owner === undefined) throw ApiError.of(Code.customerNotFound, 'customer not found');
   if (source !== 'ALL') {
     const customer = await loadCustomer(caller.org.orgId, owner);
-    // Single-account sources have no account ids; one sent is ignored, as on registration.
-    const accountId = MULTI_ACCOUNT_SOURCES.has(source as Source) ? query.accountId?.trim() : undefined;
-    const inSource = (customer?.profiles ?? []).some(
-      (p) => p.source === (source as Source) && (!accountId || sourceAccountOf(p) === sourceAccountOf({ source: p.source, accountId })),
-    );
-    if (!inSource)
+    const { index, accountId } = profileIn(customer?.profiles ?? [], source as Source, query.accountId);
+    if (index < 0)
       throw ApiError.of(Code.noProfileInSource, `customer has no profile in ${source}${accountId ? ` account ${accountId}` : ''}`);
   }
   return answer(200, { entity: owner, warnings: [] });

@@ -1,7 +1,7 @@
 // Which profile of a customer a change names (SPEC section 11): `?source=&accountId=`, or the
 // customer's first profile when the query names none.
 
-import { sourceAccountOf, type Customer } from '../customer';
+import { sourceAccountOf, type Customer, type Profile } from '../customer';
 import { ApiError, Code } from '../errors';
 import { MULTI_ACCOUNT_SOURCES, SOURCES, type Source } from '../vocabulary';
 
@@ -15,11 +15,7 @@ export function namedProfileIndex(customer: Customer, query: ProfileQuery): numb
   const source = query.source?.trim();
   if (!source) return 0;
   if (!(SOURCES as readonly string[]).includes(source)) return ApiError.of(Code.invalidSource, `invalid source ${source}`, '/source');
-  // Single-account sources have no account ids; one sent is ignored, as on registration and lookup.
-  const accountId = MULTI_ACCOUNT_SOURCES.has(source as Source) ? (query.accountId?.trim() ?? '') : '';
-  const index = accountId
-    ? customer.profiles.findIndex((p) => sourceAccountOf(p) === sourceAccountOf({ source: source as Source, accountId }))
-    : customer.profiles.findIndex((p) => p.source === source);
+  const { index, accountId } = profileIn(customer.profiles, source as Source, query.accountId);
   if (index < 0) {
     return ApiError.of(
       Code.noProfileInSource,
@@ -28,4 +24,17 @@ export function namedProfileIndex(customer: Customer, query: ProfileQuery): numb
     );
   }
   return index;
+}
+
+/**
+ * The index of the first profile in `source` (and in `accountId`, when the source has accounts
+ * and one is given), or -1; with the account id as read. Single-account sources have no account
+ * ids: one sent is ignored, as on registration. Lookup's `source` filter asks the same.
+ */
+export function profileIn(profiles: Profile[], source: Source, rawAccountId: string | undefined): { index: number; accountId: string } {
+  const accountId = MULTI_ACCOUNT_SOURCES.has(source) ? (rawAccountId?.trim() ?? '') : '';
+  const index = accountId
+    ? profiles.findIndex((p) => sourceAccountOf(p) === sourceAccountOf({ source, accountId }))
+    : profiles.findIndex((p) => p.source === source);
+  return { index, accountId };
 }
