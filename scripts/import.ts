@@ -5,6 +5,7 @@ import { importFile, type ImportSummary } from '../lib/import/importFile';
 import { progressFor } from '../lib/import/progress';
 import { describeTally, linesOf } from '../lib/import/tally';
 import { StageError, useStage } from './stage';
+import { runCommand, UsageError } from './cli';
 
 // Imports a brand's members into a stage's table (SPEC section 9):
 //
@@ -44,8 +45,6 @@ source and one identifier column are required.
 Writes beside the file: <file>.results.csv (line, status, customerId, codes, outcome),
 <file>.rejects.<ext> (every line not answered 200, verbatim) and <file>.checkpoint.json.
 Ctrl-C stops after the lines in flight; the same command again goes on from there.`;
-
-class UsageError extends Error {}
 
 interface Flags {
   stage: string;
@@ -163,16 +162,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      if (error instanceof UsageError) {
-        console.error(`import: ${error.message} (see --help)`);
-        process.exit(2);
-      }
-      const known = error instanceof ImportError || error instanceof ImportUnavailableError;
-      console.error(`import: ${known ? error.message : `unexpected ${(error as Error).name}: ${(error as Error).message}`}`);
-      process.exit(1);
-    },
+  runCommand(
+    'import',
+    () => main(process.argv.slice(2)),
+    (error) =>
+      error instanceof ImportError || error instanceof ImportUnavailableError
+        ? error.message
+        : `unexpected ${error.name}: ${error.message}`,
   );
 }

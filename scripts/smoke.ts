@@ -13,13 +13,13 @@ import {
   readFlags,
   registrationBody,
   transportFailure,
-  UsageError,
   type Check,
   type Flags,
   type Registered,
   type Reply,
   type Step,
 } from './smokeChecks';
+import { runCommand } from './cli';
 
 // A post-deploy check of a stage through its HTTP API, as a till meets it:
 //
@@ -146,15 +146,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      if (error instanceof UsageError) {
-        console.error(`smoke: ${error.message} (see --help)`);
-        process.exit(2);
-      }
-      console.error(`smoke: FAILED unexpectedly: ${(error as Error).name}: ${(error as Error).message}`);
-      process.exit(1);
-    },
+  runCommand(
+    'smoke',
+    () => main(process.argv.slice(2)),
+    (error) => `FAILED unexpectedly: ${error.name}: ${error.message}`,
   );
 }

@@ -6,7 +6,7 @@ import { parseArgs, isDeepStrictEqual } from 'node:util';
 // sends a request or imports lib/: the smoke check is a client of the API like any till, so it
 // knows the contract (SPEC sections 2 to 6), not the service's code.
 
-export class UsageError extends Error {}
+import { UsageError } from './cli';
 
 export interface Flags {
   /** The API's base URL, without a trailing slash: routes are `${url}/v2/...`. */

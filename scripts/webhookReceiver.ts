@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import type { CustomerEvent } from '../lib/events/event';
 import { problemOfWebhookSecret, type OrgFile } from '../lib/org';
+import { runCommand, UsageError } from './cli';
 
 // A webhook receiver to watch deliveries with (see USAGE): it checks each request's Standard
 // Webhooks signature with the standardwebhooks package, as a brand's receiver would, prints one
@@ -38,8 +39,6 @@ const ANSWERS = [200, 500, 410] as const;
 /** Events are at most 256 KiB; anything much larger is not one of ours. */
 const MAX_BODY_BYTES = 1024 * 1024;
 const DEMO_ORGS = join(__dirname, '..', 'config', 'orgs', 'demo.json');
-
-class UsageError extends Error {}
 
 interface Flags {
   port: number;
@@ -193,15 +192,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error) => {
-      if (error instanceof UsageError) {
-        console.error(`webhook-receiver: ${error.message} (see --help)`);
-        process.exit(2);
-      }
-      console.error(`webhook-receiver: ${(error as Error).message}`);
-      process.exit(1);
-    },
-  );
+  runCommand('webhook-receiver', () => main(process.argv.slice(2)));
 }

@@ -14,11 +14,11 @@ import {
   readFlags,
   registrationBody,
   transportFailure,
-  UsageError,
   type Check,
   type Flags,
   type Reply,
 } from '../../scripts/smokeChecks';
+import { UsageError } from '../../scripts/cli';
 
 // The pure half of `npm run smoke`: its flags, the request it sends, and the judgement of each
 // answer, without a network. test/e2e/smoke.test.ts runs the command against serverless offline.
