@@ -554,6 +554,18 @@ const CHANGE_IDENTIFIER_400: readonly ErrorCode[] = [
   Code.severalCards,
 ];
 
+/** The answers every write route with a JSON body shares after its own: body, key, limit and table faults. */
+function bodyWriteFailures(): JsonObject {
+  return {
+    413: tooLarge(MAX_BODY_BYTES),
+    415: unsupportedMediaType,
+    422: keyReused(true),
+    429: rateLimited,
+    500: internal,
+    503: unavailable(true),
+  };
+}
+
 /** PUT /v2/customers/{id} and POST .../changeIdentifier: the same parameters and answers but their body, 400 and 409. */
 function changeOperation(spec: {
   method: 'put' | 'post';
@@ -592,12 +604,7 @@ function changeOperation(spec: {
         401: unauthorized,
         404: customerOr8065,
         ...(spec.conflict ? { 409: spec.conflict } : {}),
-        413: tooLarge(MAX_BODY_BYTES),
-        415: unsupportedMediaType,
-        422: keyReused(true),
-        429: rateLimited,
-        500: internal,
-        503: unavailable(true),
+        ...bodyWriteFailures(),
       },
     },
   };
@@ -675,12 +682,7 @@ function operations(): OperationSpec[] {
             headers: { ...rateHeaders(true), ...replayed },
             example: errorExample(problem(Code.existsInSource, 'customer 4810934829312737 already exists in INSTORE', '/profiles/0')),
           }),
-          413: tooLarge(MAX_BODY_BYTES),
-          415: unsupportedMediaType,
-          422: keyReused(true),
-          429: rateLimited,
-          500: internal,
-          503: unavailable(true),
+          ...bodyWriteFailures(),
         },
       },
     },
