@@ -41,15 +41,12 @@ describe('npm run import on a generated file of 10,000 members', () => {
   const dir = mkdtempSync(join(tmpdir(), 'import-e2e-'));
   const file = join(dir, 'members.jsonl');
   let run: Finished;
-  let seconds: number;
 
   beforeAll(async () => {
     await prepareLocalTable();
     const sample = await npm(['sample-members', '--', '--count', String(LINES), '--seed', '42'], file);
     expect(sample).toMatchObject({ code: 0, stderr: '' });
-    const started = performance.now();
     run = await npm(['import', '--', '--stage', 'local', '--org', '100', '--rate', '50000', '--concurrency', '16', file]);
-    seconds = (performance.now() - started) / 1000;
   }, 120_000);
 
   it('goes through the whole file and exits 0', () => {
@@ -89,10 +86,6 @@ describe('npm run import on a generated file of 10,000 members', () => {
     expect(answered200 + rejects.length).toBe(LINES);
     const checkpoint = JSON.parse(readFileSync(`${file}.checkpoint.json`, 'utf8'));
     expect(checkpoint).toMatchObject({ prefixLine: LINES, complete: true });
-  });
-
-  it('takes well under a minute on 2 cores', () => {
-    expect(seconds).toBeLessThan(60);
   });
 
   it('run again, skips the finished job at once and exits 0 with the same counts', async () => {
