@@ -10,7 +10,9 @@ import './support/env';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../scripts/dynamodbLocal';
+import { runCommand, UsageError } from '../scripts/cli';
 import { DEMO_ORGS_FILE, loadOrgFiles } from '../scripts/loadOrgs';
 import { ensureTable, localClient } from '../scripts/table';
 import { measureColdStart } from './figures/coldStart';
@@ -43,30 +45,57 @@ const PARTS = [
 ] as const;
 type Part = (typeof PARTS)[number];
 
-/** The value of `--name value` or `--name=value`; undefined when absent. */
-function optionValue(argv: string[], name: string): string | undefined {
-  const at = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
-  if (at < 0) return undefined;
-  return argv[at].startsWith(`${name}=`) ? argv[at].slice(name.length + 1) : (argv[at + 1] ?? '');
+const USAGE = `usage: npm run bench [-- --only <part>[,<part>...] [--out FILE]]
+
+Measures the service against the floor of what any implementation must spend and writes
+BENCHMARKS.md (about 11 minutes on 2 cores; BENCH_QUICK=1 for a short smoke run).
+  --only a,b   run only these parts (and what they need), print their figures and leave
+               BENCHMARKS.md alone; parts: ${PARTS.join(', ')}
+  --out FILE   with --only: write those parts' markdown to FILE
+  -h, --help   this text`;
+
+interface Flags {
+  /** The parts `--only` names; undefined for a full run. */
+  only?: Set<Part>;
+  out?: string;
 }
 
-/** The parts `--only a,b` (or `--only=a,b`) names; undefined for a full run. */
-function onlyParts(argv: string[]): Set<Part> | undefined {
-  const value = optionValue(argv, '--only');
-  if (value === undefined) return undefined;
-  const names = value.split(',').filter(Boolean);
+function readFlags(argv: string[]): Flags | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { only: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message.split(/\n|\. /)[0]);
+  }
+  if (values.help) return 'help';
+  if (values.out !== undefined && values.only === undefined)
+    throw new UsageError('--out goes with --only: a full run writes BENCHMARKS.md');
+  if (values.only === undefined) return {};
+  const names = values.only.split(',').filter(Boolean);
   const unknown = names.filter((n) => !(PARTS as readonly string[]).includes(n));
-  if (names.length === 0 || unknown.length > 0) throw new Error(`--only: name parts among ${PARTS.join(', ')} (got ${value || 'nothing'})`);
-  return new Set(names as Part[]);
+  if (names.length === 0 || unknown.length > 0) {
+    throw new UsageError(`--only names parts among ${PARTS.join(', ')}, not ${JSON.stringify(values.only)}`);
+  }
+  return { only: new Set(names as Part[]), ...(values.out !== undefined ? { out: values.out } : {}) };
 }
 
 function progress(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<number> {
+  const flags = readFlags(argv);
+  if (flags === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
   const started = performance.now();
-  const only = onlyParts(process.argv.slice(2));
+  const { only } = flags;
   const wanted = (part: Part) => !only || only.has(part);
   const host = machine();
   const workDir = mkdtempSync(join(tmpdir(), 'bench-'));
@@ -179,7 +208,7 @@ async function main(): Promise<void> {
 
     const figures = sections.flatMap((s) => s.figures);
     const seconds = (performance.now() - started) / 1000;
-    const out = only ? optionValue(process.argv.slice(2), '--out') : join(ROOT, 'BENCHMARKS.md');
+    const out = only ? flags.out : join(ROOT, 'BENCHMARKS.md');
     if (out) writeFileSync(resolve(out), markdown(sections, host, seconds, findingsFor(figures)));
     for (const figure of figures) console.log(summaryLine(figure));
     console.log(
@@ -187,13 +216,15 @@ async function main(): Promise<void> {
         ? `ran ${[...only].join(', ')} only (${seconds.toFixed(0)} s)${out ? `, wrote ${out}` : ''}; BENCHMARKS.md not written (a full \`npm run bench\` writes it)`
         : `wrote BENCHMARKS.md (${seconds.toFixed(0)} s; nproc ${host.nproc}, node ${host.node})`,
     );
+    return 0;
   } finally {
     if (local) await local.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runCommand(
+  'bench',
+  () => main(process.argv.slice(2)),
+  (error) => error.stack ?? error.message,
+);
