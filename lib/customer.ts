@@ -115,6 +115,16 @@ export function identifierKeyOf(identifier: Identifier): string {
   return `${identifier.type}#${identifier.value}`;
 }
 
+/** The identifier types of some profiles, a card included, sorted: what an event may name of them. */
+export function identifierTypesOf(profiles: Profile[]): string[] {
+  const types = new Set<string>();
+  for (const profile of profiles) {
+    for (const identifier of profile.identifiers ?? []) types.add(identifier.type);
+    if (profile.card?.cardNumber) types.add('card');
+  }
+  return [...types].sort();
+}
+
 /** Every identifier of a registration once, cards included. */
 export function uniqueIdentifiers(profiles: Profile[]): Identifier[] {
   const seen = new Map<string, Identifier>();

@@ -2,10 +2,11 @@
 // of who owns its identifiers. The register loop calls it with what a cancelled transaction
 // told it (the owners of the identifiers whose conditions failed), so no extra read is needed.
 //
-// The org's bound on profiles per customer (SPEC section 13) is judged on the same facts: the
-// source accounts the identifier items record for their customer. Those lists are written when
-// an identifier is claimed and not updated when later merges add profiles, so a customer's
-// profiles may be undercounted: the bound is best-effort, enforced without an extra read.
+// The org's bound on profiles per customer (SPEC section 13) is judged here on what is known:
+// the profile count a merge's cancelled transaction read on the customer item, else the source
+// accounts the identifier items record (a lower bound: they are written when a value is
+// claimed or re-checked). It is exact because the store enforces it too: every merge is
+// conditioned on the count on the customer item, which every merge raises (lib/store/plans.ts).
 
 import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Identifier, type Registration } from '../customer';
 import { Code, problem, type Problem } from '../errors';
@@ -23,6 +24,8 @@ export interface KnownFacts {
    * Unknown (undefined) means the merge is attempted and the store's conditions decide.
    */
   ownerSourceAccounts?: ReadonlySet<string>;
+  /** customer id -> its profile count as the customer item held it, when a merge read it. */
+  profileCounts?: ReadonlyMap<number, number>;
 }
 
 /** The org's rules that bound a registration beyond identity. */
@@ -72,8 +75,9 @@ export function decideRegistration(registration: Registration, facts: KnownFacts
         ),
       );
     }
-    // Unknown source accounts count as none: the bound is then judged on the new profiles alone.
-    const tooMany = tooManyProfiles(facts.ownerSourceAccounts?.size ?? 0, registration.profiles.length - taken.length, policy, customerId);
+    // Unknown counts as none: the merge is attempted, and its condition on the customer item decides.
+    const count = facts.profileCounts?.get(customerId) ?? facts.ownerSourceAccounts?.size ?? 0;
+    const tooMany = tooManyProfiles(count, registration.profiles.length - taken.length, policy, customerId);
     if (tooMany) problems.push(tooMany);
     if (problems.length > 0) return { kind: 'reject', problems };
     return { kind: 'merge', customerId, known: knownPeople, unknown };
@@ -85,7 +89,7 @@ export function decideRegistration(registration: Registration, facts: KnownFacts
 function tooManyProfiles(knownProfiles: number, newProfiles: number, policy: Policy, customerId?: number): Problem | undefined {
   const most = policy.maxProfilesPerCustomer;
   if (most === undefined || knownProfiles + newProfiles <= most) return undefined;
-  const whose = customerId === undefined ? 'a customer' : `customer ${customerId} (${knownProfiles} known)`;
+  const whose = customerId === undefined ? 'a customer' : `customer ${customerId} (${knownProfiles} profiles)`;
   return problem(Code.tooManyProfiles, `${whose} would have ${knownProfiles + newProfiles} profiles; the org allows at most ${most}`);
 }
 

@@ -66,6 +66,8 @@ export async function registerCustomer(
     options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
   const owners = new Map<string, number>();
   const takenSourceAccounts = new Map<number, Set<string>>();
+  const profileCounts = new Map<number, number>();
+  const maxProfiles = org.identityGuards?.maxProfilesPerCustomer;
   let profiles = registration.profiles;
   let conflicts = 0;
 
@@ -74,8 +76,8 @@ export async function registerCustomer(
     const current: Registration = { ...registration, profiles };
     const decision = decideRegistration(
       current,
-      { owners, ownerSourceAccounts: takenBySingleOwner(current, owners, takenSourceAccounts) },
-      { maxProfilesPerCustomer: org.identityGuards?.maxProfilesPerCustomer },
+      { owners, ownerSourceAccounts: takenBySingleOwner(current, owners, takenSourceAccounts), profileCounts },
+      { maxProfilesPerCustomer: maxProfiles },
     );
 
     if (decision.kind === 'reject') {
@@ -110,6 +112,7 @@ export async function registerCustomer(
           known: decision.known,
           unknown: decision.unknown,
           ...(registration.origin ? { origin: registration.origin } : {}),
+          ...(maxProfiles === undefined ? {} : { maxProfiles }),
         },
         claim(pending),
       );
@@ -122,6 +125,8 @@ export async function registerCustomer(
     if (result.cancellation.record) return { kind: 'recorded', record: result.cancellation.record };
     // Its identifiers are still that customer's, and it takes no merges until its erase ends (SPEC section 12).
     if (result.cancellation.customerChanged?.activity === 'ERASING') throw beingErased(pending.customerId);
+    // No room for the profiles on the customer's count: the next decision refuses with 8901.
+    if (result.cancellation.full) profileCounts.set(result.cancellation.full.customerId, result.cancellation.full.profileCount);
     if (learn(result.cancellation, owners, takenSourceAccounts)) await backoff(++conflicts);
   }
   throw unavailable('registration kept conflicting with concurrent requests; retry later');

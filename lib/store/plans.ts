@@ -8,6 +8,7 @@ import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../config';
 import {
   identifierKeyOf,
+  identifierTypesOf,
   sourceAccountOf,
   uniqueIdentifiers,
   type Identifier,
@@ -29,6 +30,8 @@ export type ItemRole =
   | { kind: 'idempotencyRecord' }
   /** The customer item, conditioned on being live (a merge) or on the version read (a change, an erase). */
   | { kind: 'customerVersion'; customerId: number }
+  /** A merge's customer item: live, with room for the profiles it adds (`profileCount`). */
+  | { kind: 'customerRoom'; customerId: number }
   /** A merged profile item changed or deleted along with its customer. */
   | { kind: 'mergedProfileChange'; customerId: number }
   /** An identifier item deleted only while it still names the customer. */
@@ -66,6 +69,27 @@ export function identifierItemCount(profiles: Profile[]): number {
 
 const ALL_OLD = 'ALL_OLD' as const;
 
+/**
+ * The time a write records on the items it changes (`changedAt`): events carry it as
+ * `occurredAt`, to the millisecond, where the stream's own time is rounded. Read through
+ * `Date.now` so that a plan built in a test is exact.
+ */
+export function changeTime(): string {
+  return new Date(Date.now()).toISOString();
+}
+
+/**
+ * What an event says a merge added, kept on the customer item by the merge itself: the merge's
+ * stream record is the customer item's (it carries the customer's new version, the event's
+ * `sequence`), and its profile items cannot know that version. No names or values.
+ */
+export interface MergeSummary {
+  sourceAccounts: string[];
+  identifierTypes: string[];
+  /** Unset: `api`. */
+  origin?: Origin;
+}
+
 /** The one transaction that creates a customer with all its identifiers. */
 export function planCreateCustomer(
   registration: Registration,
@@ -88,6 +112,11 @@ export function planCreateCustomer(
     associatedWith: registration.associatedWith,
     endPointsEnabled: registration.endPointsEnabled,
     activity: 'ACTIVE',
+    // Every later write raises the version (the events' `sequence`); every merge adds to the
+    // count and is conditioned on it (maxProfilesPerCustomer, SPEC section 13).
+    version: 1,
+    profileCount: registration.profiles.length,
+    changedAt: changeTime(),
     // Read by the event publisher from the table's stream; absent means `api`.
     ...(registration.origin ? { origin: registration.origin } : {}),
   };
@@ -113,6 +142,8 @@ export interface MergePlan {
   unknown: Identifier[];
   /** Unset: `api`. */
   origin?: Origin;
+  /** The org's maxProfilesPerCustomer: the customer item must have room for the profiles added. */
+  maxProfiles?: number;
 }
 
 /**
@@ -123,6 +154,10 @@ export interface MergePlan {
  * claims the new identifiers, and writes one item per profile that exists only if the customer
  * has no profile added in that source account yet. (The source accounts the identifiers
  * recorded were checked before: see decide.ts.)
+ *
+ * The customer item holds the customer's profile count, which every merge raises: with an org
+ * maximum, the merge requires room for its profiles on that count, so no sequence or race of
+ * merges passes it. The item is written by the merge anyway: the guard costs no unit and no read.
  */
 export function planMergeProfiles(
   orgId: number,
@@ -133,19 +168,34 @@ export function planMergeProfiles(
   const table = tableName();
   const { customerId, profiles } = merge;
   const sourceAccounts = profiles.map(sourceAccountOf);
+  const summary: MergeSummary = {
+    sourceAccounts,
+    identifierTypes: identifierTypesOf(profiles),
+    ...(merge.origin ? { origin: merge.origin } : {}),
+  };
+  const room = merge.maxProfiles === undefined ? undefined : merge.maxProfiles - profiles.length;
   const items: TransactItem[] = [
     {
       Update: {
         TableName: table,
         Key: keys.customer(orgId, customerId),
-        UpdateExpression: 'SET version = if_not_exists(version, :zero) + :one',
-        ConditionExpression: 'activity = :active',
-        ExpressionAttributeValues: { ':active': 'ACTIVE', ':zero': 0, ':one': 1 },
+        UpdateExpression:
+          'SET version = if_not_exists(version, :zero) + :one, profileCount = if_not_exists(profileCount, :zero) + :added, changedAt = :at, lastMerge = :merge',
+        ConditionExpression: room === undefined ? 'activity = :active' : 'activity = :active AND profileCount <= :room',
+        ExpressionAttributeValues: {
+          ':active': 'ACTIVE',
+          ':zero': 0,
+          ':one': 1,
+          ':added': profiles.length,
+          ':at': changeTime(),
+          ':merge': summary,
+          ...(room === undefined ? {} : { ':room': room }),
+        },
         ReturnValuesOnConditionCheckFailure: ALL_OLD,
       },
     },
   ];
-  const roles: ItemRole[] = [{ kind: 'customerVersion', customerId }];
+  const roles: ItemRole[] = [{ kind: 'customerRoom', customerId }];
   for (const identifier of merge.known) {
     // The re-check that the identifier still belongs to the customer also records the new
     // source accounts on it, so that later requests through it know them (8006 at once, and

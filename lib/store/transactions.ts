@@ -36,6 +36,11 @@ export interface Cancellation {
    * `activity` now (undefined: no such customer). Read the customer again.
    */
   customerChanged?: { activity?: string };
+  /**
+   * A merge found its customer live but without room for its profiles: the customer and its
+   * profile count as the item holds it (the org's maxProfilesPerCustomer decides on it).
+   */
+  full?: { customerId: number; profileCount: number };
   /** Identifier keys a release found no longer naming the customer: nothing to delete there. */
   notReleased: Set<string>;
   /**
@@ -128,6 +133,11 @@ export function readCancellation(plan: PlannedTransaction, error: CancellationEr
         // A change re-sent after it was applied finds its own token on the item.
         if (old?.writtenBy === plan.input.ClientRequestToken) cancellation.ownWrite = true;
         else cancellation.customerChanged = { activity: old?.activity as string | undefined };
+        break;
+      case 'customerRoom':
+        if (old?.activity === 'ACTIVE' && typeof old.profileCount === 'number') {
+          cancellation.full = { customerId: role.customerId, profileCount: old.profileCount };
+        } else cancellation.customerChanged = { activity: old?.activity as string | undefined };
         break;
       case 'mergedProfileChange':
         // The profile item went away under the change: the customer changed.

@@ -55,6 +55,9 @@ function customerItem(request: Registration, customerId: number): Record<string,
     associatedWith: request.associatedWith,
     endPointsEnabled: request.endPointsEnabled,
     activity: 'ACTIVE',
+    version: 1,
+    profileCount: request.profiles.length,
+    changedAt: new Date(NOW_MS).toISOString(),
   };
 }
 
@@ -201,17 +204,35 @@ describe('planCreateCustomer', () => {
   });
 });
 
-/** The merge's first item: the customer must be live, and its version is raised. */
-const customerRaise = (customerId: number): TransactItem => ({
+/**
+ * The merge's first item: the customer must be live (and, with an org maximum, have room for the
+ * profiles on its count); its version and count are raised, and the merge's summary and time kept.
+ */
+const customerRaise = (
+  customerId: number,
+  summary: { sourceAccounts: string[]; identifierTypes: string[] },
+  added: number,
+  room?: number,
+): TransactItem => ({
   Update: {
     TableName: tableName(),
     Key: keys.customer(ORG, customerId),
-    UpdateExpression: 'SET version = if_not_exists(version, :zero) + :one',
-    ConditionExpression: 'activity = :active',
-    ExpressionAttributeValues: { ':active': 'ACTIVE', ':zero': 0, ':one': 1 },
+    UpdateExpression:
+      'SET version = if_not_exists(version, :zero) + :one, profileCount = if_not_exists(profileCount, :zero) + :added, changedAt = :at, lastMerge = :merge',
+    ConditionExpression: room === undefined ? 'activity = :active' : 'activity = :active AND profileCount <= :room',
+    ExpressionAttributeValues: {
+      ':active': 'ACTIVE',
+      ':zero': 0,
+      ':one': 1,
+      ':added': added,
+      ':at': new Date(NOW_MS).toISOString(),
+      ':merge': summary,
+      ...(room === undefined ? {} : { ':room': room }),
+    },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   },
 });
+const BOTH_ADDED = { sourceAccounts: ['WEBSITE', 'WECHAT#wx-second'], identifierTypes: ['card', 'email', 'mobile', 'wechat'] };
 
 describe('planMergeProfiles', () => {
   const added = profile('WEBSITE', [MOBILE, EMAIL], { card: card(CARD_NUMBER) });
@@ -230,7 +251,7 @@ describe('planMergeProfiles', () => {
     expect(plan.input).toStrictEqual({
       ClientRequestToken: TOKEN,
       TransactItems: [
-        customerRaise(42),
+        customerRaise(42, BOTH_ADDED, 2),
         identifierCheck(MOBILE, 42, ['WEBSITE', 'WECHAT#wx-second']),
         identifierPut(EMAIL, 42, sources),
         identifierPut(CARD, 42, sources),
@@ -241,7 +262,7 @@ describe('planMergeProfiles', () => {
       ],
     });
     expect(plan.roles).toStrictEqual([
-      { kind: 'customerVersion', customerId: 42 },
+      { kind: 'customerRoom', customerId: 42 },
       identifierRole(MOBILE),
       identifierRole(EMAIL),
       identifierRole(CARD),
@@ -266,13 +287,23 @@ describe('planMergeProfiles', () => {
   test('has no idempotency record item when no record is claimed', () => {
     const plan = planMergeProfiles(ORG, { ...merge, profiles: [added], unknown: [EMAIL, CARD] }, undefined, TOKEN);
     expect(plan.input.TransactItems).toStrictEqual([
-      customerRaise(42),
+      customerRaise(42, { sourceAccounts: ['WEBSITE'], identifierTypes: ['card', 'email', 'mobile'] }, 1),
       identifierCheck(MOBILE, 42),
       identifierPut(EMAIL, 42, ['INSTORE', 'WECHAT#wx-main', 'WEBSITE']),
       identifierPut(CARD, 42, ['INSTORE', 'WECHAT#wx-main', 'WEBSITE']),
       mergedProfilePut(42, 'WEBSITE', added),
     ]);
-    expect(plan.roles.map((role) => role.kind)).toStrictEqual(['customerVersion', 'identifier', 'identifier', 'identifier', 'profile']);
+    expect(plan.roles.map((role) => role.kind)).toStrictEqual(['customerRoom', 'identifier', 'identifier', 'identifier', 'profile']);
+  });
+
+  test('with an org maximum, requires room on the customer item’s profile count for every profile it adds', () => {
+    const plan = planMergeProfiles(ORG, { ...merge, maxProfiles: 5 }, undefined, TOKEN);
+    expect(plan.input.TransactItems![0]).toStrictEqual(customerRaise(42, BOTH_ADDED, 2, 3));
+  });
+
+  test('keeps the merge’s origin in its summary, for the event the customer item’s record makes', () => {
+    const plan = planMergeProfiles(ORG, { ...merge, origin: 'import' }, undefined, TOKEN);
+    expect(plan.input.TransactItems![0].Update!.ExpressionAttributeValues![':merge']).toStrictEqual({ ...BOTH_ADDED, origin: 'import' });
   });
 
   test('marks each merged profile with the plan’s token, so that a re-send recognises its own write', () => {

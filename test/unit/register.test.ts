@@ -216,7 +216,7 @@ describe('registerCustomer', () => {
     expect(store.plans).toHaveLength(2);
     const merge = store.plans[1];
     expect(merge.roles).toStrictEqual([
-      { kind: 'customerVersion', customerId: 42 },
+      { kind: 'customerRoom', customerId: 42 },
       { kind: 'identifier', key: identifierKeyOf(MOBILE) },
       { kind: 'identifier', key: identifierKeyOf(EMAIL) },
       { kind: 'profile', customerId: 42, sourceAccount: 'INSTORE' },
@@ -231,7 +231,7 @@ describe('registerCustomer', () => {
     // The customer must be live, and its version is raised: an erase or change that read it before fails and reads again.
     expect(live.Update).toMatchObject({
       ConditionExpression: 'activity = :active',
-      UpdateExpression: 'SET version = if_not_exists(version, :zero) + :one',
+      UpdateExpression: expect.stringMatching(/^SET version = if_not_exists\(version, :zero\) \+ :one, profileCount = /),
     });
     expect(check.Update).toMatchObject({
       ConditionExpression: 'customerId = :owner',
@@ -320,9 +320,35 @@ describe('registerCustomer', () => {
     expect(store.plans).toHaveLength(1);
   });
 
+  test('refuses with 8901 when the merge finds the customer item without room for the profile, and sends nothing more', async () => {
+    const full = cancelled((role) =>
+      role.kind === 'customerRoom'
+        ? { Code: 'ConditionalCheckFailed', Item: marshall({ ...keys.customer(ORG, 42), activity: 'ACTIVE', profileCount: 3 }) }
+        : undefined,
+    );
+    // The identifier items list one source account: the count on the customer item is the one that holds.
+    const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), full);
+    const org = { ...demoRetail(), identityGuards: { ...demoRetail().identityGuards, maxProfilesPerCustomer: 3 } };
+    const outcome = await registerCustomer(instore(), org, { run: store.run, activityOf: store.activityOf });
+    expect(store.plans).toHaveLength(2);
+    expect(store.plans[1].input.TransactItems![0].Update!.ConditionExpression).toBe('activity = :active AND profileCount <= :room');
+    expect(store.plans[1].input.TransactItems![0].Update!.ExpressionAttributeValues![':room']).toBe(2);
+    expect(outcome).toMatchObject({
+      kind: 'rejected',
+      problems: [{ code: 8901, message: expect.stringMatching(/customer 42 \(3 profiles\)/) }],
+    });
+  });
+
+  test('puts no condition on the profile count when the org sets no maximum', async () => {
+    const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE), commits);
+    const org = { ...demoRetail(), identityGuards: { ...demoRetail().identityGuards, maxProfilesPerCustomer: undefined } };
+    await registerCustomer(instore(), org, { run: store.run, activityOf: store.activityOf });
+    expect(store.plans[1].input.TransactItems![0].Update!.ConditionExpression).toBe('activity = :active');
+  });
+
   test('answers 503 when a merge finds its customer marked ERASING, rather than trying again', async () => {
     const erasing = cancelled((role) =>
-      role.kind === 'customerVersion'
+      role.kind === 'customerRoom'
         ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', Item: marshall({ activity: 'ERASING' }) }
         : undefined,
     );
@@ -337,7 +363,7 @@ describe('registerCustomer', () => {
 
   test('creates a new customer when the merge finds the known value gone (its customer erased meanwhile)', async () => {
     const gone = cancelled((role) =>
-      role.kind === 'identifier' || role.kind === 'customerVersion'
+      role.kind === 'identifier' || role.kind === 'customerRoom'
         ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
         : undefined,
     );
@@ -346,7 +372,7 @@ describe('registerCustomer', () => {
       run: store.run,
       activityOf: store.activityOf,
     });
-    expect(store.plans.map((plan) => plan.roles[0].kind)).toEqual(['customer', 'customerVersion', 'customer']);
+    expect(store.plans.map((plan) => plan.roles[0].kind)).toEqual(['customer', 'customerRoom', 'customer']);
     expect(outcome).toMatchObject({ kind: 'created' });
   });
 
@@ -356,7 +382,7 @@ describe('registerCustomer', () => {
     const store = fakeStore(ownedBy(42, ['WECHAT#wx-main'], MOBILE, EMAIL), ownedBy(43, ['INSTORE'], MOBILE));
     const outcome = await registerCustomer(instore(), demoRetail(), { run: store.run, activityOf: store.activityOf });
     expect(store.plans).toHaveLength(2);
-    expect(store.plans[1].roles.map((role) => role.kind)).toStrictEqual(['customerVersion', 'identifier', 'identifier', 'profile']);
+    expect(store.plans[1].roles.map((role) => role.kind)).toStrictEqual(['customerRoom', 'identifier', 'identifier', 'profile']);
     expect(outcome).toStrictEqual({
       kind: 'rejected',
       problems: [{ code: 8052, message: expect.stringMatching(/42.*43/) }],
