@@ -64,7 +64,7 @@ export async function publishRecords(records: StreamRecord[], ports: PublisherPo
       config = await org(change.orgId);
       if (config?.events?.full) {
         const customer = await document(config, change.customerId);
-        for (const event of events) if (customer !== undefined) event.data.customer = customer;
+        for (const event of events) if (customer !== undefined) withDocument(event, customer);
       }
     } catch (error) {
       // What was read before this record goes out first, so the stream resumes at this one.
@@ -73,6 +73,21 @@ export async function publishRecords(records: StreamRecord[], ports: PublisherPo
     pending.push({ record, events, deliveries: deliveriesFor(config, events) });
   }
   return (await send()) ?? { batchItemFailures: [] };
+}
+
+/**
+ * The largest event sent with its document: EventBridge takes at most 256 KB per entry and SQS per
+ * message (the delivery wraps the event). A larger document would fail every retry and stop the
+ * customer's stream, so that event goes out thin, saying so; the subscriber reads the customer.
+ */
+export const MAX_EVENT_BYTES = 200 * 1024;
+
+function withDocument(event: CustomerEvent, customer: unknown): void {
+  event.data.customer = customer;
+  if (Buffer.byteLength(JSON.stringify(event)) <= MAX_EVENT_BYTES) return;
+  delete event.data.customer;
+  event.data.documentOmitted = true;
+  log.warn('event sent without its customer document: too large', { eventId: event.id, customerId: event.customerId });
 }
 
 function deliveriesFor(org: OrgConfig | undefined, events: CustomerEvent[]): WebhookDelivery[] {

@@ -23,9 +23,11 @@ export interface CustomerEvent {
   version: typeof EVENT_VERSION;
   orgId: number;
   customerId: number;
-  /** When the change was written (ISO 8601). */
+  /** When the change was written, to the millisecond, as the write recorded it on the item (ISO 8601). */
   occurredAt: string;
   origin: Origin;
+  /** The customer's version after the change: strictly increasing per customer, to order its events by. */
+  sequence: number;
   data: EventData;
 }
 
@@ -37,6 +39,8 @@ export interface ThinData {
   identifierTypes: string[];
   /** With full events: the customer as GET /v2/customers/{id} returns it. */
   customer?: unknown;
+  /** With full events: true when the document was left out, the event being too large with it (read the customer). */
+  documentOmitted?: true;
 }
 
 export type EventData = ThinData;

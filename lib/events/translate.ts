@@ -1,30 +1,28 @@
 // From a change of a customer's items to the events it means (SPEC section 10): pure, so that
-// every case is a unit test. A new customer item is `customer.created`; a profile item added to
-// an existing customer is `customer.merged`; a changed customer item is `customer.erased` when
-// it became a tombstone, else `customer.identifiers_changed` and/or `customer.updated`.
-// Event ids are derived from what changed (and the stream record for modifications), so a
-// redelivered record gives the same ids.
+// every case is a unit test. A new customer item is `customer.created`; a customer item whose
+// profile count rose is `customer.merged` (the merge's summary is on the item); a changed
+// customer item is `customer.erased` when it became a tombstone, else
+// `customer.identifiers_changed` and/or `customer.updated`; a merged profile item changed by an
+// update or an identifier change tells its own.
+// Every event carries the time the write recorded on the item (`changedAt`, to the millisecond)
+// and the customer's version after the change (`sequence`). Event ids are derived from what
+// changed, so a redelivered record gives the same ids.
 
 import { createHash } from 'node:crypto';
-import { sourceAccountOf, type Origin, type Profile } from '../customer';
+import { identifierTypesOf, sourceAccountOf, type Origin, type Profile } from '../customer';
 import type { CustomerChange, StoredCustomer } from '../store/stream';
 import { EVENT_VERSION, type CustomerEvent, type EventType, type ThinData } from './event';
 
 export function eventsOf(change: CustomerChange): CustomerEvent[] {
   if (change.kind === 'profile') {
+    // A profile item added by a merge is told by the customer item the merge also wrote.
     if (change.change === 'modify' && change.previous) return profileModificationEvents(change, change.previous, change.profile);
-    if (change.change !== 'insert') return [];
-    return [
-      event(change, 'customer.merged', change.origin, [change.sourceAccount], {
-        sourceAccounts: [change.sourceAccount],
-        identifierTypes: identifierTypesOf([change.profile]),
-      }),
-    ];
+    return [];
   }
   if (change.change === 'insert' && change.after) {
     const profiles = change.after.profiles ?? [];
     return [
-      event(change, 'customer.created', change.after.origin, [], {
+      event(change, 'customer.created', change.after.origin, [], stamp(change.after, change), {
         sourceAccounts: profiles.map(sourceAccountOf),
         identifierTypes: identifierTypesOf(profiles),
       }),
@@ -37,17 +35,32 @@ export function eventsOf(change: CustomerChange): CustomerEvent[] {
 
 function modificationEvents(change: CustomerChange & { kind: 'customer' }, before: StoredCustomer, after: StoredCustomer): CustomerEvent[] {
   const discriminator = [String(after.version ?? change.recordId)];
+  const at = stamp(after, change);
   // The item's origin is how the customer was created; only the API's routes change a customer.
   const origin = undefined;
   if (isErased(after) && !isErased(before)) {
-    return [event(change, 'customer.erased', origin, discriminator, { sourceAccounts: [], identifierTypes: [] })];
+    return [
+      event(change, 'customer.erased', origin, discriminator, at, {
+        sourceAccounts: after.erased?.sourceAccounts ?? [],
+        identifierTypes: after.erased?.identifierTypes ?? [],
+      }),
+    ];
   }
   if (isErased(after)) return [];
+  if ((after.profileCount ?? 0) > (before.profileCount ?? 0) && after.lastMerge) {
+    const merge = after.lastMerge;
+    return [
+      event(change, 'customer.merged', merge.origin, discriminator, at, {
+        sourceAccounts: merge.sourceAccounts,
+        identifierTypes: merge.identifierTypes,
+      }),
+    ];
+  }
   const events: CustomerEvent[] = [];
   const identifiersChanged = changedProfiles(before.profiles, after.profiles, identifierSignature);
   if (identifiersChanged.length > 0) {
     events.push(
-      event(change, 'customer.identifiers_changed', origin, discriminator, {
+      event(change, 'customer.identifiers_changed', origin, discriminator, at, {
         sourceAccounts: identifiersChanged.map(sourceAccountOf),
         identifierTypes: changedIdentifierTypes(before.profiles, after.profiles),
       }),
@@ -57,7 +70,7 @@ function modificationEvents(change: CustomerChange & { kind: 'customer' }, befor
   const customerLevelChanged = before.loyaltyType !== after.loyaltyType || stable(before.extendedFields) !== stable(after.extendedFields);
   if (detailsChanged.length > 0 || customerLevelChanged) {
     events.push(
-      event(change, 'customer.updated', origin, discriminator, {
+      event(change, 'customer.updated', origin, discriminator, at, {
         sourceAccounts: detailsChanged.map(sourceAccountOf),
         identifierTypes: [],
       }),
@@ -72,10 +85,11 @@ function modificationEvents(change: CustomerChange & { kind: 'customer' }, befor
  */
 function profileModificationEvents(change: CustomerChange & { kind: 'profile' }, before: Profile, after: Profile): CustomerEvent[] {
   const discriminator = [change.sourceAccount, String(change.version ?? change.recordId)];
+  const at = stamp(change, change);
   const events: CustomerEvent[] = [];
   if (identifierSignature(before) !== identifierSignature(after)) {
     events.push(
-      event(change, 'customer.identifiers_changed', undefined, discriminator, {
+      event(change, 'customer.identifiers_changed', undefined, discriminator, at, {
         sourceAccounts: [change.sourceAccount],
         identifierTypes: changedIdentifierTypes([before], [after]),
       }),
@@ -83,7 +97,7 @@ function profileModificationEvents(change: CustomerChange & { kind: 'profile' },
   }
   if (detailSignature(before) !== detailSignature(after)) {
     events.push(
-      event(change, 'customer.updated', undefined, discriminator, { sourceAccounts: [change.sourceAccount], identifierTypes: [] }),
+      event(change, 'customer.updated', undefined, discriminator, at, { sourceAccounts: [change.sourceAccount], identifierTypes: [] }),
     );
   }
   return events;
@@ -93,11 +107,26 @@ function isErased(customer: StoredCustomer): boolean {
   return customer.activity === 'ERASED';
 }
 
+/** When and at which version of the customer a change was written. */
+interface Stamp {
+  occurredAt: string;
+  sequence: number;
+}
+
+/**
+ * The item's own record of the change: `changedAt` and `version` as the write set them. An item
+ * written before they were recorded falls back to the stream's time and version 1.
+ */
+function stamp(item: { changedAt?: string; version?: number }, change: CustomerChange): Stamp {
+  return { occurredAt: item.changedAt ?? change.at.toISOString(), sequence: item.version ?? 1 };
+}
+
 function event(
   change: CustomerChange,
   type: EventType,
   origin: Origin | undefined,
   discriminator: string[],
+  at: Stamp,
   data: ThinData,
 ): CustomerEvent {
   const { orgId, customerId } = change;
@@ -107,8 +136,9 @@ function event(
     version: EVENT_VERSION,
     orgId,
     customerId,
-    occurredAt: change.at.toISOString(),
+    occurredAt: at.occurredAt,
     origin: origin ?? 'api',
+    sequence: at.sequence,
     data,
   };
 }
@@ -119,15 +149,6 @@ export function eventId(type: EventType, orgId: number, customerId: number, disc
     .update([type, orgId, customerId, ...discriminator].join('\u0000'))
     .digest('hex');
   return `evt_${digest.slice(0, 32)}`;
-}
-
-function identifierTypesOf(profiles: Profile[]): string[] {
-  const types = new Set<string>();
-  for (const profile of profiles) {
-    for (const identifier of profile.identifiers ?? []) types.add(identifier.type);
-    if (profile.card?.cardNumber) types.add('card');
-  }
-  return [...types].sort();
 }
 
 function identifierSignature(profile: Profile): string {

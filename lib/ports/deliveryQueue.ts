@@ -6,6 +6,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { WebhookDelivery } from '../events/event';
 import { awsRegion } from '../config';
 import { log } from '../log';
+import { batchesBySize } from './batches';
 
 export interface DeliveryQueue {
   /** Queues every delivery or throws. */
@@ -37,21 +38,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
 
 /** Message bodies in calls of at most 10 and about 240 KiB (a full event may be large; one is sent alone). */
 export function batchesOf(bodies: string[]): string[][] {
-  const batches: string[][] = [];
-  let current: string[] = [];
-  let bytes = 0;
-  for (const body of bodies) {
-    const size = Buffer.byteLength(body);
-    if (current.length > 0 && (current.length === MESSAGES_PER_CALL || bytes + size > BYTES_PER_CALL)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(body);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return batchesBySize(bodies, (body) => Buffer.byteLength(body), { count: MESSAGES_PER_CALL, bytes: BYTES_PER_CALL });
 }
 
 /** Sends one round of deliveries; answers the ones to try again. */

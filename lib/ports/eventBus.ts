@@ -5,14 +5,16 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import type { CustomerEvent } from '../events/event';
 import { awsRegion, eventBusName } from '../config';
 import { log } from '../log';
+import { batchesBySize } from './batches';
 
 export interface EventBus {
   /** Publishes every event or throws (a partial failure throws too: the record is retried, ids are stable). */
   publish(events: CustomerEvent[]): Promise<void>;
 }
 
-/** EventBridge's limit on the entries of one PutEvents call. */
+/** EventBridge's limits on one PutEvents call: 10 entries, and 256 KB together (kept under, with room for rounding). */
 const ENTRIES_PER_CALL = 10;
+const BYTES_PER_CALL = 240 * 1024;
 export const EVENT_SOURCE = 'loyalty-customers';
 
 export class EventBridgeBus implements EventBus {
@@ -22,14 +24,14 @@ export class EventBridgeBus implements EventBus {
   ) {}
 
   async publish(events: CustomerEvent[]): Promise<void> {
-    for (let start = 0; start < events.length; start += ENTRIES_PER_CALL) {
-      const entries: PutEventsRequestEntry[] = events.slice(start, start + ENTRIES_PER_CALL).map((event) => ({
-        EventBusName: this.busName,
-        Source: EVENT_SOURCE,
-        DetailType: event.type,
-        Detail: JSON.stringify(event),
-        Time: new Date(event.occurredAt),
-      }));
+    const all: PutEventsRequestEntry[] = events.map((event) => ({
+      EventBusName: this.busName,
+      Source: EVENT_SOURCE,
+      DetailType: event.type,
+      Detail: JSON.stringify(event),
+      Time: new Date(event.occurredAt),
+    }));
+    for (const entries of batchesBySize(all, entrySize, { count: ENTRIES_PER_CALL, bytes: BYTES_PER_CALL })) {
       const result = await this.client.send(new PutEventsCommand({ Entries: entries }));
       if (result.FailedEntryCount) {
         const failed = result.Entries?.find((entry) => entry.ErrorCode);
@@ -37,6 +39,17 @@ export class EventBridgeBus implements EventBus {
       }
     }
   }
+}
+
+/** An entry's size as EventBridge counts it: its strings' UTF-8 bytes, and 14 for the time. */
+export function entrySize(entry: PutEventsRequestEntry): number {
+  return (
+    Buffer.byteLength(entry.Source ?? '') +
+    Buffer.byteLength(entry.DetailType ?? '') +
+    Buffer.byteLength(entry.Detail ?? '') +
+    (entry.Resources ?? []).reduce((sum, resource) => sum + Buffer.byteLength(resource), 0) +
+    (entry.Time ? 14 : 0)
+  );
 }
 
 /** Locally: one log line per event, and kept for tests. */

@@ -10,15 +10,23 @@
 // nobody.
 //
 // Item layout touched here: the customer item (its first profiles, customer-level parts,
-// `version`, `writtenBy`), merged profile items (`PROFILE#<source account>`, one each) and
+// `version`, `changedAt`, `writtenBy`), merged profile items (`PROFILE#<source account>`, one each) and
 // identifier items (`customerId`, `customerSourceAccounts`).
 
 import { randomUUID } from 'node:crypto';
 import { tableName } from '../config';
-import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Customer, type Identifier, type VersionedCustomer } from '../customer';
+import {
+  identifierKeyOf,
+  identifierTypesOf,
+  sourceAccountOf,
+  uniqueIdentifiers,
+  type Customer,
+  type Identifier,
+  type VersionedCustomer,
+} from '../customer';
 import { Entity, keys } from './keys';
 import { putIdempotencyRecord } from './idempotencyRecords';
-import { MAX_TRANSACTION_ITEMS, type ItemRole, type PlannedTransaction, type RecordToClaim, type TransactItem } from './plans';
+import { changeTime, MAX_TRANSACTION_ITEMS, type ItemRole, type PlannedTransaction, type RecordToClaim, type TransactItem } from './plans';
 
 const ALL_OLD = 'ALL_OLD' as const;
 
@@ -48,6 +56,7 @@ export function planCustomerChange(write: CustomerChangeWrite, record?: RecordTo
   const { before, after } = write;
   const { orgId, id: customerId } = before;
   const next = before.version + 1;
+  const at = changeTime();
   const condition = versionCondition(before.version);
   const items: TransactItem[] = [
     {
@@ -55,7 +64,7 @@ export function planCustomerChange(write: CustomerChangeWrite, record?: RecordTo
         TableName: table,
         Key: keys.customer(orgId, customerId),
         UpdateExpression:
-          'SET profiles = :profiles, extendedFields = :extendedFields, loyaltyType = :loyaltyType, enrollments = :enrollments, version = :next, writtenBy = :token',
+          'SET profiles = :profiles, extendedFields = :extendedFields, loyaltyType = :loyaltyType, enrollments = :enrollments, version = :next, changedAt = :at, writtenBy = :token',
         ConditionExpression: condition.expression,
         ExpressionAttributeValues: {
           ...condition.values,
@@ -64,6 +73,7 @@ export function planCustomerChange(write: CustomerChangeWrite, record?: RecordTo
           ':loyaltyType': after.loyaltyType,
           ':enrollments': after.enrollments,
           ':next': next,
+          ':at': at,
           ':token': token,
         },
         ReturnValuesOnConditionCheckFailure: ALL_OLD,
@@ -77,10 +87,10 @@ export function planCustomerChange(write: CustomerChangeWrite, record?: RecordTo
       Update: {
         TableName: table,
         Key: keys.mergedProfile(orgId, customerId, sourceAccountOf(after.profiles[i])),
-        // The customer's new version on the profile too: the id of the event it makes (lib/events).
-        UpdateExpression: 'SET profile = :profile, version = :next',
+        // The customer's new version and the time on the profile too: the event it makes (lib/events).
+        UpdateExpression: 'SET profile = :profile, version = :next, changedAt = :at',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':profile': after.profiles[i], ':next': next },
+        ExpressionAttributeValues: { ':profile': after.profiles[i], ':next': next, ':at': at },
       },
     });
     roles.push({ kind: 'mergedProfileChange', customerId });
@@ -126,6 +136,20 @@ function releaseIdentifier(table: string, orgId: number, customerId: number, ide
   };
 }
 
+/**
+ * What an erase removed, as its event names it (SPEC section 10): source accounts and identifier
+ * types, no values. Kept on the tombstone (the marking step of a stepped erase records it first,
+ * so a resumed erase still names what earlier steps deleted).
+ */
+export interface ErasedSummary {
+  sourceAccounts: string[];
+  identifierTypes: string[];
+}
+
+export function erasedSummary(customer: VersionedCustomer): ErasedSummary {
+  return { sourceAccounts: customer.profiles.map(sourceAccountOf), identifierTypes: identifierTypesOf(customer.profiles) };
+}
+
 /** What erasing a customer deletes: its identifier items and merged profile items. */
 export interface ErasureParts {
   identifiers: Identifier[];
@@ -161,22 +185,25 @@ export function planErasure(
 ): PlannedTransaction {
   const table = tableName();
   const { orgId, id: customerId } = customer;
-  const condition =
-    customer.activity === 'ERASING'
-      ? { expression: 'activity = :erasing AND version = :version', values: { ':erasing': 'ERASING', ':version': customer.version } }
-      : versionCondition(customer.version);
+  const erasing = customer.activity === 'ERASING';
+  const condition = erasing
+    ? { expression: 'activity = :erasing AND version = :version', values: { ':erasing': 'ERASING', ':version': customer.version } }
+    : versionCondition(customer.version);
   const items: TransactItem[] = [
     {
       Update: {
         TableName: table,
         Key: keys.customer(orgId, customerId),
-        UpdateExpression:
-          'SET activity = :erased, erasedAt = :erasedAt, profiles = :none, extendedFields = :empty, version = :next, writtenBy = :token',
+        // A stepped erase keeps the summary its marking step recorded, when all profiles were there.
+        UpdateExpression: `SET activity = :erased, erasedAt = :erasedAt, changedAt = :erasedAt, profiles = :none, extendedFields = :empty, erased = ${
+          erasing ? 'if_not_exists(erased, :erasedParts)' : ':erasedParts'
+        }, version = :next, writtenBy = :token`,
         ConditionExpression: condition.expression,
         ExpressionAttributeValues: {
           ...condition.values,
           ':erased': 'ERASED',
           ':erasedAt': erasedAt,
+          ':erasedParts': erasedSummary(customer),
           ':none': [],
           ':empty': {},
           ':next': customer.version + 1,
@@ -209,9 +236,16 @@ export function planMarkErasing(customer: VersionedCustomer, token: string = ran
           Update: {
             TableName: tableName(),
             Key: keys.customer(customer.orgId, customer.id),
-            UpdateExpression: 'SET activity = :erasing, version = :next, writtenBy = :token',
+            UpdateExpression: 'SET activity = :erasing, erased = :erasedParts, version = :next, changedAt = :at, writtenBy = :token',
             ConditionExpression: condition.expression,
-            ExpressionAttributeValues: { ...condition.values, ':erasing': 'ERASING', ':next': customer.version + 1, ':token': token },
+            ExpressionAttributeValues: {
+              ...condition.values,
+              ':erasing': 'ERASING',
+              ':erasedParts': erasedSummary(customer),
+              ':next': customer.version + 1,
+              ':at': changeTime(),
+              ':token': token,
+            },
             ReturnValuesOnConditionCheckFailure: ALL_OLD,
           },
         },

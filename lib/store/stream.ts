@@ -5,6 +5,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Customer, Origin, Profile } from '../customer';
+import type { ErasedSummary } from './changePlans';
+import type { MergeSummary } from './plans';
 import { customerOfPartition, Entity, isCustomerItem, isMergedProfileItem, sourceAccountOfProfileKey } from './keys';
 
 /**
@@ -26,7 +28,18 @@ export interface StreamRecord {
 }
 
 /** A customer item as stored, with what the stream adds. */
-export type StoredCustomer = Omit<Customer, 'profiles'> & { profiles: Profile[]; origin?: Origin; version?: number };
+export type StoredCustomer = Omit<Customer, 'profiles'> & {
+  profiles: Profile[];
+  origin?: Origin;
+  version?: number;
+  /** When the last write to the item was made (ISO 8601, milliseconds). */
+  changedAt?: string;
+  profileCount?: number;
+  /** What the last merge added (lib/store/plans.ts). */
+  lastMerge?: MergeSummary;
+  /** What an erase removed (lib/store/changePlans.ts). */
+  erased?: ErasedSummary;
+};
 
 export type CustomerChange =
   | {
@@ -50,6 +63,8 @@ export type CustomerChange =
       previous?: Profile;
       /** The customer's version the change wrote on the profile item. */
       version?: number;
+      /** When the change was written on the profile item. */
+      changedAt?: string;
       origin?: Origin;
       at: Date;
       recordId: string;
@@ -81,6 +96,7 @@ export function changeOf(record: StreamRecord): CustomerChange | undefined {
       profile: image.profile as Profile,
       ...(change === 'modify' && before ? { previous: before.profile as Profile } : {}),
       ...(typeof after?.version === 'number' ? { version: after.version } : {}),
+      ...(typeof after?.changedAt === 'string' ? { changedAt: after.changedAt } : {}),
       ...(image.origin ? { origin: image.origin as Origin } : {}),
       at,
       recordId,

@@ -86,6 +86,7 @@ function eventOf(changes: Partial<CustomerEvent> = {}): CustomerEvent {
     customerId: 500 + sequence,
     occurredAt: new Date().toISOString(),
     origin: 'api',
+    sequence: 1,
     data: { sourceAccounts: ['INSTORE'], identifierTypes: ['mobile', 'email'] },
     ...changes,
   };

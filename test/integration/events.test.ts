@@ -178,7 +178,8 @@ describe('a registration through POST /v2/customers', () => {
       ['MODIFY', Entity.customer],
       ['MODIFY', Entity.identifier],
     ]);
-    expect(imageOf(written.find((r) => imageOf(r).entity === Entity.customer)!).version).toBe(1);
+    // Created at version 1, the merge raised it to 2 and the count of profiles with it.
+    expect(imageOf(written.find((r) => imageOf(r).entity === Entity.customer)!)).toMatchObject({ version: 2, profileCount: 2 });
     const { bus, publish } = publisher();
     expect(await publish(records)).toEqual({ batchItemFailures: [] });
     expect(summary(published(bus))).toEqual([
@@ -190,6 +191,7 @@ describe('a registration through POST /v2/customers', () => {
         data: { sourceAccounts: ['WECHAT#wx-second'], identifierTypes: ['wechat'] },
       },
     ]);
+    expect(published(bus)[0].sequence).toBe(2);
   });
 
   it('publishes nothing more when a registration is replayed with the same Idempotency-Key and body', async () => {
@@ -517,6 +519,28 @@ describe('the changes after registration (SPEC sections 11 and 12)', () => {
     ]);
   });
 
+  it('orders three updates within a fraction of a second by sequence, each at the millisecond it was written', async () => {
+    const id = await register(mobileBody());
+    const cursor = await streamCursor();
+    const sent: number[] = [];
+    for (const firstName of ['Ana', 'Anaïs', 'Anouk']) {
+      sent.push(Date.now());
+      expect((await updateCustomer(id, { profiles: [{ firstName }] })).status).toBe(200);
+    }
+    sent.push(Date.now());
+    const { bus, publish } = publisher();
+    await publish(await cursor.next());
+    const updates = published(bus).filter((e) => e.type === 'customer.updated');
+    expect(updates.map((e) => e.sequence)).toEqual([2, 3, 4]);
+    // Not rounded to the minute or the second: each time lies between its request's start and the next one's.
+    updates.forEach((event, i) => {
+      const at = Date.parse(event.occurredAt);
+      expect(at).toBeGreaterThanOrEqual(sent[i]);
+      expect(at).toBeLessThanOrEqual(sent[i + 1]);
+    });
+    expect(new Set(updates.map((e) => e.occurredAt)).size).toBe(3);
+  });
+
   it('publishes one customer.erased for an erase, and nothing for the profile and identifier items it deletes', async () => {
     const wechat = `wx-${randomUUID()}`;
     const id = await register(wechatBody(wechat));
@@ -530,8 +554,15 @@ describe('the changes after registration (SPEC sections 11 and 12)', () => {
     ]);
     const { bus, publish } = publisher({ events: { full: true } });
     await publish(records);
+    // It names what it removed (source accounts and types, from the customer as the erase read it), no values.
     expect(summary(published(bus))).toEqual([
-      { type: 'customer.erased', orgId: ORG, customerId: id, origin: 'api', data: { sourceAccounts: [], identifierTypes: [] } },
+      {
+        type: 'customer.erased',
+        orgId: ORG,
+        customerId: id,
+        origin: 'api',
+        data: { sourceAccounts: ['WECHAT#wx-main', 'WECHAT#wx-second'], identifierTypes: ['wechat'] },
+      },
     ]);
     // A full event of an erase carries no document: the tombstone has no personal data to show.
     expect(published(bus)[0].data).not.toHaveProperty('customer');

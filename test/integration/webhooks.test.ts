@@ -109,6 +109,7 @@ function eventOf(changes: Partial<CustomerEvent> = {}): CustomerEvent {
     customerId: 1000 + sequence,
     occurredAt: new Date().toISOString(),
     origin: 'api',
+    sequence: 1,
     data: { sourceAccounts: ['INSTORE'], identifierTypes: ['mobile'] },
     ...changes,
   };

@@ -18,6 +18,12 @@ import { profile } from './registrations';
 
 const ORG = 100;
 const ID = 42;
+const NOW_MS = Date.parse('2024-06-02T08:30:00.123Z');
+const NOW = new Date(NOW_MS).toISOString();
+beforeEach(() => {
+  jest.spyOn(Date, 'now').mockReturnValue(NOW_MS);
+});
+afterEach(() => jest.restoreAllMocks());
 const TOKEN = 'client-request-token-7';
 const MOBILE = { type: 'mobile' as const, value: '919876543210' };
 const NEW_MOBILE = { type: 'mobile' as const, value: '919876500000' };
@@ -55,7 +61,7 @@ describe('planCustomerChange', () => {
             TableName: tableName(),
             Key: keys.customer(ORG, ID),
             UpdateExpression:
-              'SET profiles = :profiles, extendedFields = :extendedFields, loyaltyType = :loyaltyType, enrollments = :enrollments, version = :next, writtenBy = :token',
+              'SET profiles = :profiles, extendedFields = :extendedFields, loyaltyType = :loyaltyType, enrollments = :enrollments, version = :next, changedAt = :at, writtenBy = :token',
             ConditionExpression: 'activity = :active AND version = :version',
             ExpressionAttributeValues: {
               ':active': 'ACTIVE',
@@ -65,6 +71,7 @@ describe('planCustomerChange', () => {
               ':loyaltyType': 'loyalty',
               ':enrollments': before.enrollments,
               ':next': 5,
+              ':at': NOW,
               ':token': TOKEN,
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -83,7 +90,7 @@ describe('planCustomerChange', () => {
     expect(update.ExpressionAttributeValues).not.toHaveProperty(':version');
   });
 
-  test('writes a changed merged profile to its own item, with the new version, and leaves unchanged ones alone', () => {
+  test('writes a changed merged profile to its own item, with the new version and time, and leaves unchanged ones alone', () => {
     const before = customer();
     const wechat = { ...before.profiles[1], lastName: 'Menon' };
     const plan = planCustomerChange({ before, after: { ...before, profiles: [before.profiles[0], wechat] }, claim: [], release: [] });
@@ -91,9 +98,9 @@ describe('planCustomerChange', () => {
       Update: {
         TableName: tableName(),
         Key: keys.mergedProfile(ORG, ID, 'WECHAT#wx-main'),
-        UpdateExpression: 'SET profile = :profile, version = :next',
+        UpdateExpression: 'SET profile = :profile, version = :next, changedAt = :at',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':profile': wechat, ':next': 5 },
+        ExpressionAttributeValues: { ':profile': wechat, ':next': 5, ':at': NOW },
       },
     });
     expect(plan.roles.map((r) => r.kind)).toStrictEqual(['customerVersion', 'mergedProfileChange']);
@@ -144,7 +151,7 @@ describe('planCustomerChange', () => {
 });
 
 describe('planErasure', () => {
-  test('makes the customer item a tombstone at the version read and deletes its identifiers and merged profiles', () => {
+  test('makes the customer item a tombstone at the version read, naming what it removed, and deletes its identifiers and merged profiles', () => {
     const erased = customer();
     const parts = erasureParts(erased);
     expect(parts).toStrictEqual({ identifiers: [MOBILE, EMAIL, WECHAT], mergedProfiles: ['WECHAT#wx-main'] });
@@ -153,13 +160,14 @@ describe('planErasure', () => {
     expect(tombstone.Update).toMatchObject({
       Key: keys.customer(ORG, ID),
       UpdateExpression:
-        'SET activity = :erased, erasedAt = :erasedAt, profiles = :none, extendedFields = :empty, version = :next, writtenBy = :token',
+        'SET activity = :erased, erasedAt = :erasedAt, changedAt = :erasedAt, profiles = :none, extendedFields = :empty, erased = :erasedParts, version = :next, writtenBy = :token',
       ConditionExpression: 'activity = :active AND version = :version',
       ExpressionAttributeValues: {
         ':active': 'ACTIVE',
         ':version': 4,
         ':erased': 'ERASED',
         ':erasedAt': '2024-07-01T00:00:00.000Z',
+        ':erasedParts': { sourceAccounts: ['INSTORE', 'WECHAT#wx-main'], identifierTypes: ['email', 'mobile', 'wechat'] },
         ':none': [],
         ':empty': {},
         ':next': 5,
@@ -185,21 +193,31 @@ describe('planErasure', () => {
       '2024-07-01T00:00:00.000Z',
     );
     expect(plan.input.TransactItems![0].Update).toMatchObject({
+      // The mark's summary stays: steps before this one deleted profiles it still names.
+      UpdateExpression: expect.stringContaining('erased = if_not_exists(erased, :erasedParts)'),
       ConditionExpression: 'activity = :erasing AND version = :version',
       ExpressionAttributeValues: { ':erasing': 'ERASING', ':version': 5, ':next': 6 },
     });
   });
 
-  test('marks a customer too large for one transaction ERASING first, at the version read', () => {
+  test('marks a customer too large for one transaction ERASING first, at the version read, with what the erase will remove', () => {
     const plan = planMarkErasing(customer(), TOKEN);
     expect(plan.input.TransactItems).toStrictEqual([
       {
         Update: {
           TableName: tableName(),
           Key: keys.customer(ORG, ID),
-          UpdateExpression: 'SET activity = :erasing, version = :next, writtenBy = :token',
+          UpdateExpression: 'SET activity = :erasing, erased = :erasedParts, version = :next, changedAt = :at, writtenBy = :token',
           ConditionExpression: 'activity = :active AND version = :version',
-          ExpressionAttributeValues: { ':active': 'ACTIVE', ':version': 4, ':erasing': 'ERASING', ':next': 5, ':token': TOKEN },
+          ExpressionAttributeValues: {
+            ':active': 'ACTIVE',
+            ':version': 4,
+            ':erasing': 'ERASING',
+            ':erasedParts': { sourceAccounts: ['INSTORE', 'WECHAT#wx-main'], identifierTypes: ['email', 'mobile', 'wechat'] },
+            ':next': 5,
+            ':at': NOW,
+            ':token': TOKEN,
+          },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },

@@ -22,6 +22,7 @@ const event: CustomerEvent = {
   customerId: 42,
   occurredAt: '2026-01-02T03:04:05.000Z',
   origin: 'api',
+  sequence: 1,
   data: { sourceAccounts: ['INSTORE'], identifierTypes: ['mobile'] },
 };
 
