@@ -103,6 +103,8 @@ export interface VersionedCustomer extends Customer {
   /** 0 for an item never changed since it was created. */
   version: number;
   profilesOnItem: number;
+  /** The idempotency records written in its own transactions, as the customer item lists them (lib/store/idempotencyRecords.ts). */
+  recordEntries?: string[];
 }
 
 /** The key of a profile's place: one profile per source and account per customer. */

@@ -1,6 +1,7 @@
 // Erases a customer (SPEC section 12): its identifier items that still name it (so the values
-// are free), its merged profile items and its personal data go; a tombstone keeps the id, the
-// time and the enrollments with their points.
+// are free), the idempotency records of its own requests (listed on the customer item, so no
+// scan finds them), its merged profile items and its personal data go; a tombstone keeps the
+// id, the time and the enrollments with their points.
 //
 // A customer that fits one transaction is erased in one, conditioned on the version read: a
 // merge or change that lands after the read raises the version, so the erase reads again and
@@ -73,7 +74,8 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
     const customer = await loadCustomer(orgId, customerId, { consistent: true });
     if (!customer) return settle({ kind: 'rejected', problems: notFound() });
     if (customer.activity === 'ERASED') return settle({ kind: 'erased', customerId, steps });
-    const parts = without(erasureParts(customer), skip);
+    // The erase's own key, if the customer lists it (a key reused for another request), is not deleted: its Put answers 422.
+    const parts = without(erasureParts(customer), skip, options.idempotency?.key.key);
     const pending: Settled = { kind: 'erased', customerId, steps: steps + 1 };
     const record = options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
     let plan: PlannedTransaction;
@@ -133,6 +135,10 @@ async function runStep(
   return 'again';
 }
 
-function without(parts: ErasureParts, skip: Set<string>): ErasureParts {
-  return { ...parts, identifiers: parts.identifiers.filter((i) => !skip.has(identifierKeyOf(i))) };
+function without(parts: ErasureParts, skip: Set<string>, ownKey?: string): ErasureParts {
+  return {
+    ...parts,
+    identifiers: parts.identifiers.filter((i) => !skip.has(identifierKeyOf(i))),
+    records: parts.records.filter((key) => key !== ownKey),
+  };
 }

@@ -47,7 +47,7 @@ export function decideRegistration(registration: Registration, facts: KnownFacts
   // A card number is issued once: it never leads to the customer who holds it.
   const knownCards = known.filter((i) => i.type === 'card');
   for (const card of knownCards) {
-    problems.push(problem(Code.cardNumberIssued, `card number ${card.value} is already issued`, cardPath(registration, card.value)));
+    problems.push(problem(Code.cardNumberIssued, 'the card number is already issued to a customer', cardPath(registration, card.value)));
   }
 
   const knownPeople = known.filter((i) => i.type !== 'card');

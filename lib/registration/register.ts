@@ -10,7 +10,13 @@ import { identifierKeyOf, uniqueIdentifiers, type Activity, type Profile, type R
 import { ApiError, Code, warning, type Problem, type Warning } from '../errors';
 import type { OrgConfig } from '../org';
 import type { SideEffect } from '../schemas/responses.schema';
-import { claimIdempotencyRecord, type IdempotencyRecord, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
+import {
+  claimIdempotencyRecord,
+  dropStaleRecord,
+  type IdempotencyRecord,
+  type RecordKey,
+  type StoredResponse,
+} from '../store/idempotencyRecords';
 import { planCreateCustomer, planMergeProfiles, type PlannedTransaction, type RecordToClaim } from '../store/plans';
 import { customerActivity } from '../store/customers';
 import { unavailable } from '../store/storeError';
@@ -46,8 +52,13 @@ export interface RegisterOptions {
   idempotency?: { key: RecordKey; response: (outcome: Registered | Rejected) => StoredResponse };
   /** Sends a planned transaction; the store's by default (unit tests give their own). */
   run?: (plan: PlannedTransaction) => Promise<TransactionResult>;
-  /** Claims the idempotency record of a rejection; the store's by default. Returns the record found in place, if any. */
-  claimRecord?: (key: RecordKey, response: StoredResponse) => Promise<IdempotencyRecord | undefined>;
+  /**
+   * Claims the idempotency record of a rejection, naming the customers its answer names; the
+   * store's by default. Returns the record found in place, if any.
+   */
+  claimRecord?: (key: RecordKey, response: StoredResponse, names: number[]) => Promise<IdempotencyRecord | undefined>;
+  /** Deletes a refusal's record that names a customer no longer live; the store's by default. */
+  dropRecord?: (orgId: number, key: string, record: IdempotencyRecord) => Promise<void>;
   /** The activity of a customer the request's values belong to; the store's by default. */
   activityOf?: (orgId: number, customerId: number) => Promise<Activity | undefined>;
 }
@@ -61,7 +72,10 @@ export async function registerCustomer(
   options: RegisterOptions = {},
 ): Promise<RegistrationOutcome> {
   const run = options.run ?? runTransaction;
-  const claimRecord = options.claimRecord ?? claimIdempotencyRecord;
+  const claimRecord =
+    options.claimRecord ??
+    ((key: RecordKey, response: StoredResponse, names: number[]) => claimIdempotencyRecord(key, response, undefined, names));
+  const activityOf = options.activityOf ?? customerActivity;
   const claim = (pending: Registered): RecordToClaim | undefined =>
     options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
   const owners = new Map<string, number>();
@@ -69,6 +83,25 @@ export async function registerCustomer(
   const profileCounts = new Map<number, number>();
   const maxProfiles = org.identityGuards?.maxProfilesPerCustomer;
   let profiles = registration.profiles;
+  /**
+   * A record found in place is replayed, unless it is a refusal naming a customer since erased
+   * (SPEC section 12: a replay never hands back an erased customer's id): then it is dropped and
+   * the request runs again as a new one.
+   */
+  const replayable = async (record: IdempotencyRecord): Promise<boolean> => {
+    if (!record.names || !options.idempotency) return true;
+    const activities = await Promise.all(record.names.map((id) => activityOf(registration.orgId, id)));
+    if (activities.every((activity) => activity === 'ACTIVE')) return true;
+    await (options.dropRecord ?? dropStaleRecord)(registration.orgId, options.idempotency.key.key, record);
+    // What was learnt of the customers gone is stale too: the next attempt asks the table again.
+    const gone = new Set(record.names.filter((_id, i) => activities[i] !== 'ACTIVE'));
+    for (const [key, owner] of owners) if (gone.has(owner)) owners.delete(key);
+    for (const id of gone) {
+      takenSourceAccounts.delete(id);
+      profileCounts.delete(id);
+    }
+    return false;
+  };
   let conflicts = 0;
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -82,14 +115,16 @@ export async function registerCustomer(
 
     if (decision.kind === 'reject') {
       // A customer being erased still holds its values for a few seconds: that is a wait, not a refusal.
-      const erasing = await ownerBeingErased(current, owners, options.activityOf ?? customerActivity);
+      const erasing = await ownerBeingErased(current, owners, activityOf);
       if (erasing !== undefined) throw beingErased(erasing);
       const rejected: Rejected = { kind: 'rejected', problems: decision.problems, warnings: registration.warnings };
       if (!options.idempotency) return rejected;
       // A copy of this request may have committed while this one's transaction conflicted with
       // it: then its record is in place, and this one replays it.
-      const record = await claimRecord(options.idempotency.key, options.idempotency.response(rejected));
-      return record ? { kind: 'recorded', record } : rejected;
+      const record = await claimRecord(options.idempotency.key, options.idempotency.response(rejected), ownersOf(current, owners));
+      if (!record) return rejected;
+      if (await replayable(record)) return { kind: 'recorded', record };
+      continue;
     }
 
     let pending: Registered;
@@ -122,7 +157,10 @@ export async function registerCustomer(
     if ('unknown' in result) throw outcomeUnknown(pending, options.idempotency !== undefined);
     // An earlier send of this very transaction was applied: this is its success.
     if (result.cancellation.ownWrite) return pending;
-    if (result.cancellation.record) return { kind: 'recorded', record: result.cancellation.record };
+    if (result.cancellation.record) {
+      if (await replayable(result.cancellation.record)) return { kind: 'recorded', record: result.cancellation.record };
+      continue;
+    }
     // Its identifiers are still that customer's, and it takes no merges until its erase ends (SPEC section 12).
     if (result.cancellation.customerChanged?.activity === 'ERASING') throw beingErased(pending.customerId);
     // No room for the profiles on the customer's count: the next decision refuses with 8901.
@@ -147,18 +185,24 @@ function outcomeUnknown(pending: Registered, keyed: boolean): ApiError {
   return unavailable(`the customer table did not answer in time: ${what}; ${retry}`);
 }
 
+/** The customers the registration's known values belong to: those a refusal names. */
+function ownersOf(registration: Registration, owners: Map<string, number>): number[] {
+  const ids = new Set<number>();
+  for (const identifier of uniqueIdentifiers(registration.profiles)) {
+    const owner = owners.get(identifierKeyOf(identifier));
+    if (owner !== undefined) ids.add(owner);
+  }
+  return [...ids].sort((a, b) => a - b);
+}
+
 /** The first customer the registration's known values belong to that is being erased, if any. */
 async function ownerBeingErased(
   registration: Registration,
   owners: Map<string, number>,
   activityOf: (orgId: number, customerId: number) => Promise<Activity | undefined>,
 ): Promise<number | undefined> {
-  const ids = new Set<number>();
-  for (const identifier of uniqueIdentifiers(registration.profiles)) {
-    const owner = owners.get(identifierKeyOf(identifier));
-    if (owner !== undefined) ids.add(owner);
-  }
-  const activities = await Promise.all([...ids].map(async (id) => [id, await activityOf(registration.orgId, id)] as const));
+  const ids = ownersOf(registration, owners);
+  const activities = await Promise.all(ids.map(async (id) => [id, await activityOf(registration.orgId, id)] as const));
   return activities.find(([, activity]) => activity === 'ERASING')?.[0];
 }
 

@@ -25,7 +25,7 @@ import {
   type VersionedCustomer,
 } from '../customer';
 import { Entity, keys } from './keys';
-import { putIdempotencyRecord } from './idempotencyRecords';
+import { deleteIdempotencyRecord, liveEntries, liveRecordKeys, putIdempotencyRecord, recordEntry } from './idempotencyRecords';
 import { changeTime, MAX_TRANSACTION_ITEMS, type ItemRole, type PlannedTransaction, type RecordToClaim, type TransactItem } from './plans';
 
 const ALL_OLD = 'ALL_OLD' as const;
@@ -58,15 +58,18 @@ export function planCustomerChange(write: CustomerChangeWrite, record?: RecordTo
   const next = before.version + 1;
   const at = changeTime();
   const condition = versionCondition(before.version);
+  const listed = listedRecords(before, record);
   const items: TransactItem[] = [
     {
       Update: {
         TableName: table,
         Key: keys.customer(orgId, customerId),
         UpdateExpression:
-          'SET profiles = :profiles, extendedFields = :extendedFields, loyaltyType = :loyaltyType, enrollments = :enrollments, version = :next, changedAt = :at, writtenBy = :token',
+          'SET profiles = :profiles, extendedFields = :extendedFields, loyaltyType = :loyaltyType, enrollments = :enrollments, version = :next, changedAt = :at, writtenBy = :token' +
+          listed.expression,
         ConditionExpression: condition.expression,
         ExpressionAttributeValues: {
+          ...listed.values,
           ...condition.values,
           ':profiles': after.profiles.slice(0, before.profilesOnItem),
           ':extendedFields': after.extendedFields,
@@ -123,6 +126,21 @@ export function planCustomerChange(write: CustomerChangeWrite, record?: RecordTo
   return { input: { TransactItems: items, ClientRequestToken: token }, roles };
 }
 
+/**
+ * The records the customer item lists after a change: those not yet expired (the change read
+ * them, and is conditioned on that read), and the change's own. Nothing when that is what it
+ * lists already.
+ */
+function listedRecords(before: VersionedCustomer, record?: RecordToClaim): { expression: string; values: Record<string, unknown> } {
+  const was = before.recordEntries ?? [];
+  const next = [...liveEntries(was), ...(record ? [recordEntry(record.key)] : [])];
+  if (next.length === was.length && next.every((entry) => was.includes(entry))) return { expression: '', values: {} };
+  // A set cannot be empty: no record left is no attribute.
+  return next.length === 0
+    ? { expression: ' REMOVE recordKeys', values: {} }
+    : { expression: ', recordKeys = :recordKeys', values: { ':recordKeys': new Set(next) } };
+}
+
 /** Deletes an identifier item only while it still names the customer. */
 function releaseIdentifier(table: string, orgId: number, customerId: number, identifier: Identifier): TransactItem {
   return {
@@ -150,24 +168,35 @@ export function erasedSummary(customer: VersionedCustomer): ErasedSummary {
   return { sourceAccounts: customer.profiles.map(sourceAccountOf), identifierTypes: identifierTypesOf(customer.profiles) };
 }
 
-/** What erasing a customer deletes: its identifier items and merged profile items. */
+/**
+ * What erasing a customer deletes: its identifier items, the idempotency records of its own
+ * requests (their stored answers hold its id, card numbers and generated values) and its merged
+ * profile items.
+ */
 export interface ErasureParts {
   identifiers: Identifier[];
+  /** Keys of the idempotency records the customer lists, not yet expired. */
+  records: string[];
   /** Source accounts of the merged profile items. */
   mergedProfiles: string[];
 }
 
-/** The identifier items and merged profile items of a customer as read. */
-export function erasureParts(customer: VersionedCustomer): ErasureParts {
+/** The identifier items, listed records and merged profile items of a customer as read. */
+export function erasureParts(customer: VersionedCustomer, now = Date.now()): ErasureParts {
   return {
     identifiers: uniqueIdentifiers(customer.profiles),
+    records: liveRecordKeys(customer.recordEntries ?? [], now),
     mergedProfiles: customer.profiles.slice(customer.profilesOnItem).map(sourceAccountOf),
   };
 }
 
+function partCount(parts: ErasureParts): number {
+  return parts.identifiers.length + parts.records.length + parts.mergedProfiles.length;
+}
+
 /** Whether erasing these parts, the tombstone and a record fit one transaction of `size` items. */
 export function fitsOneErasure(parts: ErasureParts, size = MAX_TRANSACTION_ITEMS): boolean {
-  return 1 + parts.identifiers.length + parts.mergedProfiles.length + 1 <= size;
+  return 1 + partCount(parts) + 1 <= size;
 }
 
 /**
@@ -197,7 +226,7 @@ export function planErasure(
         // A stepped erase keeps the summary its marking step recorded, when all profiles were there.
         UpdateExpression: `SET activity = :erased, erasedAt = :erasedAt, changedAt = :erasedAt, profiles = :none, extendedFields = :empty, erased = ${
           erasing ? 'if_not_exists(erased, :erasedParts)' : ':erasedParts'
-        }, version = :next, writtenBy = :token`,
+        }, version = :next, writtenBy = :token REMOVE recordKeys`,
         ConditionExpression: condition.expression,
         ExpressionAttributeValues: {
           ...condition.values,
@@ -268,14 +297,20 @@ export function planErasureStep(customer: VersionedCustomer, parts: ErasureParts
   return { input: { TransactItems: items, ClientRequestToken: token }, roles };
 }
 
-/** Splits a large erasure's parts into steps of at most `size` items, identifiers first; the last step is left for the tombstone. */
+/**
+ * Splits a large erasure's parts into steps of at most `size` items, identifiers first, then
+ * records, then merged profiles; the last step is left for the tombstone. (The customer item
+ * lists its records until the tombstone, so a resumed erase deletes any not yet deleted.)
+ */
 export function erasureSteps(parts: ErasureParts, size = MAX_TRANSACTION_ITEMS): { steps: ErasureParts[]; last: ErasureParts } {
-  const all: Array<{ identifier?: Identifier; mergedProfile?: string }> = [
+  const all: Array<{ identifier?: Identifier; record?: string; mergedProfile?: string }> = [
     ...parts.identifiers.map((identifier) => ({ identifier })),
+    ...parts.records.map((record) => ({ record })),
     ...parts.mergedProfiles.map((mergedProfile) => ({ mergedProfile })),
   ];
   const toParts = (chunk: typeof all): ErasureParts => ({
     identifiers: chunk.flatMap((c) => (c.identifier ? [c.identifier] : [])),
+    records: chunk.flatMap((c) => (c.record ? [c.record] : [])),
     mergedProfiles: chunk.flatMap((c) => (c.mergedProfile ? [c.mergedProfile] : [])),
   });
   // The last transaction also holds the tombstone and a record.
@@ -294,6 +329,10 @@ function deletions(table: string, orgId: number, customerId: number, parts: Eras
   for (const identifier of parts.identifiers) {
     items.push(releaseIdentifier(table, orgId, customerId, identifier));
     roles.push({ kind: 'release', key: identifierKeyOf(identifier) });
+  }
+  for (const key of parts.records) {
+    items.push(deleteIdempotencyRecord(orgId, key));
+    roles.push({ kind: 'recordDeletion' });
   }
   for (const sourceAccount of parts.mergedProfiles) {
     items.push({ Delete: { TableName: table, Key: keys.mergedProfile(orgId, customerId, sourceAccount) } });

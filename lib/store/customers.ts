@@ -30,7 +30,7 @@ export async function loadCustomer(
     items.push(...(page.Items ?? []));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  const customer = items.find(isCustomerItem) as (VersionedCustomer & { version?: number }) | undefined;
+  const customer = items.find(isCustomerItem) as (VersionedCustomer & { version?: number; recordKeys?: Set<string> }) | undefined;
   if (!customer) return undefined;
   const merged = items
     .filter(isMergedProfileItem)
@@ -49,6 +49,7 @@ export async function loadCustomer(
     activity: customer.activity,
     version: customer.version ?? 0,
     profilesOnItem: customer.profiles.length,
+    recordEntries: [...(customer.recordKeys ?? [])].sort(),
   };
 }
 

@@ -5,7 +5,13 @@
 // refused by validation writes none, so that its key stays free. TTL removes it after a day.
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, PutCommand, type BatchGetCommandOutput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  PutCommand,
+  type BatchGetCommandOutput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { tableName } from '../config';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,12 +41,21 @@ export interface IdempotencyRecord {
   response: StoredResponse;
   /** Epoch seconds after which the record counts as absent. */
   expiresAt: number;
+  /**
+   * The customers a refusal's response names (8006, 8052, 3009, 8901): it is replayed only while
+   * they are live, never after one is erased (SPEC section 12).
+   */
+  names?: number[];
 }
 
 const DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 
+function expiresAtOf(key: RecordKey, now: number): number {
+  return Math.floor(now / 1000) + (key.ttlSeconds ?? DEFAULT_TTL_SECONDS);
+}
+
 /** The Put that claims the record, for a transaction; it fails while an unexpired one exists. */
-export function putIdempotencyRecord(key: RecordKey, response: StoredResponse, now = Date.now()): TransactItem {
+export function putIdempotencyRecord(key: RecordKey, response: StoredResponse, now = Date.now(), names?: number[]): TransactItem {
   const nowSeconds = Math.floor(now / 1000);
   return {
     Put: {
@@ -50,7 +65,8 @@ export function putIdempotencyRecord(key: RecordKey, response: StoredResponse, n
         entity: Entity.idempotency,
         requestHash: key.requestHash,
         response,
-        expiresAt: nowSeconds + (key.ttlSeconds ?? DEFAULT_TTL_SECONDS),
+        expiresAt: expiresAtOf(key, now),
+        ...(names && names.length > 0 ? { names } : {}),
       },
       // TTL deletes lazily: an expired record counts as absent.
       ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
@@ -66,7 +82,58 @@ export function recordOf(item: Record<string, unknown> | undefined, now = Date.n
   const expiresAt = Number(item.expiresAt);
   if (expiresAt < Math.floor(now / 1000)) return undefined;
   const response = item.response as StoredResponse;
-  return { requestHash: item.requestHash, response: { statusCode: Number(response.statusCode), body: String(response.body) }, expiresAt };
+  return {
+    requestHash: item.requestHash,
+    response: { statusCode: Number(response.statusCode), body: String(response.body) },
+    expiresAt,
+    ...(Array.isArray(item.names) && item.names.length > 0 ? { names: item.names.map(Number) } : {}),
+  };
+}
+
+/**
+ * How a customer lists the records written in its own transactions (its registration, merges
+ * into it, its changes, bulk items and import lines), so that an erase deletes them without a
+ * scan: `<expiresAt>|<key>`, the expiry first so that a listed record past it is skipped (its
+ * key may have been claimed again since, for someone else).
+ */
+export function recordEntry(key: RecordKey, now = Date.now()): string {
+  return `${expiresAtOf(key, now)}|${key.key}`;
+}
+
+/** The keys of the listed records not yet expired. */
+export function liveRecordKeys(entries: Iterable<string>, now = Date.now()): string[] {
+  return liveEntries(entries, now).map((entry) => entry.slice(entry.indexOf('|') + 1));
+}
+
+/** The listed entries not yet expired. */
+export function liveEntries(entries: Iterable<string>, now = Date.now()): string[] {
+  const nowSeconds = Math.floor(now / 1000);
+  return [...entries].filter((entry) => Number(entry.slice(0, entry.indexOf('|'))) >= nowSeconds);
+}
+
+/** The Delete of a record a customer lists, for an erase's transaction. */
+export function deleteIdempotencyRecord(orgId: number, key: string): TransactItem {
+  return { Delete: { TableName: tableName(), Key: keys.idempotency(orgId, key) } };
+}
+
+/**
+ * Deletes a refusal's record that names a customer no longer live, so that the request it was
+ * for runs again as a new one; only while it is the record read (another may have replaced it).
+ */
+export async function dropStaleRecord(orgId: number, key: string, record: IdempotencyRecord): Promise<void> {
+  try {
+    await send(
+      new DeleteCommand({
+        TableName: tableName(),
+        Key: keys.idempotency(orgId, key),
+        ConditionExpression: 'requestHash = :hash AND expiresAt = :expiresAt',
+        ExpressionAttributeValues: { ':hash': record.requestHash, ':expiresAt': record.expiresAt },
+      }),
+      ['ConditionalCheckFailedException'],
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+  }
 }
 
 /**
@@ -78,8 +145,9 @@ export async function claimIdempotencyRecord(
   key: RecordKey,
   response: StoredResponse,
   now = Date.now(),
+  names?: number[],
 ): Promise<IdempotencyRecord | undefined> {
-  const put = putIdempotencyRecord(key, response, now).Put!;
+  const put = putIdempotencyRecord(key, response, now, names).Put!;
   // A record that expired between DynamoDB's check and ours is claimed on the next try.
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

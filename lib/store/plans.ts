@@ -16,7 +16,7 @@ import {
   type Profile,
   type Registration,
 } from '../customer';
-import { putIdempotencyRecord, type RecordKey, type StoredResponse } from './idempotencyRecords';
+import { putIdempotencyRecord, recordEntry, type RecordKey, type StoredResponse } from './idempotencyRecords';
 import { Entity, keys } from './keys';
 import type { IdentifierRecord } from './records';
 
@@ -35,7 +35,9 @@ export type ItemRole =
   /** A merged profile item changed or deleted along with its customer. */
   | { kind: 'mergedProfileChange'; customerId: number }
   /** An identifier item deleted only while it still names the customer. */
-  | { kind: 'release'; key: string };
+  | { kind: 'release'; key: string }
+  /** An idempotency record of the customer's own requests, deleted by its erase. */
+  | { kind: 'recordDeletion' };
 
 export interface PlannedTransaction {
   /** The request; its ClientRequestToken makes every re-send of it one transaction. */
@@ -119,6 +121,8 @@ export function planCreateCustomer(
     changedAt: changeTime(),
     // Read by the event publisher from the table's stream; absent means `api`.
     ...(registration.origin ? { origin: registration.origin } : {}),
+    // The record this transaction claims, listed so that an erase finds it (SPEC section 12).
+    ...(record ? { recordKeys: new Set([recordEntry(record.key)]) } : {}),
   };
   const items: TransactItem[] = [{ Put: { TableName: table, Item: customer, ConditionExpression: 'attribute_not_exists(pk)' } }];
   const roles: ItemRole[] = [{ kind: 'customer', customerId }];
@@ -180,7 +184,8 @@ export function planMergeProfiles(
         TableName: table,
         Key: keys.customer(orgId, customerId),
         UpdateExpression:
-          'SET version = if_not_exists(version, :zero) + :one, profileCount = if_not_exists(profileCount, :zero) + :added, changedAt = :at, lastMerge = :merge',
+          'SET version = if_not_exists(version, :zero) + :one, profileCount = if_not_exists(profileCount, :zero) + :added, changedAt = :at, lastMerge = :merge' +
+          (record ? ' ADD recordKeys :record' : ''),
         ConditionExpression: room === undefined ? 'activity = :active' : 'activity = :active AND profileCount <= :room',
         ExpressionAttributeValues: {
           ':active': 'ACTIVE',
@@ -190,6 +195,7 @@ export function planMergeProfiles(
           ':at': changeTime(),
           ':merge': summary,
           ...(room === undefined ? {} : { ':room': room }),
+          ...(record ? { ':record': new Set([recordEntry(record.key)]) } : {}),
         },
         ReturnValuesOnConditionCheckFailure: ALL_OLD,
       },

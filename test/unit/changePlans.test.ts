@@ -154,13 +154,13 @@ describe('planErasure', () => {
   test('makes the customer item a tombstone at the version read, naming what it removed, and deletes its identifiers and merged profiles', () => {
     const erased = customer();
     const parts = erasureParts(erased);
-    expect(parts).toStrictEqual({ identifiers: [MOBILE, EMAIL, WECHAT], mergedProfiles: ['WECHAT#wx-main'] });
+    expect(parts).toStrictEqual({ identifiers: [MOBILE, EMAIL, WECHAT], records: [], mergedProfiles: ['WECHAT#wx-main'] });
     const plan = planErasure(erased, parts, '2024-07-01T00:00:00.000Z', undefined, TOKEN);
     const [tombstone, ...deletes] = plan.input.TransactItems!;
     expect(tombstone.Update).toMatchObject({
       Key: keys.customer(ORG, ID),
       UpdateExpression:
-        'SET activity = :erased, erasedAt = :erasedAt, changedAt = :erasedAt, profiles = :none, extendedFields = :empty, erased = :erasedParts, version = :next, writtenBy = :token',
+        'SET activity = :erased, erasedAt = :erasedAt, changedAt = :erasedAt, profiles = :none, extendedFields = :empty, erased = :erasedParts, version = :next, writtenBy = :token REMOVE recordKeys',
       ConditionExpression: 'activity = :active AND version = :version',
       ExpressionAttributeValues: {
         ':active': 'ACTIVE',
@@ -189,7 +189,7 @@ describe('planErasure', () => {
   test('finishes a customer marked ERASING at the version of its mark', () => {
     const plan = planErasure(
       customer({ activity: 'ERASING', version: 5 }),
-      { identifiers: [], mergedProfiles: [] },
+      { identifiers: [], records: [], mergedProfiles: [] },
       '2024-07-01T00:00:00.000Z',
     );
     expect(plan.input.TransactItems![0].Update).toMatchObject({
@@ -226,15 +226,15 @@ describe('planErasure', () => {
 
   test('fits one transaction up to 98 parts (the tombstone and a record make 100)', () => {
     const values = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'externalId' as const, value: `E${i}` }));
-    expect(fitsOneErasure({ identifiers: values(97), mergedProfiles: ['WECHAT#wx-main'] })).toBe(true);
-    expect(fitsOneErasure({ identifiers: values(98), mergedProfiles: ['WECHAT#wx-main'] })).toBe(false);
-    expect(fitsOneErasure({ identifiers: values(3), mergedProfiles: [] }, 5)).toBe(true);
-    expect(fitsOneErasure({ identifiers: values(4), mergedProfiles: [] }, 5)).toBe(false);
+    expect(fitsOneErasure({ identifiers: values(97), records: [], mergedProfiles: ['WECHAT#wx-main'] })).toBe(true);
+    expect(fitsOneErasure({ identifiers: values(98), records: [], mergedProfiles: ['WECHAT#wx-main'] })).toBe(false);
+    expect(fitsOneErasure({ identifiers: values(3), records: [], mergedProfiles: [] }, 5)).toBe(true);
+    expect(fitsOneErasure({ identifiers: values(4), records: [], mergedProfiles: [] }, 5)).toBe(false);
   });
 
   test('splits a large erase into steps of at most the size, identifiers before merged profiles, leaving room for the tombstone last', () => {
     const identifiers = Array.from({ length: 230 }, (_, i) => ({ type: 'externalId' as const, value: `E${i}` }));
-    const { steps, last } = erasureSteps({ identifiers, mergedProfiles: ['A', 'B', 'C'] });
+    const { steps, last } = erasureSteps({ identifiers, records: [], mergedProfiles: ['A', 'B', 'C'] });
     expect(steps.map((s) => s.identifiers.length + s.mergedProfiles.length)).toStrictEqual([100, 100]);
     expect(last.identifiers.length + last.mergedProfiles.length).toBe(33);
     expect(steps.flatMap((s) => s.mergedProfiles)).toStrictEqual([]);
@@ -246,8 +246,59 @@ describe('planErasure', () => {
   });
 
   test('puts everything in the last step when it fits beside the tombstone and a record', () => {
-    const { steps, last } = erasureSteps({ identifiers: [MOBILE], mergedProfiles: ['A'] }, 4);
+    const { steps, last } = erasureSteps({ identifiers: [MOBILE], records: [], mergedProfiles: ['A'] }, 4);
     expect(steps).toStrictEqual([]);
-    expect(last).toStrictEqual({ identifiers: [MOBILE], mergedProfiles: ['A'] });
+    expect(last).toStrictEqual({ identifiers: [MOBILE], records: [], mergedProfiles: ['A'] });
+  });
+});
+
+describe('the idempotency records a customer lists (SPEC section 12)', () => {
+  const nowSeconds = Math.floor(NOW_MS / 1000);
+  const live = (key: string, secondsLeft = 3600) => `${nowSeconds + secondsLeft}|${key}`;
+  const expired = (key: string) => `${nowSeconds - 1}|${key}`;
+  const RECORD = { key: { orgId: ORG, key: 'k-new', requestHash: 'h' }, response: { statusCode: 200, body: '{}' } };
+
+  test('an erase deletes the records still live, between the identifiers and the merged profiles, and skips expired ones', () => {
+    const listing = customer({ recordEntries: [live('k-1'), expired('k-old'), live('bulk:b-1:3'), live('import:job:7', 29 * 86400)] });
+    const parts = erasureParts(listing, NOW_MS);
+    expect(parts.records).toStrictEqual(['k-1', 'bulk:b-1:3', 'import:job:7']);
+    const plan = planErasure(listing, parts, '2024-07-01T00:00:00.000Z', undefined, TOKEN);
+    const deletes = plan.input.TransactItems!.slice(1).map((item) => item.Delete!.Key);
+    expect(deletes).toStrictEqual([
+      keys.identifier(ORG, 'mobile', MOBILE.value),
+      keys.identifier(ORG, 'email', EMAIL.value),
+      keys.identifier(ORG, 'wechat', WECHAT.value),
+      keys.idempotency(ORG, 'k-1'),
+      keys.idempotency(ORG, 'bulk:b-1:3'),
+      keys.idempotency(ORG, 'import:job:7'),
+      keys.mergedProfile(ORG, ID, 'WECHAT#wx-main'),
+    ]);
+    // The tombstone lists none any more.
+    expect(plan.input.TransactItems![0].Update!.UpdateExpression).toMatch(/ REMOVE recordKeys$/);
+  });
+
+  test('a large erase deletes records in its steps, after the identifiers', () => {
+    const identifiers = Array.from({ length: 99 }, (_, i) => ({ type: 'externalId' as const, value: `E${i}` }));
+    const { steps, last } = erasureSteps({ identifiers, records: ['k-1', 'k-2'], mergedProfiles: ['A'] });
+    expect(steps.map((s) => [s.identifiers.length, s.records, s.mergedProfiles])).toStrictEqual([[99, ['k-1'], []]]);
+    expect(last).toStrictEqual({ identifiers: [], records: ['k-2'], mergedProfiles: ['A'] });
+  });
+
+  test('a change lists its own record beside the live ones and drops the expired ones', () => {
+    const before = customer({ recordEntries: [live('k-1'), expired('k-old')] });
+    const update = planCustomerChange({ before, after: before, claim: [], release: [] }, RECORD, TOKEN).input.TransactItems![0].Update!;
+    expect(update.UpdateExpression).toMatch(/, recordKeys = :recordKeys$/);
+    expect(update.ExpressionAttributeValues![':recordKeys']).toStrictEqual(new Set([live('k-1'), `${nowSeconds + 86400}|k-new`]));
+  });
+
+  test('a change without a record leaves the list alone, unless it only drops expired entries', () => {
+    const current = customer({ recordEntries: [live('k-1')] });
+    expect(
+      planCustomerChange({ before: current, after: current, claim: [], release: [] }).input.TransactItems![0].Update!.UpdateExpression,
+    ).not.toContain('recordKeys');
+    const stale = customer({ recordEntries: [expired('k-old')] });
+    expect(
+      planCustomerChange({ before: stale, after: stale, claim: [], release: [] }).input.TransactItems![0].Update!.UpdateExpression,
+    ).toMatch(/ REMOVE recordKeys$/);
   });
 });

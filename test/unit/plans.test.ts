@@ -41,7 +41,10 @@ const TOKEN = 'client-request-token-1';
 const RESPONSE: StoredResponse = { statusCode: 200, body: '{"createdId":12345}' };
 
 /** The customer item a create writes, exactly. */
-function customerItem(request: Registration, customerId: number): Record<string, unknown> {
+/** The entry a customer item lists for the record of RECORD_KEY, so that an erase finds it: its expiry and key. */
+const RECORD_ENTRY = `${NOW_SECONDS + DAY_SECONDS}|${RECORD_KEY.key}`;
+
+function customerItem(request: Registration, customerId: number, listed?: string): Record<string, unknown> {
   return {
     ...keys.customer(ORG, customerId),
     entity: Entity.customer,
@@ -58,6 +61,7 @@ function customerItem(request: Registration, customerId: number): Record<string,
     version: 1,
     profileCount: request.profiles.length,
     changedAt: new Date(NOW_MS).toISOString(),
+    ...(listed ? { recordKeys: new Set([listed]) } : {}),
   };
 }
 
@@ -136,7 +140,13 @@ describe('planCreateCustomer', () => {
     expect(plan.input).toStrictEqual({
       ClientRequestToken: TOKEN,
       TransactItems: [
-        { Put: { TableName: tableName(), Item: customerItem(request, CUSTOMER_ID), ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Put: {
+            TableName: tableName(),
+            Item: customerItem(request, CUSTOMER_ID, RECORD_ENTRY),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
         identifierPut(MOBILE, CUSTOMER_ID, sources),
         identifierPut(EMAIL, CUSTOMER_ID, sources),
         identifierPut(CARD, CUSTOMER_ID, sources),
@@ -213,12 +223,14 @@ const customerRaise = (
   summary: { sourceAccounts: string[]; identifierTypes: string[] },
   added: number,
   room?: number,
+  listed?: string,
 ): TransactItem => ({
   Update: {
     TableName: tableName(),
     Key: keys.customer(ORG, customerId),
     UpdateExpression:
-      'SET version = if_not_exists(version, :zero) + :one, profileCount = if_not_exists(profileCount, :zero) + :added, changedAt = :at, lastMerge = :merge',
+      'SET version = if_not_exists(version, :zero) + :one, profileCount = if_not_exists(profileCount, :zero) + :added, changedAt = :at, lastMerge = :merge' +
+      (listed ? ' ADD recordKeys :record' : ''),
     ConditionExpression: room === undefined ? 'activity = :active' : 'activity = :active AND profileCount <= :room',
     ExpressionAttributeValues: {
       ':active': 'ACTIVE',
@@ -228,6 +240,7 @@ const customerRaise = (
       ':at': new Date(NOW_MS).toISOString(),
       ':merge': summary,
       ...(room === undefined ? {} : { ':room': room }),
+      ...(listed ? { ':record': new Set([listed]) } : {}),
     },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   },
@@ -251,7 +264,7 @@ describe('planMergeProfiles', () => {
     expect(plan.input).toStrictEqual({
       ClientRequestToken: TOKEN,
       TransactItems: [
-        customerRaise(42, BOTH_ADDED, 2),
+        customerRaise(42, BOTH_ADDED, 2, undefined, RECORD_ENTRY),
         identifierCheck(MOBILE, 42, ['WEBSITE', 'WECHAT#wx-second']),
         identifierPut(EMAIL, 42, sources),
         identifierPut(CARD, 42, sources),

@@ -445,7 +445,39 @@ describe('registerCustomer', () => {
     });
     expect(store.plans).toHaveLength(1);
     expect(claimRecord).toHaveBeenCalledTimes(1);
-    expect(claimRecord).toHaveBeenCalledWith(RECORD_KEY, { statusCode: 409, body: JSON.stringify({ codes: [8006] }) });
+    expect(claimRecord).toHaveBeenCalledWith(RECORD_KEY, { statusCode: 409, body: JSON.stringify({ codes: [8006] }) }, [42]);
+    expect(outcome).toStrictEqual({ kind: 'recorded', record });
+  });
+
+  test('does not replay a refusal’s record that names a customer since erased: drops it and runs the request again', async () => {
+    const stale = { ...storedRecord(), names: [42] };
+    const claimRecord = jest.fn(async () => stale);
+    const dropRecord = jest.fn(async () => undefined);
+    // The mobile was 42's when the refusal was recorded; 42 is erased now and the value free.
+    const store = fakeStore(ownedBy(42, ['INSTORE'], MOBILE), commits);
+    const outcome = await registerCustomer(instore(), demoRetail(), {
+      run: store.run,
+      activityOf: async (_org, id) => (id === 42 ? 'ERASED' : 'ACTIVE'),
+      claimRecord,
+      dropRecord,
+      idempotency: idempotency(),
+    });
+    expect(dropRecord).toHaveBeenCalledWith(ORG, RECORD_KEY.key, stale);
+    expect(outcome).toMatchObject({ kind: 'created' });
+  });
+
+  test('replays a refusal’s record while every customer it names is live', async () => {
+    const record = { ...storedRecord(), names: [42] };
+    const dropRecord = jest.fn(async () => undefined);
+    const store = fakeStore(ownedBy(42, ['INSTORE'], MOBILE));
+    const outcome = await registerCustomer(instore(), demoRetail(), {
+      run: store.run,
+      activityOf: store.activityOf,
+      claimRecord: async () => record,
+      dropRecord,
+      idempotency: idempotency(),
+    });
+    expect(dropRecord).not.toHaveBeenCalled();
     expect(outcome).toStrictEqual({ kind: 'recorded', record });
   });
 
@@ -458,7 +490,7 @@ describe('registerCustomer', () => {
       claimRecord,
       idempotency: idempotency(),
     });
-    expect(claimRecord).toHaveBeenCalledWith(RECORD_KEY, { statusCode: 409, body: JSON.stringify({ codes: [8006] }) });
+    expect(claimRecord).toHaveBeenCalledWith(RECORD_KEY, { statusCode: 409, body: JSON.stringify({ codes: [8006] }) }, [42]);
     expect(outcome).toStrictEqual({
       kind: 'rejected',
       problems: [{ code: 8006, message: expect.any(String), path: '/profiles/0' }],
