@@ -21,6 +21,10 @@ export interface OrgConfig {
   tills: string[];
   /** Till codes the org allows to erase customers (`DELETE /v2/customers/{id}`, SPEC section 12). */
   erasingTills?: string[];
+  /** Till codes the org allows to export a customer's data (`GET /v2/customers/{id}/export`, SPEC section 12). */
+  exportingTills?: string[];
+  /** Till codes the org allows to merge and unmerge customers (SPEC section 15). */
+  mergingTills?: string[];
   extendedFields: ExtendedFieldDefinition[];
   cardSeries: CardSeries[];
   cardStatusLabels: string[];
@@ -141,10 +145,14 @@ export interface TillDefinition {
   passwordMd5?: string;
   /** true: the till may erase customers (SPEC section 12). */
   mayErase?: boolean;
+  /** true: the till may export a customer's data (SPEC section 12). */
+  mayExport?: boolean;
+  /** true: the till may merge and unmerge customers (SPEC section 15). */
+  mayMerge?: boolean;
 }
 
 /** An org configuration file: the stored configuration plus its tills' credentials. */
-export interface OrgFile extends Omit<OrgConfig, 'tills' | 'erasingTills'> {
+export interface OrgFile extends Omit<OrgConfig, 'tills' | 'erasingTills' | 'exportingTills' | 'mergingTills'> {
   tills: TillDefinition[];
 }
 

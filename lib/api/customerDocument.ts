@@ -42,7 +42,7 @@ export function customerDocument(customer: Customer, org: OrgConfig) {
   };
 }
 
-function profileDocument(profile: Profile) {
+export function profileDocument(profile: Profile) {
   return {
     firstName: profile.firstName ?? null,
     lastName: profile.lastName ?? null,

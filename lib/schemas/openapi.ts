@@ -24,6 +24,8 @@ import {
   changeCustomerResponseSchema,
   customerDocumentSchema,
   eraseCustomerResponseSchema,
+  exportCustomerResponseSchema,
+  historyEntrySchema,
   errorBodySchema,
   extendedFieldsResponseSchema,
   lookupResponseSchema,
@@ -89,6 +91,8 @@ const RESPONSE_PARTS = new Map<object, string>([
   [extendedFieldsResponseSchema, 'ExtendedFieldsResponse'],
   [changeCustomerResponseSchema, 'ChangeCustomerResponse'],
   [eraseCustomerResponseSchema, 'EraseCustomerResponse'],
+  [historyEntrySchema, 'HistoryEntry'],
+  [exportCustomerResponseSchema, 'ExportCustomerResponse'],
 ]);
 
 /** What the request schemas do not say in their own words: descriptions, by component and property. */
@@ -505,12 +509,51 @@ interface OperationSpec {
   body?: boolean;
 }
 
+/** The customer the examples show. */
+const CUSTOMER_EXAMPLE = {
+  id: 4810934829312737,
+  loyaltyInfo: { loyaltyType: 'loyalty' },
+  profiles: [
+    {
+      firstName: 'Asha',
+      lastName: 'Rao',
+      source: 'INSTORE',
+      accountId: null,
+      identifiers: [
+        { type: 'mobile', value: '919845011223' },
+        { type: 'email', value: 'asha.rao@example.com' },
+      ],
+      commChannels: [],
+      fields: {},
+      attribution: { createDate: '2025-01-15T05:00:00.000Z', createdBy: { code: 'demo.till', type: 'TILL' } },
+    },
+  ],
+  extendedFields: { city: 'Pune' },
+  cardDetails: [],
+  loyaltyProgramDetails: [
+    {
+      programId: 1,
+      programName: 'Demo Rewards',
+      tierNumber: 1,
+      tierName: 'Silver',
+      loyaltyPoints: 0,
+      tierExpiryDate: null,
+      pointsExpiryDate: null,
+    },
+  ],
+  associatedWith: 'demo.till',
+  endPointsEnabled: [],
+  activity: 'ACTIVE',
+  warnings: [],
+};
+
 const customerIdParameter: JsonObject = {
   name: 'id',
   in: 'path',
   required: true,
   description: 'The customer id (`createdId` of the registration); anything else is 404 / 8015.',
   schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+  example: 4810934829312737,
 };
 const profileSourceQuery: JsonObject = {
   name: 'source',
@@ -859,42 +902,7 @@ function operations(): OperationSpec[] {
           200: {
             description: 'The customer.',
             content: json(schemaRef('CustomerDocument'), {
-              example: {
-                id: 4810934829312737,
-                loyaltyInfo: { loyaltyType: 'loyalty' },
-                profiles: [
-                  {
-                    firstName: 'Asha',
-                    lastName: 'Rao',
-                    source: 'INSTORE',
-                    accountId: null,
-                    identifiers: [
-                      { type: 'mobile', value: '919845011223' },
-                      { type: 'email', value: 'asha.rao@example.com' },
-                    ],
-                    commChannels: [],
-                    fields: {},
-                    attribution: { createDate: '2025-01-15T05:00:00.000Z', createdBy: { code: 'demo.till', type: 'TILL' } },
-                  },
-                ],
-                extendedFields: { city: 'Pune' },
-                cardDetails: [],
-                loyaltyProgramDetails: [
-                  {
-                    programId: 1,
-                    programName: 'Demo Rewards',
-                    tierNumber: 1,
-                    tierName: 'Silver',
-                    loyaltyPoints: 0,
-                    tierExpiryDate: null,
-                    pointsExpiryDate: null,
-                  },
-                ],
-                associatedWith: 'demo.till',
-                endPointsEnabled: [],
-                activity: 'ACTIVE',
-                warnings: [],
-              },
+              example: CUSTOMER_EXAMPLE,
             }),
           },
           401: unauthorized,
@@ -972,6 +980,51 @@ function operations(): OperationSpec[] {
             example: errorExample(problem(Code.customerNotFound, 'customer not found', '/id')),
           }),
           422: keyReused(true),
+          429: rateLimited,
+          500: internal,
+          503: unavailable(true),
+        },
+      },
+    },
+    {
+      method: 'get',
+      path: '/v2/customers/{id}/export',
+      operation: {
+        operationId: 'exportCustomer',
+        tags: ['customers'],
+        summary: "Export a customer's data",
+        description: [
+          "A data subject's access request (GDPR articles 15 and 20): everything the service holds about the customer, as one",
+          'document read at one version of it: the document GET returns, every profile with its identifiers and fields, the',
+          'enrollments, the history, the keys of the idempotency records still held for its requests, and when it was generated.',
+          "For tills the org allows to export (`mayExport`; others 403, whatever the id). Counted against the org's per-minute limit.",
+        ].join(' '),
+        parameters: [customerIdParameter],
+        responses: {
+          200: {
+            description: 'Everything held about the customer.',
+            headers: rateHeaders(true),
+            content: json(schemaRef('ExportCustomerResponse'), {
+              example: {
+                customer: CUSTOMER_EXAMPLE,
+                profiles: CUSTOMER_EXAMPLE.profiles,
+                enrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }],
+                history: [],
+                idempotencyKeys: ['till-7-20250115-0001'],
+                generatedAt: '2025-02-01T09:30:00.000Z',
+              },
+            }),
+          },
+          401: unauthorized,
+          403: errorResponse(403, {
+            codes: [Code.forbidden],
+            example: errorExample(problem(Code.forbidden, 'till store2.till may not export customers')),
+          }),
+          404: errorResponse(404, {
+            codes: [Code.customerNotFound],
+            description: 'no such customer in the org, or one erased',
+            example: errorExample(problem(Code.customerNotFound, 'customer not found', '/id')),
+          }),
           429: rateLimited,
           500: internal,
           503: unavailable(true),

@@ -47,6 +47,14 @@ const till = {
       description: 'the md5 hex of the password, so that the file need not hold it',
     },
     mayErase: { type: 'boolean', description: 'true: the till may erase customers (DELETE /v2/customers/{id}); default false' },
+    mayExport: {
+      type: 'boolean',
+      description: "true: the till may export a customer's data (GET /v2/customers/{id}/export); default false",
+    },
+    mayMerge: {
+      type: 'boolean',
+      description: 'true: the till may merge and unmerge customers (POST /v2/customers/{id}/merge and /unmerge); default false',
+    },
   },
 } as const;
 

@@ -285,6 +285,71 @@ export const eraseCustomerResponseSchema = {
   },
 } as const;
 
+/** An entry of a customer's history (SPEC section 15). */
+export const historyEntrySchema = {
+  type: 'object',
+  description: 'One change of the customer, as its journal keeps it.',
+  additionalProperties: false,
+  required: ['at', 'type', 'sequence', 'by', 'details'],
+  properties: {
+    at: { type: 'string', format: 'date-time', description: 'When the change was written, to the millisecond.' },
+    type: {
+      type: 'string',
+      enum: ['created', 'merged', 'updated', 'identifiers_changed', 'merged_customer', 'unmerged'],
+    },
+    sequence: { type: 'integer', minimum: 1, description: "The customer's version after the change." },
+    by: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { till: { type: 'string' }, origin: { type: 'string', enum: ['api', 'bulk', 'import'] } },
+    },
+    requestId: { type: 'string' },
+    details: { type: 'object', description: 'What changed; its shape depends on the type.' },
+  },
+} as const;
+
+/** `GET /v2/customers/{id}/export`, 200 (SPEC section 12: a data subject's access request). */
+export const exportCustomerResponseSchema = {
+  type: 'object',
+  description:
+    'Everything the service holds about the customer, read at one version of it: the document GET returns, every profile, the enrollments, the history and the idempotency records still held for its requests.',
+  additionalProperties: false,
+  required: ['customer', 'profiles', 'enrollments', 'history', 'idempotencyKeys', 'generatedAt'],
+  properties: {
+    customer: customerDocumentSchema,
+    profiles: {
+      type: 'array',
+      minItems: 1,
+      items: profileDocument,
+      description: 'Every profile with its identifiers, fields and channels.',
+    },
+    enrollments: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['programId', 'tierNumber', 'loyaltyPoints'],
+        properties: {
+          programId: { type: 'integer' },
+          tierNumber: { type: 'integer' },
+          loyaltyPoints: { type: 'integer', minimum: 0 },
+          tierExpiryDate: { type: 'string' },
+          pointsExpiryDate: { type: 'string' },
+        },
+      },
+    },
+    history: { type: 'array', items: historyEntrySchema, description: "Every entry of the customer's journal, newest first." },
+    idempotencyKeys: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'The keys of the idempotency records still held for the customer’s requests: an `Idempotency-Key` as sent, `bulk:<key>:<item>` for a bulk item, `import:<job>:<line>` for an import line.',
+    },
+    generatedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export type ExportCustomerResponse = FromSchema<typeof exportCustomerResponseSchema>;
 export type ChangeCustomerResponse = FromSchema<typeof changeCustomerResponseSchema>;
 export type EraseCustomerResponse = FromSchema<typeof eraseCustomerResponseSchema>;
 

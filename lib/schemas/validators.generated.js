@@ -1555,7 +1555,7 @@ return errors === 0;
 }
 
 export const validateOrg = validate12;
-const schema13 = {"$id":"org","type":"object","description":"one org","additionalProperties":false,"required":["orgId","name","baseCountry","earliestRegistrationDate","sources","tills","extendedFields","cardSeries","cardStatusLabels","programs"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"orgId":{"type":"integer","minimum":1,"description":"a positive integer"},"name":{"type":"string","minLength":1},"baseCountry":{"type":"string","pattern":"^[A-Z]{2}$","description":"the ISO 3166-1 alpha-2 country national mobiles are read in, e.g. \"IN\""},"earliestRegistrationDate":{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}$","description":"YYYY-MM-DD; registrations dated before it are 8017"},"rateLimitPerMinute":{"type":"integer","minimum":1,"description":"registrations a minute; unset: the stage default"},"sources":{"type":"object","description":"the enabled sources, each {\"accounts\": [...]}, e.g. {\"INSTORE\": {\"accounts\": []}, \"WECHAT\": {\"accounts\": [\"wx-main\"]}}","propertyNames":{"enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP","$comment"],"description":"one of INSTORE, FACEBOOK, WEB_ENGAGE, WECHAT, MARTJACK, TMALL, TAOBAO, JD, ECOMMERCE, WEBSITE, LINE, MOBILE_APP"},"additionalProperties":{"type":"object","description":"an object {\"accounts\": [...]} listing the account ids of the source: [] for a single-account source","additionalProperties":false,"required":["accounts"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"accounts":{"type":"array","items":{"type":"string","minLength":1,"maxLength":100},"description":"account ids, e.g. [\"app-ios\", \"app-android\"]"}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}}},"tills":{"type":"array","minItems":1,"items":{"type":"object","description":"a till: {\"username\": \"store1.till\", \"password\": \"...\"} or {\"username\": ..., \"passwordMd5\": \"<md5 hex>\"}","additionalProperties":false,"required":["username"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"username":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[^:]+$","description":"the till code, without ':'"},"password":{"type":"string","minLength":1,"description":"the password; stored only as a salted scrypt hash of its md5"},"passwordMd5":{"type":"string","pattern":"^[0-9a-fA-F]{32}$","description":"the md5 hex of the password, so that the file need not hold it"},"mayErase":{"type":"boolean","description":"true: the till may erase customers (DELETE /v2/customers/{id}); default false"}}},"description":"the tills (at least one)"},"extendedFields":{"type":"array","items":{"type":"object","description":"an extended field: {\"name\", \"label\", \"dataType\", \"enumValues\"?, \"maxLength\"?}","additionalProperties":false,"required":["name","label","dataType"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"name":{"type":"string","minLength":1,"maxLength":64},"label":{"type":"string"},"dataType":{"enum":["STRING","INTEGER","DOUBLE","DATE","DATETIME","STANDARD_ENUM","CUSTOM_ENUM","COUNTRY"],"description":"one of STRING, INTEGER, DOUBLE, DATE, DATETIME, STANDARD_ENUM, CUSTOM_ENUM, COUNTRY"},"enumValues":{"type":"array","items":{"type":"string"},"description":"the values of an _ENUM field"},"maxLength":{"type":"integer","minimum":1,"description":"the longest STRING value, in characters (default 255)"}}},"description":"the customer extended fields ([] for none)"},"cardSeries":{"type":"array","items":{"type":"object","description":"a card series: {\"id\", \"code\", \"generates\", \"prefix\", \"minDigits\", \"maxDigits\", \"checkDigit\"}","additionalProperties":false,"required":["id","code","generates","prefix","minDigits","maxDigits","checkDigit"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"code":{"type":"string","minLength":1},"generates":{"type":"boolean","description":"true when the series draws numbers for cards sent without one"},"prefix":{"type":"string","description":"fixed leading characters, e.g. \"DEMO\"; \"\" for none"},"minDigits":{"type":"integer","minimum":1,"maximum":64,"description":"digits after the prefix, check digit included"},"maxDigits":{"type":"integer","minimum":1,"maximum":64},"checkDigit":{"enum":["luhn","none"],"description":"\"luhn\" or \"none\""}}},"description":"the card series ([] for none)"},"cardStatusLabels":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"e.g. [\"ACTIVE\", \"SUSPENDED\"]"},"programs":{"type":"array","items":{"type":"object","description":"a loyalty program: {\"id\", \"name\", \"isDefault\", \"tiers\": [{\"number\", \"name\"}, ...]}","additionalProperties":false,"required":["id","name","isDefault","tiers"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1},"isDefault":{"type":"boolean","description":"the program loyalty customers sent without enrollments join, at tier 1"},"tiers":{"type":"array","minItems":1,"description":"a list of {\"number\": 1, \"name\": \"Silver\"}, ...","items":{"type":"object","additionalProperties":false,"required":["number","name"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"number":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}}}}},"description":"the loyalty programs, one of them isDefault"},"identityGuards":{"type":"object","description":"placeholder values that never become identifiers: {\"blocked\": {<type>: {\"values\", \"patterns\"}}, \"useDefaults\", \"onBlocked\", \"maxProfilesPerCustomer\"}","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"blocked":{"type":"object","additionalProperties":{"type":"object","description":"an object {\"values\": [...], \"patterns\": [...]} of exact normalised values and regular expressions","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"values":{"type":"array","items":{"type":"string"}},"patterns":{"type":"array","items":{"type":"string","minLength":1,"maxLength":200}}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}},"description":"blocked values by identifier type (not card)"},"useDefaults":{"type":"boolean","description":"true: the defaults as well as the lists here; false: no defaults"},"onBlocked":{"enum":["drop","reject"],"description":"\"drop\" (warning 8200) or \"reject\" (8014 / 8055 / 400)"},"maxProfilesPerCustomer":{"type":"integer","minimum":1}}},"events":{"type":"object","description":"what the org's events carry: {\"full\": true} adds the customer document (data.customer); default thin","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"full":{"type":"boolean","description":"true: events carry the customer as GET /v2/customers/{id} returns it; default false"}}},"webhooks":{"type":"array","maxItems":10,"items":{"type":"object","description":"a webhook subscription: {\"id\", \"url\", \"events\": [...], \"secrets\": [\"whsec_...\"], \"includeImports\"?}","additionalProperties":false,"required":["id","url","events","secrets"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$","description":"1 to 64 of A-Z a-z 0-9 _ -, unique in the org, e.g. \"crm\""},"url":{"type":"string","pattern":"^https?://\\S+$","description":"the URL events are POSTed to: https and a public address in AWS stages (http and loopback on the local stage)"},"events":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["customer.created","customer.merged","customer.updated","customer.identifiers_changed","customer.erased"],"description":"one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"description":"the event types sent, at least one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"secrets":{"type":"array","minItems":1,"maxItems":3,"uniqueItems":true,"items":{"type":"string","pattern":"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$","description":"\"whsec_\" followed by the base64 of 24 to 64 random bytes (e.g. \"whsec_\" and the output of `openssl rand -base64 32`)"},"description":"1 to 3 signing secrets; each signs every delivery, so a rotation adds the new one before removing the old one"},"includeImports":{"type":"boolean","description":"true: events of imports are sent too; default false"}}},"description":"the webhook subscriptions, at most 10"}}};
+const schema13 = {"$id":"org","type":"object","description":"one org","additionalProperties":false,"required":["orgId","name","baseCountry","earliestRegistrationDate","sources","tills","extendedFields","cardSeries","cardStatusLabels","programs"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"orgId":{"type":"integer","minimum":1,"description":"a positive integer"},"name":{"type":"string","minLength":1},"baseCountry":{"type":"string","pattern":"^[A-Z]{2}$","description":"the ISO 3166-1 alpha-2 country national mobiles are read in, e.g. \"IN\""},"earliestRegistrationDate":{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}$","description":"YYYY-MM-DD; registrations dated before it are 8017"},"rateLimitPerMinute":{"type":"integer","minimum":1,"description":"registrations a minute; unset: the stage default"},"sources":{"type":"object","description":"the enabled sources, each {\"accounts\": [...]}, e.g. {\"INSTORE\": {\"accounts\": []}, \"WECHAT\": {\"accounts\": [\"wx-main\"]}}","propertyNames":{"enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP","$comment"],"description":"one of INSTORE, FACEBOOK, WEB_ENGAGE, WECHAT, MARTJACK, TMALL, TAOBAO, JD, ECOMMERCE, WEBSITE, LINE, MOBILE_APP"},"additionalProperties":{"type":"object","description":"an object {\"accounts\": [...]} listing the account ids of the source: [] for a single-account source","additionalProperties":false,"required":["accounts"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"accounts":{"type":"array","items":{"type":"string","minLength":1,"maxLength":100},"description":"account ids, e.g. [\"app-ios\", \"app-android\"]"}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}}},"tills":{"type":"array","minItems":1,"items":{"type":"object","description":"a till: {\"username\": \"store1.till\", \"password\": \"...\"} or {\"username\": ..., \"passwordMd5\": \"<md5 hex>\"}","additionalProperties":false,"required":["username"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"username":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[^:]+$","description":"the till code, without ':'"},"password":{"type":"string","minLength":1,"description":"the password; stored only as a salted scrypt hash of its md5"},"passwordMd5":{"type":"string","pattern":"^[0-9a-fA-F]{32}$","description":"the md5 hex of the password, so that the file need not hold it"},"mayErase":{"type":"boolean","description":"true: the till may erase customers (DELETE /v2/customers/{id}); default false"},"mayExport":{"type":"boolean","description":"true: the till may export a customer's data (GET /v2/customers/{id}/export); default false"},"mayMerge":{"type":"boolean","description":"true: the till may merge and unmerge customers (POST /v2/customers/{id}/merge and /unmerge); default false"}}},"description":"the tills (at least one)"},"extendedFields":{"type":"array","items":{"type":"object","description":"an extended field: {\"name\", \"label\", \"dataType\", \"enumValues\"?, \"maxLength\"?}","additionalProperties":false,"required":["name","label","dataType"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"name":{"type":"string","minLength":1,"maxLength":64},"label":{"type":"string"},"dataType":{"enum":["STRING","INTEGER","DOUBLE","DATE","DATETIME","STANDARD_ENUM","CUSTOM_ENUM","COUNTRY"],"description":"one of STRING, INTEGER, DOUBLE, DATE, DATETIME, STANDARD_ENUM, CUSTOM_ENUM, COUNTRY"},"enumValues":{"type":"array","items":{"type":"string"},"description":"the values of an _ENUM field"},"maxLength":{"type":"integer","minimum":1,"description":"the longest STRING value, in characters (default 255)"}}},"description":"the customer extended fields ([] for none)"},"cardSeries":{"type":"array","items":{"type":"object","description":"a card series: {\"id\", \"code\", \"generates\", \"prefix\", \"minDigits\", \"maxDigits\", \"checkDigit\"}","additionalProperties":false,"required":["id","code","generates","prefix","minDigits","maxDigits","checkDigit"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"code":{"type":"string","minLength":1},"generates":{"type":"boolean","description":"true when the series draws numbers for cards sent without one"},"prefix":{"type":"string","description":"fixed leading characters, e.g. \"DEMO\"; \"\" for none"},"minDigits":{"type":"integer","minimum":1,"maximum":64,"description":"digits after the prefix, check digit included"},"maxDigits":{"type":"integer","minimum":1,"maximum":64},"checkDigit":{"enum":["luhn","none"],"description":"\"luhn\" or \"none\""}}},"description":"the card series ([] for none)"},"cardStatusLabels":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"e.g. [\"ACTIVE\", \"SUSPENDED\"]"},"programs":{"type":"array","items":{"type":"object","description":"a loyalty program: {\"id\", \"name\", \"isDefault\", \"tiers\": [{\"number\", \"name\"}, ...]}","additionalProperties":false,"required":["id","name","isDefault","tiers"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1},"isDefault":{"type":"boolean","description":"the program loyalty customers sent without enrollments join, at tier 1"},"tiers":{"type":"array","minItems":1,"description":"a list of {\"number\": 1, \"name\": \"Silver\"}, ...","items":{"type":"object","additionalProperties":false,"required":["number","name"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"number":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}}}}},"description":"the loyalty programs, one of them isDefault"},"identityGuards":{"type":"object","description":"placeholder values that never become identifiers: {\"blocked\": {<type>: {\"values\", \"patterns\"}}, \"useDefaults\", \"onBlocked\", \"maxProfilesPerCustomer\"}","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"blocked":{"type":"object","additionalProperties":{"type":"object","description":"an object {\"values\": [...], \"patterns\": [...]} of exact normalised values and regular expressions","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"values":{"type":"array","items":{"type":"string"}},"patterns":{"type":"array","items":{"type":"string","minLength":1,"maxLength":200}}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}},"description":"blocked values by identifier type (not card)"},"useDefaults":{"type":"boolean","description":"true: the defaults as well as the lists here; false: no defaults"},"onBlocked":{"enum":["drop","reject"],"description":"\"drop\" (warning 8200) or \"reject\" (8014 / 8055 / 400)"},"maxProfilesPerCustomer":{"type":"integer","minimum":1}}},"events":{"type":"object","description":"what the org's events carry: {\"full\": true} adds the customer document (data.customer); default thin","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"full":{"type":"boolean","description":"true: events carry the customer as GET /v2/customers/{id} returns it; default false"}}},"webhooks":{"type":"array","maxItems":10,"items":{"type":"object","description":"a webhook subscription: {\"id\", \"url\", \"events\": [...], \"secrets\": [\"whsec_...\"], \"includeImports\"?}","additionalProperties":false,"required":["id","url","events","secrets"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$","description":"1 to 64 of A-Z a-z 0-9 _ -, unique in the org, e.g. \"crm\""},"url":{"type":"string","pattern":"^https?://\\S+$","description":"the URL events are POSTed to: https and a public address in AWS stages (http and loopback on the local stage)"},"events":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["customer.created","customer.merged","customer.updated","customer.identifiers_changed","customer.erased"],"description":"one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"description":"the event types sent, at least one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"secrets":{"type":"array","minItems":1,"maxItems":3,"uniqueItems":true,"items":{"type":"string","pattern":"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$","description":"\"whsec_\" followed by the base64 of 24 to 64 random bytes (e.g. \"whsec_\" and the output of `openssl rand -base64 32`)"},"description":"1 to 3 signing secrets; each signs every delivery, so a rotation adds the new one before removing the old one"},"includeImports":{"type":"boolean","description":"true: events of imports are sent too; default false"}}},"description":"the webhook subscriptions, at most 10"}}};
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern0 = new RegExp("^[A-Z]{2}$", "u");
 const pattern1 = new RegExp("^\\d{4}-\\d{2}-\\d{2}$", "u");
@@ -2036,7 +2036,7 @@ vErrors.push(err38);
 errors++;
 }
 for(const key4 in data16){
-if(!((((((key4 === "$schema") || (key4 === "$comment")) || (key4 === "username")) || (key4 === "password")) || (key4 === "passwordMd5")) || (key4 === "mayErase"))){
+if(!((((((((key4 === "$schema") || (key4 === "$comment")) || (key4 === "username")) || (key4 === "password")) || (key4 === "passwordMd5")) || (key4 === "mayErase")) || (key4 === "mayExport")) || (key4 === "mayMerge"))){
 const err39 = {instancePath:instancePath+"/tills/" + i1,schemaPath:"#/properties/tills/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err39];
@@ -2178,9 +2178,9 @@ vErrors.push(err50);
 errors++;
 }
 }
-}
-else {
-const err51 = {instancePath:instancePath+"/tills/" + i1,schemaPath:"#/properties/tills/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data16.mayExport !== undefined){
+if(typeof data16.mayExport !== "boolean"){
+const err51 = {instancePath:instancePath+"/tills/" + i1+"/mayExport",schemaPath:"#/properties/tills/items/properties/mayExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -2190,9 +2190,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
-else {
-const err52 = {instancePath:instancePath+"/tills",schemaPath:"#/properties/tills/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data16.mayMerge !== undefined){
+if(typeof data16.mayMerge !== "boolean"){
+const err52 = {instancePath:instancePath+"/tills/" + i1+"/mayMerge",schemaPath:"#/properties/tills/items/properties/mayMerge/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -2202,15 +2202,9 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data.extendedFields !== undefined){
-let data23 = data.extendedFields;
-if(Array.isArray(data23)){
-const len2 = data23.length;
-for(let i2=0; i2<len2; i2++){
-let data24 = data23[i2];
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-if(data24.name === undefined){
-const err53 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+else {
+const err53 = {instancePath:instancePath+"/tills/" + i1,schemaPath:"#/properties/tills/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -2219,8 +2213,10 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(data24.label === undefined){
-const err54 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/tills",schemaPath:"#/properties/tills/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -2229,8 +2225,16 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(data24.dataType === undefined){
-const err55 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "dataType"},message:"must have required property '"+"dataType"+"'"};
+}
+if(data.extendedFields !== undefined){
+let data25 = data.extendedFields;
+if(Array.isArray(data25)){
+const len2 = data25.length;
+for(let i2=0; i2<len2; i2++){
+let data26 = data25[i2];
+if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
+if(data26.name === undefined){
+const err55 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -2239,9 +2243,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-for(const key5 in data24){
-if(!(((((((key5 === "$schema") || (key5 === "$comment")) || (key5 === "name")) || (key5 === "label")) || (key5 === "dataType")) || (key5 === "enumValues")) || (key5 === "maxLength"))){
-const err56 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+if(data26.label === undefined){
+const err56 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -2250,10 +2253,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data24.$schema !== undefined){
-if(typeof data24.$schema !== "string"){
-const err57 = {instancePath:instancePath+"/extendedFields/" + i2+"/$schema",schemaPath:"#/properties/extendedFields/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data26.dataType === undefined){
+const err57 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/required",keyword:"required",params:{missingProperty: "dataType"},message:"must have required property '"+"dataType"+"'"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -2262,10 +2263,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-if(data24.$comment !== undefined){
-if(typeof data24.$comment !== "string"){
-const err58 = {instancePath:instancePath+"/extendedFields/" + i2+"/$comment",schemaPath:"#/properties/extendedFields/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key5 in data26){
+if(!(((((((key5 === "$schema") || (key5 === "$comment")) || (key5 === "name")) || (key5 === "label")) || (key5 === "dataType")) || (key5 === "enumValues")) || (key5 === "maxLength"))){
+const err58 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -2275,11 +2275,9 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data24.name !== undefined){
-let data27 = data24.name;
-if(typeof data27 === "string"){
-if(func3(data27) > 64){
-const err59 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
+if(data26.$schema !== undefined){
+if(typeof data26.$schema !== "string"){
+const err59 = {instancePath:instancePath+"/extendedFields/" + i2+"/$schema",schemaPath:"#/properties/extendedFields/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -2288,8 +2286,10 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(func3(data27) < 1){
-const err60 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+if(data26.$comment !== undefined){
+if(typeof data26.$comment !== "string"){
+const err60 = {instancePath:instancePath+"/extendedFields/" + i2+"/$comment",schemaPath:"#/properties/extendedFields/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -2299,8 +2299,11 @@ vErrors.push(err60);
 errors++;
 }
 }
-else {
-const err61 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data26.name !== undefined){
+let data29 = data26.name;
+if(typeof data29 === "string"){
+if(func3(data29) > 64){
+const err61 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -2309,10 +2312,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-if(data24.label !== undefined){
-if(typeof data24.label !== "string"){
-const err62 = {instancePath:instancePath+"/extendedFields/" + i2+"/label",schemaPath:"#/properties/extendedFields/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func3(data29) < 1){
+const err62 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -2322,10 +2323,8 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data24.dataType !== undefined){
-let data29 = data24.dataType;
-if(!((((((((data29 === "STRING") || (data29 === "INTEGER")) || (data29 === "DOUBLE")) || (data29 === "DATE")) || (data29 === "DATETIME")) || (data29 === "STANDARD_ENUM")) || (data29 === "CUSTOM_ENUM")) || (data29 === "COUNTRY"))){
-const err63 = {instancePath:instancePath+"/extendedFields/" + i2+"/dataType",schemaPath:"#/properties/extendedFields/items/properties/dataType/enum",keyword:"enum",params:{allowedValues: schema13.properties.extendedFields.items.properties.dataType.enum},message:"must be equal to one of the allowed values"};
+else {
+const err63 = {instancePath:instancePath+"/extendedFields/" + i2+"/name",schemaPath:"#/properties/extendedFields/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -2335,13 +2334,9 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data24.enumValues !== undefined){
-let data30 = data24.enumValues;
-if(Array.isArray(data30)){
-const len3 = data30.length;
-for(let i3=0; i3<len3; i3++){
-if(typeof data30[i3] !== "string"){
-const err64 = {instancePath:instancePath+"/extendedFields/" + i2+"/enumValues/" + i3,schemaPath:"#/properties/extendedFields/items/properties/enumValues/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data26.label !== undefined){
+if(typeof data26.label !== "string"){
+const err64 = {instancePath:instancePath+"/extendedFields/" + i2+"/label",schemaPath:"#/properties/extendedFields/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -2351,9 +2346,10 @@ vErrors.push(err64);
 errors++;
 }
 }
-}
-else {
-const err65 = {instancePath:instancePath+"/extendedFields/" + i2+"/enumValues",schemaPath:"#/properties/extendedFields/items/properties/enumValues/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data26.dataType !== undefined){
+let data31 = data26.dataType;
+if(!((((((((data31 === "STRING") || (data31 === "INTEGER")) || (data31 === "DOUBLE")) || (data31 === "DATE")) || (data31 === "DATETIME")) || (data31 === "STANDARD_ENUM")) || (data31 === "CUSTOM_ENUM")) || (data31 === "COUNTRY"))){
+const err65 = {instancePath:instancePath+"/extendedFields/" + i2+"/dataType",schemaPath:"#/properties/extendedFields/items/properties/dataType/enum",keyword:"enum",params:{allowedValues: schema13.properties.extendedFields.items.properties.dataType.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -2363,10 +2359,13 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data24.maxLength !== undefined){
-let data32 = data24.maxLength;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err66 = {instancePath:instancePath+"/extendedFields/" + i2+"/maxLength",schemaPath:"#/properties/extendedFields/items/properties/maxLength/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data26.enumValues !== undefined){
+let data32 = data26.enumValues;
+if(Array.isArray(data32)){
+const len3 = data32.length;
+for(let i3=0; i3<len3; i3++){
+if(typeof data32[i3] !== "string"){
+const err66 = {instancePath:instancePath+"/extendedFields/" + i2+"/enumValues/" + i3,schemaPath:"#/properties/extendedFields/items/properties/enumValues/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -2375,9 +2374,10 @@ vErrors.push(err66);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 < 1 || isNaN(data32)){
-const err67 = {instancePath:instancePath+"/extendedFields/" + i2+"/maxLength",schemaPath:"#/properties/extendedFields/items/properties/maxLength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/extendedFields/" + i2+"/enumValues",schemaPath:"#/properties/extendedFields/items/properties/enumValues/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -2387,10 +2387,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data26.maxLength !== undefined){
+let data34 = data26.maxLength;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err68 = {instancePath:instancePath+"/extendedFields/" + i2+"/maxLength",schemaPath:"#/properties/extendedFields/items/properties/maxLength/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -2399,10 +2399,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-}
-else {
-const err69 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 1 || isNaN(data34)){
+const err69 = {instancePath:instancePath+"/extendedFields/" + i2+"/maxLength",schemaPath:"#/properties/extendedFields/items/properties/maxLength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -2412,15 +2411,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data.cardSeries !== undefined){
-let data33 = data.cardSeries;
-if(Array.isArray(data33)){
-const len4 = data33.length;
-for(let i4=0; i4<len4; i4++){
-let data34 = data33[i4];
-if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
-if(data34.id === undefined){
-const err70 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/extendedFields/" + i2,schemaPath:"#/properties/extendedFields/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -2429,8 +2423,10 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(data34.code === undefined){
-const err71 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
+}
+}
+else {
+const err71 = {instancePath:instancePath+"/extendedFields",schemaPath:"#/properties/extendedFields/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -2439,8 +2435,16 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(data34.generates === undefined){
-const err72 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "generates"},message:"must have required property '"+"generates"+"'"};
+}
+if(data.cardSeries !== undefined){
+let data35 = data.cardSeries;
+if(Array.isArray(data35)){
+const len4 = data35.length;
+for(let i4=0; i4<len4; i4++){
+let data36 = data35[i4];
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+if(data36.id === undefined){
+const err72 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -2449,8 +2453,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(data34.prefix === undefined){
-const err73 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "prefix"},message:"must have required property '"+"prefix"+"'"};
+if(data36.code === undefined){
+const err73 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -2459,8 +2463,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(data34.minDigits === undefined){
-const err74 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "minDigits"},message:"must have required property '"+"minDigits"+"'"};
+if(data36.generates === undefined){
+const err74 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "generates"},message:"must have required property '"+"generates"+"'"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -2469,8 +2473,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(data34.maxDigits === undefined){
-const err75 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "maxDigits"},message:"must have required property '"+"maxDigits"+"'"};
+if(data36.prefix === undefined){
+const err75 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "prefix"},message:"must have required property '"+"prefix"+"'"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -2479,8 +2483,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data34.checkDigit === undefined){
-const err76 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "checkDigit"},message:"must have required property '"+"checkDigit"+"'"};
+if(data36.minDigits === undefined){
+const err76 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "minDigits"},message:"must have required property '"+"minDigits"+"'"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -2489,9 +2493,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-for(const key6 in data34){
-if(!(func2.call(schema13.properties.cardSeries.items.properties, key6))){
-const err77 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(data36.maxDigits === undefined){
+const err77 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "maxDigits"},message:"must have required property '"+"maxDigits"+"'"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -2500,10 +2503,8 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-if(data34.$schema !== undefined){
-if(typeof data34.$schema !== "string"){
-const err78 = {instancePath:instancePath+"/cardSeries/" + i4+"/$schema",schemaPath:"#/properties/cardSeries/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data36.checkDigit === undefined){
+const err78 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/required",keyword:"required",params:{missingProperty: "checkDigit"},message:"must have required property '"+"checkDigit"+"'"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -2512,10 +2513,9 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-if(data34.$comment !== undefined){
-if(typeof data34.$comment !== "string"){
-const err79 = {instancePath:instancePath+"/cardSeries/" + i4+"/$comment",schemaPath:"#/properties/cardSeries/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key6 in data36){
+if(!(func2.call(schema13.properties.cardSeries.items.properties, key6))){
+const err79 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -2525,10 +2525,9 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data34.id !== undefined){
-let data37 = data34.id;
-if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
-const err80 = {instancePath:instancePath+"/cardSeries/" + i4+"/id",schemaPath:"#/properties/cardSeries/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data36.$schema !== undefined){
+if(typeof data36.$schema !== "string"){
+const err80 = {instancePath:instancePath+"/cardSeries/" + i4+"/$schema",schemaPath:"#/properties/cardSeries/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -2537,9 +2536,10 @@ vErrors.push(err80);
 }
 errors++;
 }
-if((typeof data37 == "number") && (isFinite(data37))){
-if(data37 < 1 || isNaN(data37)){
-const err81 = {instancePath:instancePath+"/cardSeries/" + i4+"/id",schemaPath:"#/properties/cardSeries/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data36.$comment !== undefined){
+if(typeof data36.$comment !== "string"){
+const err81 = {instancePath:instancePath+"/cardSeries/" + i4+"/$comment",schemaPath:"#/properties/cardSeries/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -2549,12 +2549,10 @@ vErrors.push(err81);
 errors++;
 }
 }
-}
-if(data34.code !== undefined){
-let data38 = data34.code;
-if(typeof data38 === "string"){
-if(func3(data38) < 1){
-const err82 = {instancePath:instancePath+"/cardSeries/" + i4+"/code",schemaPath:"#/properties/cardSeries/items/properties/code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data36.id !== undefined){
+let data39 = data36.id;
+if(!(((typeof data39 == "number") && (!(data39 % 1) && !isNaN(data39))) && (isFinite(data39)))){
+const err82 = {instancePath:instancePath+"/cardSeries/" + i4+"/id",schemaPath:"#/properties/cardSeries/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -2563,9 +2561,9 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-else {
-const err83 = {instancePath:instancePath+"/cardSeries/" + i4+"/code",schemaPath:"#/properties/cardSeries/items/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data39 == "number") && (isFinite(data39))){
+if(data39 < 1 || isNaN(data39)){
+const err83 = {instancePath:instancePath+"/cardSeries/" + i4+"/id",schemaPath:"#/properties/cardSeries/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -2575,9 +2573,12 @@ vErrors.push(err83);
 errors++;
 }
 }
-if(data34.generates !== undefined){
-if(typeof data34.generates !== "boolean"){
-const err84 = {instancePath:instancePath+"/cardSeries/" + i4+"/generates",schemaPath:"#/properties/cardSeries/items/properties/generates/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(data36.code !== undefined){
+let data40 = data36.code;
+if(typeof data40 === "string"){
+if(func3(data40) < 1){
+const err84 = {instancePath:instancePath+"/cardSeries/" + i4+"/code",schemaPath:"#/properties/cardSeries/items/properties/code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -2587,9 +2588,8 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data34.prefix !== undefined){
-if(typeof data34.prefix !== "string"){
-const err85 = {instancePath:instancePath+"/cardSeries/" + i4+"/prefix",schemaPath:"#/properties/cardSeries/items/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err85 = {instancePath:instancePath+"/cardSeries/" + i4+"/code",schemaPath:"#/properties/cardSeries/items/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -2599,10 +2599,9 @@ vErrors.push(err85);
 errors++;
 }
 }
-if(data34.minDigits !== undefined){
-let data41 = data34.minDigits;
-if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
-const err86 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data36.generates !== undefined){
+if(typeof data36.generates !== "boolean"){
+const err86 = {instancePath:instancePath+"/cardSeries/" + i4+"/generates",schemaPath:"#/properties/cardSeries/items/properties/generates/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -2611,9 +2610,10 @@ vErrors.push(err86);
 }
 errors++;
 }
-if((typeof data41 == "number") && (isFinite(data41))){
-if(data41 > 64 || isNaN(data41)){
-const err87 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
+}
+if(data36.prefix !== undefined){
+if(typeof data36.prefix !== "string"){
+const err87 = {instancePath:instancePath+"/cardSeries/" + i4+"/prefix",schemaPath:"#/properties/cardSeries/items/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -2622,8 +2622,11 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data41 < 1 || isNaN(data41)){
-const err88 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data36.minDigits !== undefined){
+let data43 = data36.minDigits;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err88 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2632,12 +2635,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-}
-if(data34.maxDigits !== undefined){
-let data42 = data34.maxDigits;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err89 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 64 || isNaN(data43)){
+const err89 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2646,9 +2646,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 64 || isNaN(data42)){
-const err90 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
+if(data43 < 1 || isNaN(data43)){
+const err90 = {instancePath:instancePath+"/cardSeries/" + i4+"/minDigits",schemaPath:"#/properties/cardSeries/items/properties/minDigits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2657,8 +2656,12 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(data42 < 1 || isNaN(data42)){
-const err91 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+}
+if(data36.maxDigits !== undefined){
+let data44 = data36.maxDigits;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err91 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -2667,12 +2670,9 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-}
-if(data34.checkDigit !== undefined){
-let data43 = data34.checkDigit;
-if(!((data43 === "luhn") || (data43 === "none"))){
-const err92 = {instancePath:instancePath+"/cardSeries/" + i4+"/checkDigit",schemaPath:"#/properties/cardSeries/items/properties/checkDigit/enum",keyword:"enum",params:{allowedValues: schema13.properties.cardSeries.items.properties.checkDigit.enum},message:"must be equal to one of the allowed values"};
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 > 64 || isNaN(data44)){
+const err92 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -2681,10 +2681,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-}
-else {
-const err93 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data44 < 1 || isNaN(data44)){
+const err93 = {instancePath:instancePath+"/cardSeries/" + i4+"/maxDigits",schemaPath:"#/properties/cardSeries/items/properties/maxDigits/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -2695,8 +2693,10 @@ errors++;
 }
 }
 }
-else {
-const err94 = {instancePath:instancePath+"/cardSeries",schemaPath:"#/properties/cardSeries/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data36.checkDigit !== undefined){
+let data45 = data36.checkDigit;
+if(!((data45 === "luhn") || (data45 === "none"))){
+const err94 = {instancePath:instancePath+"/cardSeries/" + i4+"/checkDigit",schemaPath:"#/properties/cardSeries/items/properties/checkDigit/enum",keyword:"enum",params:{allowedValues: schema13.properties.cardSeries.items.properties.checkDigit.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -2706,11 +2706,9 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(data.cardStatusLabels !== undefined){
-let data44 = data.cardStatusLabels;
-if(Array.isArray(data44)){
-if(data44.length < 1){
-const err95 = {instancePath:instancePath+"/cardStatusLabels",schemaPath:"#/properties/cardStatusLabels/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+}
+else {
+const err95 = {instancePath:instancePath+"/cardSeries/" + i4,schemaPath:"#/properties/cardSeries/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -2719,12 +2717,10 @@ vErrors.push(err95);
 }
 errors++;
 }
-const len5 = data44.length;
-for(let i5=0; i5<len5; i5++){
-let data45 = data44[i5];
-if(typeof data45 === "string"){
-if(func3(data45) < 1){
-const err96 = {instancePath:instancePath+"/cardStatusLabels/" + i5,schemaPath:"#/properties/cardStatusLabels/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/cardSeries",schemaPath:"#/properties/cardSeries/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -2734,8 +2730,11 @@ vErrors.push(err96);
 errors++;
 }
 }
-else {
-const err97 = {instancePath:instancePath+"/cardStatusLabels/" + i5,schemaPath:"#/properties/cardStatusLabels/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.cardStatusLabels !== undefined){
+let data46 = data.cardStatusLabels;
+if(Array.isArray(data46)){
+if(data46.length < 1){
+const err97 = {instancePath:instancePath+"/cardStatusLabels",schemaPath:"#/properties/cardStatusLabels/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -2744,10 +2743,12 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-}
-else {
-const err98 = {instancePath:instancePath+"/cardStatusLabels",schemaPath:"#/properties/cardStatusLabels/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const len5 = data46.length;
+for(let i5=0; i5<len5; i5++){
+let data47 = data46[i5];
+if(typeof data47 === "string"){
+if(func3(data47) < 1){
+const err98 = {instancePath:instancePath+"/cardStatusLabels/" + i5,schemaPath:"#/properties/cardStatusLabels/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -2757,15 +2758,8 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data.programs !== undefined){
-let data46 = data.programs;
-if(Array.isArray(data46)){
-const len6 = data46.length;
-for(let i6=0; i6<len6; i6++){
-let data47 = data46[i6];
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.id === undefined){
-const err99 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+else {
+const err99 = {instancePath:instancePath+"/cardStatusLabels/" + i5,schemaPath:"#/properties/cardStatusLabels/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -2774,8 +2768,10 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(data47.name === undefined){
-const err100 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+}
+else {
+const err100 = {instancePath:instancePath+"/cardStatusLabels",schemaPath:"#/properties/cardStatusLabels/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -2784,8 +2780,16 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data47.isDefault === undefined){
-const err101 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "isDefault"},message:"must have required property '"+"isDefault"+"'"};
+}
+if(data.programs !== undefined){
+let data48 = data.programs;
+if(Array.isArray(data48)){
+const len6 = data48.length;
+for(let i6=0; i6<len6; i6++){
+let data49 = data48[i6];
+if(data49 && typeof data49 == "object" && !Array.isArray(data49)){
+if(data49.id === undefined){
+const err101 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -2794,8 +2798,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data47.tiers === undefined){
-const err102 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "tiers"},message:"must have required property '"+"tiers"+"'"};
+if(data49.name === undefined){
+const err102 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -2804,9 +2808,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-for(const key7 in data47){
-if(!((((((key7 === "$schema") || (key7 === "$comment")) || (key7 === "id")) || (key7 === "name")) || (key7 === "isDefault")) || (key7 === "tiers"))){
-const err103 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
+if(data49.isDefault === undefined){
+const err103 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "isDefault"},message:"must have required property '"+"isDefault"+"'"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -2815,10 +2818,8 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-if(data47.$schema !== undefined){
-if(typeof data47.$schema !== "string"){
-const err104 = {instancePath:instancePath+"/programs/" + i6+"/$schema",schemaPath:"#/properties/programs/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data49.tiers === undefined){
+const err104 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/required",keyword:"required",params:{missingProperty: "tiers"},message:"must have required property '"+"tiers"+"'"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -2827,10 +2828,9 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-if(data47.$comment !== undefined){
-if(typeof data47.$comment !== "string"){
-const err105 = {instancePath:instancePath+"/programs/" + i6+"/$comment",schemaPath:"#/properties/programs/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key7 in data49){
+if(!((((((key7 === "$schema") || (key7 === "$comment")) || (key7 === "id")) || (key7 === "name")) || (key7 === "isDefault")) || (key7 === "tiers"))){
+const err105 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -2840,10 +2840,9 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data47.id !== undefined){
-let data50 = data47.id;
-if(!(((typeof data50 == "number") && (!(data50 % 1) && !isNaN(data50))) && (isFinite(data50)))){
-const err106 = {instancePath:instancePath+"/programs/" + i6+"/id",schemaPath:"#/properties/programs/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data49.$schema !== undefined){
+if(typeof data49.$schema !== "string"){
+const err106 = {instancePath:instancePath+"/programs/" + i6+"/$schema",schemaPath:"#/properties/programs/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -2852,9 +2851,10 @@ vErrors.push(err106);
 }
 errors++;
 }
-if((typeof data50 == "number") && (isFinite(data50))){
-if(data50 < 1 || isNaN(data50)){
-const err107 = {instancePath:instancePath+"/programs/" + i6+"/id",schemaPath:"#/properties/programs/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data49.$comment !== undefined){
+if(typeof data49.$comment !== "string"){
+const err107 = {instancePath:instancePath+"/programs/" + i6+"/$comment",schemaPath:"#/properties/programs/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -2864,12 +2864,10 @@ vErrors.push(err107);
 errors++;
 }
 }
-}
-if(data47.name !== undefined){
-let data51 = data47.name;
-if(typeof data51 === "string"){
-if(func3(data51) < 1){
-const err108 = {instancePath:instancePath+"/programs/" + i6+"/name",schemaPath:"#/properties/programs/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data49.id !== undefined){
+let data52 = data49.id;
+if(!(((typeof data52 == "number") && (!(data52 % 1) && !isNaN(data52))) && (isFinite(data52)))){
+const err108 = {instancePath:instancePath+"/programs/" + i6+"/id",schemaPath:"#/properties/programs/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -2878,9 +2876,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-else {
-const err109 = {instancePath:instancePath+"/programs/" + i6+"/name",schemaPath:"#/properties/programs/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data52 == "number") && (isFinite(data52))){
+if(data52 < 1 || isNaN(data52)){
+const err109 = {instancePath:instancePath+"/programs/" + i6+"/id",schemaPath:"#/properties/programs/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -2890,9 +2888,12 @@ vErrors.push(err109);
 errors++;
 }
 }
-if(data47.isDefault !== undefined){
-if(typeof data47.isDefault !== "boolean"){
-const err110 = {instancePath:instancePath+"/programs/" + i6+"/isDefault",schemaPath:"#/properties/programs/items/properties/isDefault/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+if(data49.name !== undefined){
+let data53 = data49.name;
+if(typeof data53 === "string"){
+if(func3(data53) < 1){
+const err110 = {instancePath:instancePath+"/programs/" + i6+"/name",schemaPath:"#/properties/programs/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -2902,11 +2903,8 @@ vErrors.push(err110);
 errors++;
 }
 }
-if(data47.tiers !== undefined){
-let data53 = data47.tiers;
-if(Array.isArray(data53)){
-if(data53.length < 1){
-const err111 = {instancePath:instancePath+"/programs/" + i6+"/tiers",schemaPath:"#/properties/programs/items/properties/tiers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+else {
+const err111 = {instancePath:instancePath+"/programs/" + i6+"/name",schemaPath:"#/properties/programs/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -2915,12 +2913,10 @@ vErrors.push(err111);
 }
 errors++;
 }
-const len7 = data53.length;
-for(let i7=0; i7<len7; i7++){
-let data54 = data53[i7];
-if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
-if(data54.number === undefined){
-const err112 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/required",keyword:"required",params:{missingProperty: "number"},message:"must have required property '"+"number"+"'"};
+}
+if(data49.isDefault !== undefined){
+if(typeof data49.isDefault !== "boolean"){
+const err112 = {instancePath:instancePath+"/programs/" + i6+"/isDefault",schemaPath:"#/properties/programs/items/properties/isDefault/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -2929,8 +2925,12 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data54.name === undefined){
-const err113 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+}
+if(data49.tiers !== undefined){
+let data55 = data49.tiers;
+if(Array.isArray(data55)){
+if(data55.length < 1){
+const err113 = {instancePath:instancePath+"/programs/" + i6+"/tiers",schemaPath:"#/properties/programs/items/properties/tiers/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -2939,9 +2939,12 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key8 in data54){
-if(!((((key8 === "$schema") || (key8 === "$comment")) || (key8 === "number")) || (key8 === "name"))){
-const err114 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
+const len7 = data55.length;
+for(let i7=0; i7<len7; i7++){
+let data56 = data55[i7];
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.number === undefined){
+const err114 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/required",keyword:"required",params:{missingProperty: "number"},message:"must have required property '"+"number"+"'"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -2950,10 +2953,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data54.$schema !== undefined){
-if(typeof data54.$schema !== "string"){
-const err115 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/$schema",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data56.name === undefined){
+const err115 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -2962,10 +2963,9 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-if(data54.$comment !== undefined){
-if(typeof data54.$comment !== "string"){
-const err116 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/$comment",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key8 in data56){
+if(!((((key8 === "$schema") || (key8 === "$comment")) || (key8 === "number")) || (key8 === "name"))){
+const err116 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -2975,10 +2975,9 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data54.number !== undefined){
-let data57 = data54.number;
-if(!(((typeof data57 == "number") && (!(data57 % 1) && !isNaN(data57))) && (isFinite(data57)))){
-const err117 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/number",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/number/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data56.$schema !== undefined){
+if(typeof data56.$schema !== "string"){
+const err117 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/$schema",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -2987,9 +2986,10 @@ vErrors.push(err117);
 }
 errors++;
 }
-if((typeof data57 == "number") && (isFinite(data57))){
-if(data57 < 1 || isNaN(data57)){
-const err118 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/number",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/number/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data56.$comment !== undefined){
+if(typeof data56.$comment !== "string"){
+const err118 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/$comment",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -2999,12 +2999,10 @@ vErrors.push(err118);
 errors++;
 }
 }
-}
-if(data54.name !== undefined){
-let data58 = data54.name;
-if(typeof data58 === "string"){
-if(func3(data58) < 1){
-const err119 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/name",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data56.number !== undefined){
+let data59 = data56.number;
+if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
+const err119 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/number",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/number/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -3013,9 +3011,9 @@ vErrors.push(err119);
 }
 errors++;
 }
-}
-else {
-const err120 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/name",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 < 1 || isNaN(data59)){
+const err120 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/number",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/number/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -3026,8 +3024,11 @@ errors++;
 }
 }
 }
-else {
-const err121 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data56.name !== undefined){
+let data60 = data56.name;
+if(typeof data60 === "string"){
+if(func3(data60) < 1){
+const err121 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/name",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -3037,9 +3038,8 @@ vErrors.push(err121);
 errors++;
 }
 }
-}
 else {
-const err122 = {instancePath:instancePath+"/programs/" + i6+"/tiers",schemaPath:"#/properties/programs/items/properties/tiers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err122 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7+"/name",schemaPath:"#/properties/programs/items/properties/tiers/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -3051,7 +3051,7 @@ errors++;
 }
 }
 else {
-const err123 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err123 = {instancePath:instancePath+"/programs/" + i6+"/tiers/" + i7,schemaPath:"#/properties/programs/items/properties/tiers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -3063,7 +3063,7 @@ errors++;
 }
 }
 else {
-const err124 = {instancePath:instancePath+"/programs",schemaPath:"#/properties/programs/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err124 = {instancePath:instancePath+"/programs/" + i6+"/tiers",schemaPath:"#/properties/programs/items/properties/tiers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -3073,12 +3073,9 @@ vErrors.push(err124);
 errors++;
 }
 }
-if(data.identityGuards !== undefined){
-let data59 = data.identityGuards;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-for(const key9 in data59){
-if(!((((((key9 === "$schema") || (key9 === "$comment")) || (key9 === "blocked")) || (key9 === "useDefaults")) || (key9 === "onBlocked")) || (key9 === "maxProfilesPerCustomer"))){
-const err125 = {instancePath:instancePath+"/identityGuards",schemaPath:"#/properties/identityGuards/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
+}
+else {
+const err125 = {instancePath:instancePath+"/programs/" + i6,schemaPath:"#/properties/programs/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -3088,9 +3085,9 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(data59.$schema !== undefined){
-if(typeof data59.$schema !== "string"){
-const err126 = {instancePath:instancePath+"/identityGuards/$schema",schemaPath:"#/properties/identityGuards/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err126 = {instancePath:instancePath+"/programs",schemaPath:"#/properties/programs/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -3100,9 +3097,12 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data59.$comment !== undefined){
-if(typeof data59.$comment !== "string"){
-const err127 = {instancePath:instancePath+"/identityGuards/$comment",schemaPath:"#/properties/identityGuards/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.identityGuards !== undefined){
+let data61 = data.identityGuards;
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+for(const key9 in data61){
+if(!((((((key9 === "$schema") || (key9 === "$comment")) || (key9 === "blocked")) || (key9 === "useDefaults")) || (key9 === "onBlocked")) || (key9 === "maxProfilesPerCustomer"))){
+const err127 = {instancePath:instancePath+"/identityGuards",schemaPath:"#/properties/identityGuards/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -3112,16 +3112,9 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data59.blocked !== undefined){
-let data62 = data59.blocked;
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-for(const key10 in data62){
-if(!((key10 === "$schema") || (key10 === "$comment"))){
-let data63 = data62[key10];
-if(data63 && typeof data63 == "object" && !Array.isArray(data63)){
-for(const key11 in data63){
-if(!((((key11 === "$schema") || (key11 === "$comment")) || (key11 === "values")) || (key11 === "patterns"))){
-const err128 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+if(data61.$schema !== undefined){
+if(typeof data61.$schema !== "string"){
+const err128 = {instancePath:instancePath+"/identityGuards/$schema",schemaPath:"#/properties/identityGuards/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -3131,9 +3124,9 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(data63.$schema !== undefined){
-if(typeof data63.$schema !== "string"){
-const err129 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/$schema",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data61.$comment !== undefined){
+if(typeof data61.$comment !== "string"){
+const err129 = {instancePath:instancePath+"/identityGuards/$comment",schemaPath:"#/properties/identityGuards/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -3143,9 +3136,16 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data63.$comment !== undefined){
-if(typeof data63.$comment !== "string"){
-const err130 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/$comment",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data61.blocked !== undefined){
+let data64 = data61.blocked;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+for(const key10 in data64){
+if(!((key10 === "$schema") || (key10 === "$comment"))){
+let data65 = data64[key10];
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+for(const key11 in data65){
+if(!((((key11 === "$schema") || (key11 === "$comment")) || (key11 === "values")) || (key11 === "patterns"))){
+const err130 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -3155,13 +3155,9 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data63.values !== undefined){
-let data66 = data63.values;
-if(Array.isArray(data66)){
-const len8 = data66.length;
-for(let i8=0; i8<len8; i8++){
-if(typeof data66[i8] !== "string"){
-const err131 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/values/" + i8,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data65.$schema !== undefined){
+if(typeof data65.$schema !== "string"){
+const err131 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/$schema",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -3171,9 +3167,9 @@ vErrors.push(err131);
 errors++;
 }
 }
-}
-else {
-const err132 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/values",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data65.$comment !== undefined){
+if(typeof data65.$comment !== "string"){
+const err132 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/$comment",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -3183,15 +3179,13 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data63.patterns !== undefined){
-let data68 = data63.patterns;
+if(data65.values !== undefined){
+let data68 = data65.values;
 if(Array.isArray(data68)){
-const len9 = data68.length;
-for(let i9=0; i9<len9; i9++){
-let data69 = data68[i9];
-if(typeof data69 === "string"){
-if(func3(data69) > 200){
-const err133 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+const len8 = data68.length;
+for(let i8=0; i8<len8; i8++){
+if(typeof data68[i8] !== "string"){
+const err133 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/values/" + i8,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -3200,8 +3194,10 @@ vErrors.push(err133);
 }
 errors++;
 }
-if(func3(data69) < 1){
-const err134 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/values",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -3211,8 +3207,15 @@ vErrors.push(err134);
 errors++;
 }
 }
-else {
-const err135 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data65.patterns !== undefined){
+let data70 = data65.patterns;
+if(Array.isArray(data70)){
+const len9 = data70.length;
+for(let i9=0; i9<len9; i9++){
+let data71 = data70[i9];
+if(typeof data71 === "string"){
+if(func3(data71) > 200){
+const err135 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -3221,10 +3224,8 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-}
-else {
-const err136 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(func3(data71) < 1){
+const err136 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -3234,9 +3235,8 @@ vErrors.push(err136);
 errors++;
 }
 }
-}
 else {
-const err137 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err137 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns/" + i9,schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -3247,9 +3247,8 @@ errors++;
 }
 }
 }
-if(data62.$schema !== undefined){
-if(typeof data62.$schema !== "string"){
-const err138 = {instancePath:instancePath+"/identityGuards/blocked/$schema",schemaPath:"#/properties/identityGuards/properties/blocked/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err138 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/patterns",schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/properties/patterns/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -3259,9 +3258,9 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data62.$comment !== undefined){
-if(typeof data62.$comment !== "string"){
-const err139 = {instancePath:instancePath+"/identityGuards/blocked/$comment",schemaPath:"#/properties/identityGuards/properties/blocked/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err139 = {instancePath:instancePath+"/identityGuards/blocked/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/identityGuards/properties/blocked/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -3272,8 +3271,9 @@ errors++;
 }
 }
 }
-else {
-const err140 = {instancePath:instancePath+"/identityGuards/blocked",schemaPath:"#/properties/identityGuards/properties/blocked/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data64.$schema !== undefined){
+if(typeof data64.$schema !== "string"){
+const err140 = {instancePath:instancePath+"/identityGuards/blocked/$schema",schemaPath:"#/properties/identityGuards/properties/blocked/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -3283,9 +3283,9 @@ vErrors.push(err140);
 errors++;
 }
 }
-if(data59.useDefaults !== undefined){
-if(typeof data59.useDefaults !== "boolean"){
-const err141 = {instancePath:instancePath+"/identityGuards/useDefaults",schemaPath:"#/properties/identityGuards/properties/useDefaults/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data64.$comment !== undefined){
+if(typeof data64.$comment !== "string"){
+const err141 = {instancePath:instancePath+"/identityGuards/blocked/$comment",schemaPath:"#/properties/identityGuards/properties/blocked/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -3295,10 +3295,9 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data59.onBlocked !== undefined){
-let data73 = data59.onBlocked;
-if(!((data73 === "drop") || (data73 === "reject"))){
-const err142 = {instancePath:instancePath+"/identityGuards/onBlocked",schemaPath:"#/properties/identityGuards/properties/onBlocked/enum",keyword:"enum",params:{allowedValues: schema13.properties.identityGuards.properties.onBlocked.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err142 = {instancePath:instancePath+"/identityGuards/blocked",schemaPath:"#/properties/identityGuards/properties/blocked/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -3308,10 +3307,9 @@ vErrors.push(err142);
 errors++;
 }
 }
-if(data59.maxProfilesPerCustomer !== undefined){
-let data74 = data59.maxProfilesPerCustomer;
-if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
-const err143 = {instancePath:instancePath+"/identityGuards/maxProfilesPerCustomer",schemaPath:"#/properties/identityGuards/properties/maxProfilesPerCustomer/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data61.useDefaults !== undefined){
+if(typeof data61.useDefaults !== "boolean"){
+const err143 = {instancePath:instancePath+"/identityGuards/useDefaults",schemaPath:"#/properties/identityGuards/properties/useDefaults/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -3320,9 +3318,11 @@ vErrors.push(err143);
 }
 errors++;
 }
-if((typeof data74 == "number") && (isFinite(data74))){
-if(data74 < 1 || isNaN(data74)){
-const err144 = {instancePath:instancePath+"/identityGuards/maxProfilesPerCustomer",schemaPath:"#/properties/identityGuards/properties/maxProfilesPerCustomer/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data61.onBlocked !== undefined){
+let data75 = data61.onBlocked;
+if(!((data75 === "drop") || (data75 === "reject"))){
+const err144 = {instancePath:instancePath+"/identityGuards/onBlocked",schemaPath:"#/properties/identityGuards/properties/onBlocked/enum",keyword:"enum",params:{allowedValues: schema13.properties.identityGuards.properties.onBlocked.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -3332,10 +3332,10 @@ vErrors.push(err144);
 errors++;
 }
 }
-}
-}
-else {
-const err145 = {instancePath:instancePath+"/identityGuards",schemaPath:"#/properties/identityGuards/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data61.maxProfilesPerCustomer !== undefined){
+let data76 = data61.maxProfilesPerCustomer;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err145 = {instancePath:instancePath+"/identityGuards/maxProfilesPerCustomer",schemaPath:"#/properties/identityGuards/properties/maxProfilesPerCustomer/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -3344,13 +3344,9 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-if(data.events !== undefined){
-let data75 = data.events;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key12 in data75){
-if(!(((key12 === "$schema") || (key12 === "$comment")) || (key12 === "full"))){
-const err146 = {instancePath:instancePath+"/events",schemaPath:"#/properties/events/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 < 1 || isNaN(data76)){
+const err146 = {instancePath:instancePath+"/identityGuards/maxProfilesPerCustomer",schemaPath:"#/properties/identityGuards/properties/maxProfilesPerCustomer/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -3360,9 +3356,10 @@ vErrors.push(err146);
 errors++;
 }
 }
-if(data75.$schema !== undefined){
-if(typeof data75.$schema !== "string"){
-const err147 = {instancePath:instancePath+"/events/$schema",schemaPath:"#/properties/events/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err147 = {instancePath:instancePath+"/identityGuards",schemaPath:"#/properties/identityGuards/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -3372,9 +3369,12 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data75.$comment !== undefined){
-if(typeof data75.$comment !== "string"){
-const err148 = {instancePath:instancePath+"/events/$comment",schemaPath:"#/properties/events/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.events !== undefined){
+let data77 = data.events;
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+for(const key12 in data77){
+if(!(((key12 === "$schema") || (key12 === "$comment")) || (key12 === "full"))){
+const err148 = {instancePath:instancePath+"/events",schemaPath:"#/properties/events/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -3384,9 +3384,9 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data75.full !== undefined){
-if(typeof data75.full !== "boolean"){
-const err149 = {instancePath:instancePath+"/events/full",schemaPath:"#/properties/events/properties/full/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data77.$schema !== undefined){
+if(typeof data77.$schema !== "string"){
+const err149 = {instancePath:instancePath+"/events/$schema",schemaPath:"#/properties/events/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -3396,9 +3396,9 @@ vErrors.push(err149);
 errors++;
 }
 }
-}
-else {
-const err150 = {instancePath:instancePath+"/events",schemaPath:"#/properties/events/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data77.$comment !== undefined){
+if(typeof data77.$comment !== "string"){
+const err150 = {instancePath:instancePath+"/events/$comment",schemaPath:"#/properties/events/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -3408,11 +3408,9 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data.webhooks !== undefined){
-let data79 = data.webhooks;
-if(Array.isArray(data79)){
-if(data79.length > 10){
-const err151 = {instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"};
+if(data77.full !== undefined){
+if(typeof data77.full !== "boolean"){
+const err151 = {instancePath:instancePath+"/events/full",schemaPath:"#/properties/events/properties/full/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -3421,12 +3419,10 @@ vErrors.push(err151);
 }
 errors++;
 }
-const len10 = data79.length;
-for(let i10=0; i10<len10; i10++){
-let data80 = data79[i10];
-if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
-if(data80.id === undefined){
-const err152 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+}
+else {
+const err152 = {instancePath:instancePath+"/events",schemaPath:"#/properties/events/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -3435,8 +3431,12 @@ vErrors.push(err152);
 }
 errors++;
 }
-if(data80.url === undefined){
-const err153 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+}
+if(data.webhooks !== undefined){
+let data81 = data.webhooks;
+if(Array.isArray(data81)){
+if(data81.length > 10){
+const err153 = {instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items"};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -3445,8 +3445,12 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data80.events === undefined){
-const err154 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "events"},message:"must have required property '"+"events"+"'"};
+const len10 = data81.length;
+for(let i10=0; i10<len10; i10++){
+let data82 = data81[i10];
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+if(data82.id === undefined){
+const err154 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -3455,8 +3459,8 @@ vErrors.push(err154);
 }
 errors++;
 }
-if(data80.secrets === undefined){
-const err155 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "secrets"},message:"must have required property '"+"secrets"+"'"};
+if(data82.url === undefined){
+const err155 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -3465,9 +3469,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-for(const key13 in data80){
-if(!(((((((key13 === "$schema") || (key13 === "$comment")) || (key13 === "id")) || (key13 === "url")) || (key13 === "events")) || (key13 === "secrets")) || (key13 === "includeImports"))){
-const err156 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
+if(data82.events === undefined){
+const err156 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "events"},message:"must have required property '"+"events"+"'"};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -3476,10 +3479,8 @@ vErrors.push(err156);
 }
 errors++;
 }
-}
-if(data80.$schema !== undefined){
-if(typeof data80.$schema !== "string"){
-const err157 = {instancePath:instancePath+"/webhooks/" + i10+"/$schema",schemaPath:"#/properties/webhooks/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data82.secrets === undefined){
+const err157 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "secrets"},message:"must have required property '"+"secrets"+"'"};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -3488,10 +3489,9 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
-if(data80.$comment !== undefined){
-if(typeof data80.$comment !== "string"){
-const err158 = {instancePath:instancePath+"/webhooks/" + i10+"/$comment",schemaPath:"#/properties/webhooks/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key13 in data82){
+if(!(((((((key13 === "$schema") || (key13 === "$comment")) || (key13 === "id")) || (key13 === "url")) || (key13 === "events")) || (key13 === "secrets")) || (key13 === "includeImports"))){
+const err158 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -3501,11 +3501,9 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data80.id !== undefined){
-let data83 = data80.id;
-if(typeof data83 === "string"){
-if(!pattern4.test(data83)){
-const err159 = {instancePath:instancePath+"/webhooks/" + i10+"/id",schemaPath:"#/properties/webhooks/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
+if(data82.$schema !== undefined){
+if(typeof data82.$schema !== "string"){
+const err159 = {instancePath:instancePath+"/webhooks/" + i10+"/$schema",schemaPath:"#/properties/webhooks/items/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -3515,8 +3513,9 @@ vErrors.push(err159);
 errors++;
 }
 }
-else {
-const err160 = {instancePath:instancePath+"/webhooks/" + i10+"/id",schemaPath:"#/properties/webhooks/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data82.$comment !== undefined){
+if(typeof data82.$comment !== "string"){
+const err160 = {instancePath:instancePath+"/webhooks/" + i10+"/$comment",schemaPath:"#/properties/webhooks/items/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -3526,11 +3525,11 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data80.url !== undefined){
-let data84 = data80.url;
-if(typeof data84 === "string"){
-if(!pattern5.test(data84)){
-const err161 = {instancePath:instancePath+"/webhooks/" + i10+"/url",schemaPath:"#/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\""};
+if(data82.id !== undefined){
+let data85 = data82.id;
+if(typeof data85 === "string"){
+if(!pattern4.test(data85)){
+const err161 = {instancePath:instancePath+"/webhooks/" + i10+"/id",schemaPath:"#/properties/webhooks/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -3541,7 +3540,7 @@ errors++;
 }
 }
 else {
-const err162 = {instancePath:instancePath+"/webhooks/" + i10+"/url",schemaPath:"#/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err162 = {instancePath:instancePath+"/webhooks/" + i10+"/id",schemaPath:"#/properties/webhooks/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -3551,11 +3550,11 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data80.events !== undefined){
-let data85 = data80.events;
-if(Array.isArray(data85)){
-if(data85.length < 1){
-const err163 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data82.url !== undefined){
+let data86 = data82.url;
+if(typeof data86 === "string"){
+if(!pattern5.test(data86)){
+const err163 = {instancePath:instancePath+"/webhooks/" + i10+"/url",schemaPath:"#/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://\\S+$"},message:"must match pattern \""+"^https?://\\S+$"+"\""};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -3564,11 +3563,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-const len11 = data85.length;
-for(let i11=0; i11<len11; i11++){
-let data86 = data85[i11];
-if(!(((((data86 === "customer.created") || (data86 === "customer.merged")) || (data86 === "customer.updated")) || (data86 === "customer.identifiers_changed")) || (data86 === "customer.erased"))){
-const err164 = {instancePath:instancePath+"/webhooks/" + i10+"/events/" + i11,schemaPath:"#/properties/webhooks/items/properties/events/items/enum",keyword:"enum",params:{allowedValues: schema13.properties.webhooks.items.properties.events.items.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err164 = {instancePath:instancePath+"/webhooks/" + i10+"/url",schemaPath:"#/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -3578,14 +3575,11 @@ vErrors.push(err164);
 errors++;
 }
 }
-let i12 = data85.length;
-let j0;
-if(i12 > 1){
-outer0:
-for(;i12--;){
-for(j0 = i12; j0--;){
-if(func0(data85[i12], data85[j0])){
-const err165 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)"};
+if(data82.events !== undefined){
+let data87 = data82.events;
+if(Array.isArray(data87)){
+if(data87.length < 1){
+const err165 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -3593,14 +3587,12 @@ else {
 vErrors.push(err165);
 }
 errors++;
-break outer0;
 }
-}
-}
-}
-}
-else {
-const err166 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const len11 = data87.length;
+for(let i11=0; i11<len11; i11++){
+let data88 = data87[i11];
+if(!(((((data88 === "customer.created") || (data88 === "customer.merged")) || (data88 === "customer.updated")) || (data88 === "customer.identifiers_changed")) || (data88 === "customer.erased"))){
+const err166 = {instancePath:instancePath+"/webhooks/" + i10+"/events/" + i11,schemaPath:"#/properties/webhooks/items/properties/events/items/enum",keyword:"enum",params:{allowedValues: schema13.properties.webhooks.items.properties.events.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -3610,11 +3602,14 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data80.secrets !== undefined){
-let data87 = data80.secrets;
-if(Array.isArray(data87)){
-if(data87.length > 3){
-const err167 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items"};
+let i12 = data87.length;
+let j0;
+if(i12 > 1){
+outer0:
+for(;i12--;){
+for(j0 = i12; j0--;){
+if(func0(data87[i12], data87[j0])){
+const err167 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/uniqueItems",keyword:"uniqueItems",params:{i: i12, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i12+" are identical)"};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -3622,9 +3617,14 @@ else {
 vErrors.push(err167);
 }
 errors++;
+break outer0;
 }
-if(data87.length < 1){
-const err168 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+}
+}
+}
+}
+else {
+const err168 = {instancePath:instancePath+"/webhooks/" + i10+"/events",schemaPath:"#/properties/webhooks/items/properties/events/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -3633,12 +3633,12 @@ vErrors.push(err168);
 }
 errors++;
 }
-const len12 = data87.length;
-for(let i13=0; i13<len12; i13++){
-let data88 = data87[i13];
-if(typeof data88 === "string"){
-if(!pattern6.test(data88)){
-const err169 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets/" + i13,schemaPath:"#/properties/webhooks/items/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$"},message:"must match pattern \""+"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$"+"\""};
+}
+if(data82.secrets !== undefined){
+let data89 = data82.secrets;
+if(Array.isArray(data89)){
+if(data89.length > 3){
+const err169 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/maxItems",keyword:"maxItems",params:{limit: 3},message:"must NOT have more than 3 items"};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -3647,9 +3647,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-else {
-const err170 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets/" + i13,schemaPath:"#/properties/webhooks/items/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data89.length < 1){
+const err170 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -3658,19 +3657,12 @@ vErrors.push(err170);
 }
 errors++;
 }
-}
-let i14 = data87.length;
-let j1;
-if(i14 > 1){
-const indices0 = {};
-for(;i14--;){
-let item0 = data87[i14];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j1 = indices0[item0];
-const err171 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)"};
+const len12 = data89.length;
+for(let i13=0; i13<len12; i13++){
+let data90 = data89[i13];
+if(typeof data90 === "string"){
+if(!pattern6.test(data90)){
+const err171 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets/" + i13,schemaPath:"#/properties/webhooks/items/properties/secrets/items/pattern",keyword:"pattern",params:{pattern: "^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$"},message:"must match pattern \""+"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$"+"\""};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -3678,14 +3670,10 @@ else {
 vErrors.push(err171);
 }
 errors++;
-break;
-}
-indices0[item0] = i14;
-}
 }
 }
 else {
-const err172 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err172 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets/" + i13,schemaPath:"#/properties/webhooks/items/properties/secrets/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -3695,9 +3683,18 @@ vErrors.push(err172);
 errors++;
 }
 }
-if(data80.includeImports !== undefined){
-if(typeof data80.includeImports !== "boolean"){
-const err173 = {instancePath:instancePath+"/webhooks/" + i10+"/includeImports",schemaPath:"#/properties/webhooks/items/properties/includeImports/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+let i14 = data89.length;
+let j1;
+if(i14 > 1){
+const indices0 = {};
+for(;i14--;){
+let item0 = data89[i14];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j1 = indices0[item0];
+const err173 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/uniqueItems",keyword:"uniqueItems",params:{i: i14, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i14+" are identical)"};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -3705,11 +3702,14 @@ else {
 vErrors.push(err173);
 }
 errors++;
+break;
+}
+indices0[item0] = i14;
 }
 }
 }
 else {
-const err174 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err174 = {instancePath:instancePath+"/webhooks/" + i10+"/secrets",schemaPath:"#/properties/webhooks/items/properties/secrets/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -3719,9 +3719,9 @@ vErrors.push(err174);
 errors++;
 }
 }
-}
-else {
-const err175 = {instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data82.includeImports !== undefined){
+if(typeof data82.includeImports !== "boolean"){
+const err175 = {instancePath:instancePath+"/webhooks/" + i10+"/includeImports",schemaPath:"#/properties/webhooks/items/properties/includeImports/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -3733,12 +3733,36 @@ errors++;
 }
 }
 else {
-const err176 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err176 = {instancePath:instancePath+"/webhooks/" + i10,schemaPath:"#/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err176];
 }
 else {
 vErrors.push(err176);
+}
+errors++;
+}
+}
+}
+else {
+const err177 = {instancePath:instancePath+"/webhooks",schemaPath:"#/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
+}
+errors++;
+}
+}
+}
+else {
+const err178 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
 }
 errors++;
 }

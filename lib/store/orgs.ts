@@ -58,8 +58,13 @@ export async function saveOrg(given: OrgFile): Promise<void> {
   const problems = problemsOfOrgFile(file, SOURCES, MULTI_ACCOUNT_SOURCES);
   if (problems.length > 0) throw new Error(`invalid org configuration: ${problems.join('; ')}`);
   const { tills, ...rest } = file;
-  const erasingTills = tills.filter((t) => t.mayErase).map((t) => t.username);
-  const config: OrgConfig = { ...rest, tills: tills.map((t) => t.username), ...(erasingTills.length > 0 ? { erasingTills } : {}) };
+  const allowed = (right: 'mayErase' | 'mayExport' | 'mayMerge') => tills.filter((t) => t[right]).map((t) => t.username);
+  const rights = { erasingTills: allowed('mayErase'), exportingTills: allowed('mayExport'), mergingTills: allowed('mayMerge') };
+  const config: OrgConfig = {
+    ...rest,
+    tills: tills.map((t) => t.username),
+    ...Object.fromEntries(Object.entries(rights).filter(([, usernames]) => usernames.length > 0)),
+  };
   const items: Record<string, unknown>[] = [{ ...keys.org(file.orgId), entity: Entity.org, config }];
   for (const till of tills) {
     const md5 = till.passwordMd5 ?? (till.password !== undefined ? md5Hex(till.password) : undefined);

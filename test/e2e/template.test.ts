@@ -44,6 +44,7 @@ const ITEM_ACTIONS = new Set([
 const ACTIONS_USED = [
   'dynamodb:BatchGetItem',
   'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:Query',
@@ -130,6 +131,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       UpdateCustomerLambdaFunction: 'ChangeRole',
       ChangeIdentifierLambdaFunction: 'ChangeRole',
       EraseCustomerLambdaFunction: 'ChangeRole',
+      ExportCustomerLambdaFunction: 'ExportRole',
       GetCustomerLambdaFunction: 'ReaderRole',
       LookupCustomerLambdaFunction: 'ReaderRole',
       GetExtendedFieldsLambdaFunction: 'ReaderRole',
@@ -150,8 +152,11 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       'dynamodb:UpdateItem',
     ]);
     expect(tableActions('OpenApiRole')).toEqual([]);
+    // An export reads the customer and counts against the org's limit.
+    expect(tableActions('ExportRole')).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(tableActions('ImportWorkerRole')).toEqual([
       'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
@@ -176,7 +181,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
         .filter(([, statements]) => statements.length > 0)
         .map(([id]) => id)
         .sort(),
-    ).toEqual(['ChangeRole', 'ImportWorkerRole', 'PublisherRole', 'ReaderRole', 'RegistrationRole', 'WebhookSenderRole']);
+    ).toEqual(['ChangeRole', 'ExportRole', 'ImportWorkerRole', 'PublisherRole', 'ReaderRole', 'RegistrationRole', 'WebhookSenderRole']);
     for (const [id, statements] of Object.entries(roles).filter(([role, list]) => list.length > 0 && role !== 'PublisherRole')) {
       expect({ id, statements: statements.length }).toEqual({ id, statements: 1 });
       const [statement] = statements;

@@ -5,6 +5,7 @@ import { handler as lookupHandler } from '../../handlers/lookupCustomer';
 import { handler as updateHandler } from '../../handlers/updateCustomer';
 import { handler as changeIdentifierHandler } from '../../handlers/changeIdentifier';
 import { handler as eraseHandler } from '../../handlers/eraseCustomer';
+import { handler as exportHandler } from '../../handlers/exportCustomer';
 import { apiEvent, call, codes, type EventOptions, type Reply } from './http';
 import { customerItems } from './table';
 
@@ -30,6 +31,12 @@ export const changeIdentifier = (id: number | string, body: unknown, options?: E
 
 export const eraseCustomer = (id: number | string, options?: EventOptions) =>
   call(eraseHandler as never, apiEvent('DELETE', `/v2/customers/${id}`, undefined, { ...options, pathParameters: { id: String(id) } }));
+
+export const exportCustomer = (id: number | string, options?: EventOptions) =>
+  call(
+    exportHandler as never,
+    apiEvent('GET', `/v2/customers/${id}/export`, undefined, { ...options, pathParameters: { id: String(id) } }),
+  );
 
 const used = new Set<string>();
 /** A valid Indian mobile number (national form) not used before in this test file. */

@@ -125,6 +125,7 @@ describe('docs/postman.json', () => {
     expect(requests.map((r) => `${r.method} /${r.url.path.join('/')}`).sort()).toEqual([
       'DELETE /v2/customers/:id',
       'GET /v2/customers/:id',
+      'GET /v2/customers/:id/export',
       'GET /v2/customers/lookup',
       'GET /v2/extendedFields',
       'GET /v2/openapi.json',
