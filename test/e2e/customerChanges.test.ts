@@ -384,6 +384,7 @@ describe('serverless invoke local with the example events', () => {
     ['updateCustomer', 'events/update-customer.json'],
     ['changeIdentifier', 'events/change-identifier.json'],
     ['eraseCustomer', 'events/erase-customer.json'],
+    ['exportCustomer', 'events/export-customer.json'],
   ])(
     '%s -p %s answers 404 / 8015 for customer 1',
     async (fn, file) => {

@@ -67,7 +67,7 @@ test('the README examples run in order as written and answer what the README say
   expect(bulk[1].entity).toEqual(bulk[0].entity);
   expect(bulk[2].errors[0]).toEqual(expect.objectContaining({ code: 8014, path: '/profiles/0/identifiers/0/value' }));
 
-  // Changing and erasing: the update, the new mobile, the GET showing both, the erase, then 404 for the GET and the lookup.
+  // Changing and erasing: the update, the new mobile, the GET showing both, the export, the erase, then 404 for the GET and the lookup.
   const updated = JSON.parse(lines[7]);
   const changedId = updated.createdId;
   expect(Number.isSafeInteger(changedId) && changedId > 0 && changedId !== id).toBe(true);
@@ -91,9 +91,15 @@ test('the README examples run in order as written and answer what the README say
     },
   });
   expect(changed.extendedFields).toEqual({ city: 'Kochi' });
-  expect(JSON.parse(lines[10])).toEqual({ entity: { id: changedId, status: 'ERASED' }, warnings: [] });
-  for (const gone of [lines[11], lines[12]]) {
+  // The export: the GET document, its one profile, the default enrollment, when it was made.
+  const exported = JSON.parse(lines[10]);
+  expect(exported.customer).toEqual(changed);
+  expect(exported.profiles).toEqual(changed.profiles);
+  expect(exported).toMatchObject({ enrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }], history: [], idempotencyKeys: [] });
+  expect(Date.parse(exported.generatedAt)).not.toBeNaN();
+  expect(JSON.parse(lines[11])).toEqual({ entity: { id: changedId, status: 'ERASED' }, warnings: [] });
+  for (const gone of [lines[12], lines[13]]) {
     expect(JSON.parse(gone)).toEqual({ errors: [expect.objectContaining({ status: false, code: 8015 })], warnings: [] });
   }
-  expect(lines).toHaveLength(13);
+  expect(lines).toHaveLength(14);
 }, 120_000);
