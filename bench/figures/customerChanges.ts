@@ -16,12 +16,13 @@ import type { CounterShare } from './dynamoCost';
 // DELETE /v2/customers/{id}, each sent warm through its real handler against DynamoDB Local and
 // counted on the service's own document client, as the registration figures are.
 
-export type ChangeKind = 'update' | 'changeIdentifier' | 'erase';
+export type ChangeKind = 'update' | 'changeIdentifier' | 'erase' | 'eraseWithRecord';
 
 const CHANGE_KINDS: Record<ChangeKind, string> = {
   update: 'update (PUT, names and an extended field)',
   changeIdentifier: 'change identifier (replace the mobile)',
   erase: 'erase (one profile: mobile + email)',
+  eraseWithRecord: 'erase (one profile: mobile + email, registered with an Idempotency-Key)',
 };
 
 /**
@@ -38,6 +39,10 @@ const FLOORS: Record<ChangeKind, { items: number; why: string }> = {
   erase: {
     items: 3,
     why: 'the customer item made a tombstone + one Delete per identifier item that still names it: the mobile, the email',
+  },
+  eraseWithRecord: {
+    items: 4,
+    why: "the customer item made a tombstone + the mobile and the email released + the registration's idempotency record deleted (its stored answer holds the id)",
   },
 };
 
@@ -116,6 +121,11 @@ export async function measureCustomerChanges(raw: DynamoDBClient): Promise<Custo
     const typicalId = await register(typicalBody(typical));
     const small = newIdentity();
     const smallId = await register(emailOnly(small));
+    const keyedReply = await send(addHandler as Handler, emailOnly(newIdentity()), {
+      headers: { 'Idempotency-Key': `bench-erase-${Date.now()}` },
+    });
+    if (keyedReply.status !== 200) throw new Error(`registration: ${keyedReply.status} ${JSON.stringify(keyedReply.body)}`);
+    const keyedId = keyedReply.body.createdId as number;
 
     const measure = async (kind: ChangeKind, request: () => Promise<Reply>): Promise<ChangeMeasured> => {
       counter.reset();
@@ -131,6 +141,7 @@ export async function measureCustomerChanges(raw: DynamoDBClient): Promise<Custo
       update: await measure('update', () => update(typicalId)),
       changeIdentifier: await measure('changeIdentifier', () => replaceMobile(typicalId, typical.mobile, newIdentity().mobile)),
       erase: await measure('erase', () => erase(smallId)),
+      eraseWithRecord: await measure('eraseWithRecord', () => erase(keyedId)),
     };
   } finally {
     counter.detach();
@@ -150,7 +161,7 @@ function itemsText(cost: WriteCost): string {
 const okTransactions = (m: ChangeMeasured) => m.costs.filter((c) => c.operation === 'TransactWriteItems' && c.ok);
 
 export function customerChangesSection(changes: CustomerChanges, counter: CounterShare): Section {
-  const order: ChangeKind[] = ['update', 'changeIdentifier', 'erase'];
+  const order: ChangeKind[] = ['update', 'changeIdentifier', 'erase', 'eraseWithRecord'];
   const run = counter.run;
   const share = `${count(counter.updates)} (${run.commands.UpdateItem ?? 0} UpdateItem in ${run.requests} consecutive registrations of org 100, under DynamoDB round trips per request)`;
   const roundTrips: Figure[] = order.map((kind) => {
@@ -209,7 +220,7 @@ export function customerChangesSection(changes: CustomerChanges, counter: Counte
     title: 'Changing and erasing a customer',
     figures: [...roundTrips, ...writeUnits],
     notes: [
-      "Each route (`handlers/updateCustomer.ts`, `handlers/changeIdentifier.ts`, `handlers/eraseCustomer.ts`) is sent once to warm it (the till's credentials and org 100's configuration cached), then once measured, with no Idempotency-Key: an update of a typical customer (mobile, email, externalId; last name and the `city` extended field changed), a replacement of that customer's mobile (remove the old value, add a new one in one request), and the erase of a customer registered with one profile holding a mobile and an email. Round trips are counted on the service's own document client as under DynamoDB round trips per request (the rate counter's update as its amortised share per request, since all write routes count against the org's one limit).",
+      "Each route (`handlers/updateCustomer.ts`, `handlers/changeIdentifier.ts`, `handlers/eraseCustomer.ts`) is sent once to warm it (the till's credentials and org 100's configuration cached), then once measured, with no Idempotency-Key: an update of a typical customer (mobile, email, externalId; last name and the `city` extended field changed), a replacement of that customer's mobile (remove the old value, add a new one in one request), and the erase of a customer registered with one profile holding a mobile and an email, once registered without and once with an Idempotency-Key (whose record the erase deletes: the customer item lists it, so no read finds it). Round trips are counted on the service's own document client as under DynamoDB round trips per request (the rate counter's update as its amortised share per request, since all write routes count against the org's one limit).",
       "Each is designed as one strongly consistent Query of the customer's partition and one TransactWriteItems (lib/store/changePlans.ts): the customer item conditioned on the version read, with the claimed identifier Puts, released identifier Deletes and changed merged profile items. A concurrent write that raises the version in between (a merge, another change) makes the transaction fail and the request read again: one more read and one more transaction per lost race, not counted here (no race in this measurement).",
       'Write units as under Write capacity units per registration, except that every item a write touches is also read just before the write (through a client that is not measured) and billed by the larger of before and after: a Delete by the item it deletes, the tombstone by the customer item it replaces. The Query is a read: 1 read unit per 4 KB of the partition read strongly consistently, not in these figures.',
     ],
