@@ -16,7 +16,8 @@ import { runCommand, UsageError } from './cli';
 // the DynamoDB Local of a running `npm start`, for a regional stage AWS's table in the stage's
 // region with the operator's credentials (scripts/stage.ts). Exit 0 when the whole file was gone through (rejected
 // lines included), 130 after Ctrl-C (rerun the same command to go on), 1 when the job could not
-// go on, 2 for bad flags; each failure is one line on stderr.
+// run or go on (another importer is running the job, the job was for another file, DynamoDB
+// stayed unavailable), 2 for bad flags; each failure is one line on stderr.
 
 const USAGE = `usage: npm run import -- --stage <stage> --org <orgId> [options] <file>
 
@@ -33,7 +34,8 @@ options:
   --rate <n>           registrations per second (default 500)
   --concurrency <n>    registrations in flight (default 16)
   --job <id>           the job id of the idempotency records import:<job>:<line> (default: a
-                       hash of the file's content)
+                       hash of the file's content); a job is for one file and one till: a
+                       --job already run for another file is refused before any line is sent
   --format jsonl|csv   default: csv for a .csv file, else jsonl
   -h, --help           this text
 
@@ -42,9 +44,16 @@ identifier type), cardNumber, cardSeriesId or cardSeriesCode, cardStatus, loyalt
 createDate, associatedWith, field.<name> (custom fields), ext.<name> (extended fields);
 source and one identifier column are required.
 
-Writes beside the file: <file>.results.csv (line, status, customerId, codes, outcome),
-<file>.rejects.<ext> (every line not answered 200, verbatim) and <file>.checkpoint.json.
-Ctrl-C stops after the lines in flight; the same command again goes on from there.`;
+Writes beside the file: <file>.results.csv (line, status, customerId, codes, outcome, and for
+a line not answered 200 the reason: its first error's message and path), <file>.rejects.<ext>
+(every line not answered 200, byte for byte) and <file>.checkpoint.json. A line that is not
+valid UTF-8 is rejected (400) as it was, never decoded with replacement characters; a byte
+order mark at the start of the file is ignored.
+
+One importer runs a job at a time: a second one refuses at once, naming the running one (exit
+1). A lock left by a process of this host that is gone is taken over at once, any other after
+its 60 s lease. Ctrl-C stops after the lines in flight; the same command again goes on from
+there, and repairs output files that disagree with the checkpoint.`;
 
 interface Flags {
   stage: string;
@@ -156,6 +165,7 @@ async function main(argv: string[]): Promise<number> {
     format: flags.format,
     signal: stop.signal,
     progress: progressFor(process.stderr),
+    notice: (message) => process.stderr.write(`import: ${message}\n`),
   });
   console.log(report(summary, flags.file));
   return summary.complete ? 0 : 130;

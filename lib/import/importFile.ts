@@ -2,22 +2,26 @@
 // stage's table, through the per-line core (lineCore.ts), paced by --rate and bounded by
 // --concurrency instead of the per-org request limit. Checks that can fail the whole job (the
 // file, the CSV header, the org, the table) run before any line is sent, so a job that fails
-// there leaves nothing half-done. Then the file is streamed: lines are read while there is room
-// (at most a few thousand held), results are written in line order, and a checkpoint records
-// the finished prefix every second, on a stop (the signal: lines in flight finish first), on a
+// there leaves nothing half-done; then the job's lock is taken (jobLock.ts: one importer at a
+// time, and a job is for one file), and the outputs of an earlier run are checked against their
+// checkpoint (repair.ts). Then the file is streamed: lines are read while there is room (at most
+// a few thousand held), results are written in line order, and a checkpoint records the
+// finished prefix every second, on a stop (the signal: lines in flight finish first), on a
 // failure and at the end.
 
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ImportError } from './errors';
-import { checkJob, jobOfFile } from './job';
-import type { LineResult } from './lineCore';
+import { checkJob, hashOfFile, jobOfHash } from './job';
+import { lockJob, type JobLock, type LockOptions } from './jobLock';
+import type { ImportTarget, LineResult } from './lineCore';
 import { DEFAULT_RETRY, TokenBucket, type RetryPolicy } from './pacing';
 import { OrderedOutputs, outputPathsOf, readCheckpoint, type Checkpoint, type OutputPaths } from './outputs';
 import { LinePipeline } from './pipeline';
 import { silentProgress, type Progress } from './progress';
 import { readCsvHeader, recordsOf, type CsvHeader, type ImportFormat, type ImportRecord } from './records';
+import { resumePoint } from './repair';
 import { linesOf, type Tally } from './tally';
 import { loadTarget } from './target';
 
@@ -39,6 +43,10 @@ export interface ImportOptions {
   checkpointEveryMs?: number;
   /** Told of each line as it is written to the results (tests stop a job after N lines). */
   onLine?: (result: LineResult) => void;
+  /** Told what an operator should know that is not a failure (a lock taken over). */
+  notice?: (message: string) => void;
+  /** The job lock's lease and renewal (tests shorten them). */
+  lock?: LockOptions;
 }
 
 export interface ImportSummary {
@@ -66,13 +74,40 @@ export async function importFile(options: ImportOptions): Promise<ImportSummary>
   const size = checkReadable(file);
   const format = options.format ?? (extname(file).toLowerCase() === '.csv' ? 'csv' : 'jsonl');
   const header = format === 'csv' ? await readCsvHeader(file, basename(file)) : undefined;
-  const job = options.job !== undefined ? checkJob(options.job) : await jobOfFile(file);
+  const given = options.job !== undefined ? checkJob(options.job) : undefined;
+  const fileHash = await hashOfFile(file);
+  const job = given ?? jobOfHash(fileHash);
   const target = await loadTarget(options.orgId, options.till, job);
+  const lock = await lockJob({ orgId: options.orgId, job, fileHash, till: target.till }, options.lock);
+  if (lock.tookOverFrom) {
+    const { pid, host, since } = lock.tookOverFrom;
+    options.notice?.(`took over job ${job} from pid ${pid} on host ${host} (running since ${since}), which is gone`);
+  }
+  try {
+    return await runJob({ options, started, size, format, header, target, lock });
+  } finally {
+    await lock.release();
+  }
+}
 
+interface Job {
+  options: ImportOptions;
+  started: number;
+  size: number;
+  format: ImportFormat;
+  header: CsvHeader | undefined;
+  target: ImportTarget;
+  lock: JobLock;
+}
+
+/** The job once its lock is held: resume point, pipeline, outputs and checkpoints. */
+async function runJob({ options, started, size, format, header, target, lock }: Job): Promise<ImportSummary> {
+  const { file } = options;
+  const job = target.job;
   const paths = outputPathsOf(file, extensionOf(file, format));
-  const from = readCheckpoint(paths, job);
+  const from = await resumePoint(paths, readCheckpoint(paths, job), () => recordsOf(file, format, header), header?.bytes);
   const skipped = from ? linesOf(from.tally) : 0;
-  const outputs = new OrderedOutputs(paths, job, from, header?.text, options.onLine);
+  const outputs = new OrderedOutputs(paths, job, from, header?.bytes, options.onLine, () => lock.assertHeld());
   const summary = (complete: boolean): ImportSummary => ({
     job,
     paths,
@@ -88,6 +123,12 @@ export async function importFile(options: ImportOptions): Promise<ImportSummary>
     return summary(true);
   }
 
+  // Reading stops on the caller's signal, or when the lock is lost (another importer may have the files).
+  const stop = new AbortController();
+  if (options.signal?.aborted) stop.abort();
+  options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+  lock.onLost(() => stop.abort());
+
   const progress = options.progress ?? silentProgress;
   progress.start(size, outputs.prefix.offset);
   const pipeline = new LinePipeline<ImportRecord>({
@@ -96,25 +137,28 @@ export async function importFile(options: ImportOptions): Promise<ImportSummary>
     pacing: new TokenBucket(options.rate),
     retry: options.retry ?? DEFAULT_RETRY,
     onResult: (record, result) => {
-      outputs.finish(record.line, result, record.text, record.end);
+      outputs.finish(record.line, result, record.bytes, record.end);
       progress.update(outputs.prefix.offset, linesOf(outputs.runTally));
     },
   });
-  const timer = setInterval(() => outputs.checkpoint(false), options.checkpointEveryMs ?? 1000);
+  const timer = setInterval(() => {
+    if (lock.holds()) outputs.checkpoint(false);
+  }, options.checkpointEveryMs ?? 1000);
   timer.unref();
   let endOfFile = false;
   try {
     try {
-      endOfFile = await feed(pipeline, outputs, file, format, header, from, options.signal);
+      endOfFile = await feed(pipeline, outputs, file, format, header, from, stop.signal);
     } finally {
       // Lines in flight finish whatever stopped the reading.
       await pipeline.drain().catch(() => undefined);
     }
     if (pipeline.failed !== undefined) throw pipeline.failed;
+    lock.assertHeld();
     return summary(endOfFile && outputs.checkpoint(endOfFile).complete);
   } finally {
     clearInterval(timer);
-    if (pipeline.failed !== undefined || !endOfFile) outputs.checkpoint(false);
+    if ((pipeline.failed !== undefined || !endOfFile) && lock.holds()) outputs.checkpoint(false);
     progress.stop();
     outputs.close();
   }

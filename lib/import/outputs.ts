@@ -1,7 +1,8 @@
 // The files an import writes beside its input, in line order:
 //
-//   <file>.results.csv        line,status,customerId,codes,outcome: one row per line, no values
-//   <file>.rejects.<ext>      every line not answered 200, verbatim (a CSV's header first)
+//   <file>.results.csv        line,status,customerId,codes,outcome,reason: one row per line, no
+//                             values (reason: why a line not answered 200 was refused)
+//   <file>.rejects.<ext>      every line not answered 200, byte for byte (a CSV's header first)
 //   <file>.checkpoint.json    the finished prefix and the two files' lengths at that point
 //
 // Lines finish out of order (independent lines run in parallel), so results wait here until every
@@ -10,23 +11,14 @@
 // after the prefix; lines after it that had finished are replayed from their idempotency records
 // and written once. Writes are synchronous and the checkpoint is renamed into place after the
 // files are flushed to disk, so a crash at any point leaves a checkpoint no longer than the files.
+// Only the holder of the job's lock writes (jobLock.ts): `mayWrite` is asked before each write.
+// A rerun checks the results file against the checkpoint before trusting it (repair.ts).
 
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import type { LineResult } from './lineCore';
 import { count, emptyTally, type Tally } from './tally';
 
-export const RESULTS_HEADER = 'line,status,customerId,codes,outcome\n';
+export const RESULTS_HEADER = 'line,status,customerId,codes,outcome,reason\n';
 
 export interface OutputPaths {
   results: string;
@@ -53,7 +45,7 @@ export interface Checkpoint {
   complete: boolean;
 }
 
-/** The checkpoint of this job, if there is one the output files agree with. */
+/** The checkpoint of this job, if there is one (whether the output files agree with it is repair.ts's to check). */
 export function readCheckpoint(paths: OutputPaths, job: string): Checkpoint | undefined {
   if (!existsSync(paths.checkpoint)) return undefined;
   let checkpoint: Checkpoint;
@@ -62,24 +54,20 @@ export function readCheckpoint(paths: OutputPaths, job: string): Checkpoint | un
   } catch {
     return undefined;
   }
-  if (checkpoint.version !== 1 || checkpoint.job !== job) return undefined;
-  const sizeOf = (path: string) => (existsSync(path) ? fstatSize(path) : -1);
-  if (sizeOf(paths.results) < checkpoint.resultsBytes || sizeOf(paths.rejects) < checkpoint.rejectsBytes) return undefined;
+  if (checkpoint?.version !== 1 || checkpoint.job !== job) return undefined;
   return checkpoint;
 }
 
-function fstatSize(path: string): number {
-  const fd = openSync(path, 'r');
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
+/** Writes the checkpoint: to a temporary file renamed into place, so that it is whole or absent. */
+export function writeCheckpoint(paths: OutputPaths, checkpoint: Checkpoint): void {
+  const temporary = `${paths.checkpoint}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(checkpoint, null, 2)}\n`);
+  renameSync(temporary, paths.checkpoint);
 }
 
 interface Finished {
   result: LineResult;
-  text: string;
+  bytes: Buffer;
   end: number;
 }
 
@@ -89,7 +77,8 @@ export class OrderedOutputs {
   private resultsBytes: number;
   private rejectsBytes: number;
   private pendingResults = '';
-  private pendingRejects = '';
+  private pendingRejects: Buffer[] = [];
+  private pendingRejectsBytes = 0;
   /** Line numbers read and not yet written, in file order. */
   private order: number[] = [];
   private head = 0;
@@ -104,14 +93,16 @@ export class OrderedOutputs {
 
   /**
    * Opens the files: cut back to a checkpoint's lengths, or new (with their header rows).
-   * `onWritten` is told of each line as it joins the prefix.
+   * `onWritten` is told of each line as it joins the prefix; `mayWrite` throws when this process
+   * may no longer write the files (it lost the job's lock).
    */
   constructor(
     private readonly paths: OutputPaths,
     private readonly job: string,
     from: Checkpoint | undefined,
-    rejectsHeader: string | undefined,
+    rejectsHeader: Buffer | undefined,
     private readonly onWritten?: (result: LineResult) => void,
+    private readonly mayWrite: () => void = () => {},
   ) {
     this.results = openSync(paths.results, from ? 'r+' : 'w');
     this.rejects = openSync(paths.rejects, from ? 'r+' : 'w');
@@ -148,8 +139,8 @@ export class OrderedOutputs {
   }
 
   /** A line finished; it and every finished line after it that nothing unfinished precedes are written. */
-  finish(line: number, result: LineResult, text: string, end: number): void {
-    this.finished.set(line, { result, text, end });
+  finish(line: number, result: LineResult, bytes: Buffer, end: number): void {
+    this.finished.set(line, { result, bytes, end });
     while (this.head < this.order.length) {
       const next = this.finished.get(this.order[this.head]);
       if (!next) break;
@@ -169,28 +160,44 @@ export class OrderedOutputs {
     return new Promise((resolve) => this.advanced.push(resolve));
   }
 
-  private write({ result, text, end }: Finished): void {
+  private write({ result, bytes, end }: Finished): void {
     this.pendingResults += resultRow(result);
-    if (result.status !== 200) this.pendingRejects += withNewline(text);
+    if (result.status !== 200) {
+      const verbatim = withNewline(bytes);
+      this.pendingRejects.push(verbatim);
+      this.pendingRejectsBytes += verbatim.length;
+    }
     this.prefixLine = result.line!;
     this.prefixOffset = end;
     count(this.tally, result);
     count(this.runTally, result);
     this.onWritten?.(result);
-    if (this.pendingResults.length > 64 * 1024 || this.pendingRejects.length > 64 * 1024) this.flush();
+    if (this.pendingResults.length > 64 * 1024 || this.pendingRejectsBytes > 64 * 1024) this.flush();
   }
 
   /** Writes what is buffered to the files. */
   flush(): void {
+    if (!this.pendingResults && this.pendingRejects.length === 0) return;
+    this.mayWrite();
     // At explicit positions: a file opened to go on after a checkpoint is positioned at its start.
     if (this.pendingResults) this.resultsBytes += writeSync(this.results, this.pendingResults, this.resultsBytes);
-    if (this.pendingRejects) this.rejectsBytes += writeSync(this.rejects, this.pendingRejects, this.rejectsBytes);
+    if (this.pendingRejects.length > 0) {
+      this.rejectsBytes += writeSync(
+        this.rejects,
+        Buffer.concat(this.pendingRejects, this.pendingRejectsBytes),
+        0,
+        this.pendingRejectsBytes,
+        this.rejectsBytes,
+      );
+    }
     this.pendingResults = '';
-    this.pendingRejects = '';
+    this.pendingRejects = [];
+    this.pendingRejectsBytes = 0;
   }
 
   /** Flushes the files to disk, then records the prefix in the checkpoint. */
   checkpoint(complete: boolean): Checkpoint {
+    this.mayWrite();
     this.flush();
     fsyncSync(this.results);
     fsyncSync(this.rejects);
@@ -204,9 +211,7 @@ export class OrderedOutputs {
       tally: this.tally,
       complete,
     };
-    const temporary = `${this.paths.checkpoint}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(checkpoint, null, 2)}\n`);
-    renameSync(temporary, this.paths.checkpoint);
+    writeCheckpoint(this.paths, checkpoint);
     return checkpoint;
   }
 
@@ -216,11 +221,33 @@ export class OrderedOutputs {
   }
 }
 
-function resultRow(result: LineResult): string {
-  return `${result.line},${result.status},${result.customerId ?? ''},${result.codes.join(' ')},${result.outcome}\n`;
+export function resultRow(result: LineResult): string {
+  return `${result.line},${result.status},${result.customerId ?? ''},${result.codes.join(' ')},${result.outcome},${csvField(result.reason ?? '')}\n`;
 }
 
+/** A results row read back (without its terminator); undefined for anything the importer does not write. */
+export function parseResultRow(row: string): LineResult | undefined {
+  const match = /^(\d+),(\d{3}),(\d*),((?:\d+(?: \d+)*)?),(created|merged|replayed|rejected),("(?:[^"]|"")*"|[^",]*)$/.exec(row);
+  if (!match) return undefined;
+  const [, line, status, customerId, codes, outcome, reason] = match;
+  return {
+    line: Number(line),
+    status: Number(status),
+    ...(customerId ? { customerId: Number(customerId) } : {}),
+    codes: codes ? codes.split(' ').map(Number) : [],
+    outcome: outcome as LineResult['outcome'],
+    ...(reason ? { reason: reason.startsWith('"') ? reason.slice(1, -1).replace(/""/g, '"') : reason } : {}),
+  };
+}
+
+/** A CSV field: quoted when it holds a comma or a quote (a reason is one line already). */
+function csvField(text: string): string {
+  return /[",]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const NEWLINE = Buffer.from('\n');
+
 /** A last line without a terminator gets one, so the next line starts on its own. */
-function withNewline(text: string): string {
-  return text.endsWith('\n') ? text : `${text}\n`;
+export function withNewline(bytes: Buffer): Buffer {
+  return bytes[bytes.length - 1] === 0x0a ? bytes : Buffer.concat([bytes, NEWLINE]);
 }

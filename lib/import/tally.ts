@@ -1,7 +1,7 @@
-// Counts of a job's lines by outcome, as the summary and the checkpoint keep them. Every line is
-// in exactly one of created, merged, replayed (an earlier run's 200, replayed from its record)
-// and rejected (any other status, a replayed 409 included), and each rejected line counts once,
-// under its first error code.
+// Counts of a job's lines by outcome, as the summary and the checkpoint keep them: the outcome
+// its results row says. Every line is in exactly one of created, merged, replayed (an earlier
+// run's answer replayed from its record, a 409 as well as a 200) and rejected (refused by this
+// run: any status but 200), and each rejected line counts once, under its first error code.
 
 import type { LineResult } from './lineCore';
 
@@ -18,13 +18,13 @@ export function emptyTally(): Tally {
   return { created: 0, merged: 0, replayed: 0, rejected: 0, rejectedByCode: {} };
 }
 
-export function count(tally: Tally, result: LineResult): void {
-  if (result.status !== 200) {
+export function count(tally: Tally, result: Pick<LineResult, 'status' | 'codes' | 'outcome'>): void {
+  if (result.outcome === 'replayed') tally.replayed += 1;
+  else if (result.status !== 200) {
     tally.rejected += 1;
     const code = String(result.codes[0] ?? result.status);
     tally.rejectedByCode[code] = (tally.rejectedByCode[code] ?? 0) + 1;
-  } else if (result.outcome === 'replayed') tally.replayed += 1;
-  else if (result.outcome === 'merged') tally.merged += 1;
+  } else if (result.outcome === 'merged') tally.merged += 1;
   else tally.created += 1;
 }
 

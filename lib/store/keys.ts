@@ -45,6 +45,8 @@ export const keys = {
   webhookSubscription: (orgId: number, subscriptionId: string): Key => ({ pk: `ORG#${orgId}#WEBHOOK#${subscriptionId}`, sk: 'WEBHOOK' }),
   /** The prefix of every key of an org's data, for tests and tools that look at one org. */
   orgPrefix: (orgId: number): string => `ORG#${orgId}#`,
+  /** An import job run by the CLI: the file it is for and the lock of the importer running it (lib/store/importLocks.ts). */
+  importJob: (orgId: number, job: string): Key => ({ pk: `ORG#${orgId}#IMPORTJOB#${job}`, sk: 'IMPORTJOB' }),
 };
 
 /** Whether an item of a customer's partition is the customer item or a merged profile. */

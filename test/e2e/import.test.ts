@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_TABLE, prepareLocalTable, ROOT } from '../support/offline';
@@ -17,14 +17,17 @@ interface Finished {
   stderr: string;
 }
 
-function npm(args: string[], stdoutFile?: string): Promise<Finished> {
+function npm(args: string[], stdoutFile?: string, started?: (pid: number) => void): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const out = stdoutFile ? openSync(stdoutFile, 'w') : 'pipe';
     const child = spawn(NPM, ['run', '--silent', ...args], {
       cwd: ROOT,
       env: { ...process.env, TABLE_NAME: LOCAL_TABLE, LOG_LEVEL: 'silent' },
       stdio: ['ignore', out, 'pipe'],
+      // Its own process group, so that a test can kill -9 npm and the importer under it at once.
+      detached: started !== undefined,
     });
+    if (started) started(child.pid!);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (chunk) => (stdout += String(chunk)));
@@ -135,4 +138,61 @@ describe('npm run import refusing a job it cannot do, in one line', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim()).toBe(`import: org 999 does not exist in table ${LOCAL_TABLE}`);
   });
+});
+
+/** The line numbers of a results file's rows, in order. */
+const resultLines = (file: string) =>
+  readFileSync(`${file}.results.csv`, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .slice(1)
+    .map((row) => Number(row.split(',')[0]));
+
+const everyLine = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
+
+describe('npm run import run twice at once, and killed with SIGKILL', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'import-e2e-twice-'));
+
+  beforeAll(() => prepareLocalTable(), 60_000);
+
+  it('two copies of one command at once: one runs the job, the other refuses in one line (exit 1); one row per line', async () => {
+    const file = join(dir, 'twice.jsonl');
+    await npm(['sample-members', '--', '--count', '3000', '--seed', '7'], file);
+    const command = ['import', '--', '--stage', 'local', '--org', '100', '--rate', '1000', file];
+    const [a, b] = await Promise.all([npm(command), npm(command)]);
+    const [ran, refused] = a.code === 0 ? [a, b] : [b, a];
+    expect([ran.code, refused.code]).toEqual([0, 1]);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr.trim()).toMatch(
+      /^import: job \w+ is already running: pid \d+ on host \S+, since \S+; run it again once that one has stopped$/,
+    );
+    expect(resultLines(file)).toEqual(everyLine(3000));
+  }, 120_000);
+
+  it('killed with SIGKILL mid-file, the same command again takes the job over at once and finishes it; one row per line', async () => {
+    const file = join(dir, 'killed.jsonl');
+    await npm(['sample-members', '--', '--count', '4000', '--seed', '8'], file);
+    const command = ['import', '--', '--stage', 'local', '--org', '100', '--rate', '400', file];
+    let group = 0;
+    const killed = npm(command, undefined, (pid) => (group = pid));
+    // Wait until it has written some rows, then kill the whole process group without warning.
+    for (let waited = 0; waited < 60_000; waited += 200) {
+      if (existsSync(`${file}.results.csv`) && resultLines(file).length >= 300) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    process.kill(-group, 'SIGKILL');
+    expect((await killed).code).not.toBe(0);
+    const done = resultLines(file).length;
+    expect(done).toBeLessThan(4000);
+
+    const rerun = await npm(['import', '--', '--stage', 'local', '--org', '100', '--rate', '50000', file]);
+    expect(rerun.code).toBe(0);
+    // Nothing on stderr but the notice and the progress lines.
+    expect(rerun.stderr).not.toMatch(/^import: (?!\d+ lines, \d+% of the file|took over job)/m);
+    expect(rerun.stderr).toMatch(/^import: took over job \w+ from pid \d+ on host \S+ \(running since \S+\), which is gone$/m);
+    expect(resultLines(file)).toEqual(everyLine(4000));
+    const summary = /created (\d+), merged (\d+), replayed (\d+), rejected (\d+)/.exec(rerun.stdout)!.slice(1).map(Number);
+    expect(summary.reduce((sum, n) => sum + n, 0)).toBe(4000);
+  }, 180_000);
 });
