@@ -23,6 +23,7 @@ import { measureBulk } from './figures/bulk';
 import { measureHostileBody } from './figures/hostileBody';
 import { measureImporter } from './figures/importer';
 import { measureOverhead } from './figures/overhead';
+import { measureRaceLosers } from './figures/raceLosers';
 import { measureRateCounter, rateCounterSection } from './figures/rateCounter';
 import { measureThroughput } from './figures/throughput';
 import { findingsFor } from './support/findings';
@@ -38,6 +39,7 @@ const PARTS = [
   'customerChanges',
   'eventPublisher',
   'rateCounter',
+  'raceLosers',
   'throughput',
   'bulk',
   'importer',
@@ -110,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
   });
   // The customer changes and the event publisher use the registration figures.
   const needCost = wanted('dynamoCost') || wanted('customerChanges') || wanted('eventPublisher');
-  const needTable = needCost || (['rateCounter', 'throughput', 'bulk', 'importer'] as Part[]).some(wanted);
+  const needTable = needCost || (['rateCounter', 'raceLosers', 'throughput', 'bulk', 'importer'] as Part[]).some(wanted);
   try {
     const sections: Section[] = [];
     // Figures 3 and 4 need no database: DynamoDB answers from memory.
@@ -163,6 +165,11 @@ async function main(argv: string[]): Promise<number> {
     if (wanted('rateCounter')) {
       progress('the rate counter with 1, 10 and 100 instances of one org at its limit');
       sections.push(rateCounterSection(await measureRateCounter(raw)));
+    }
+
+    if (wanted('raceLosers')) {
+      progress('the losers of 40 identical registrations at once');
+      sections.push(await measureRaceLosers(quick ? 3 : 10));
     }
 
     if (overhead && wanted('overhead')) sections.push(overhead.section);

@@ -16,6 +16,13 @@
 // the end of the minute) is lost when the window ends, and while other instances hold unused
 // reservations an instance may refuse a request although the minute's count is not served out;
 // `X-RateLimit-Remaining` is exact only for blocks of one.
+// An instance sends one reservation of an org at a time (lib/store/rateWindows.ts needs that to
+// tell a re-sent one). Requests that arrive while one is in flight wait for it and are then
+// reserved together, in one update covering all of them (they are certain demand, so reserving
+// them strands nothing): a burst of any size waits for at most two reservations, not one per
+// request or per doubling of the block. A Lambda instance serves one request at a time and never
+// queues; an instance serving requests concurrently (serverless offline in process, tests, a
+// bulk add's items) does.
 
 import { defaultRateLimitPerMinute, tableName } from './config';
 import { ApiError, Code } from './errors';
@@ -77,16 +84,13 @@ export function blockSize({ limit, served, elapsedMs, leftMs }: BlockInput): num
  */
 export class RateLimiter {
   private readonly reservations = new Map<string, Reservation>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly lines = new Map<string, Line>();
 
   constructor(private readonly windows = new RateWindows()) {}
 
   /** Counts one request for the org; throws 429 (with the rate headers) when over the limit. */
   takeRequest(org: OrgConfig, now = Date.now()): Promise<RateDecision> {
-    const key = `${tableName()}|${org.orgId}`;
-    // One reservation at a time per org and instance, so that a re-sent one can tell it was applied
-    // (lib/store/rateWindows.ts); requests waiting meanwhile are served from the block it brings.
-    return this.oneAtATime(key, () => this.take(org, key, now));
+    return this.wait(`${tableName()}|${org.orgId}`, { org, now, count: 1 });
   }
 
   /**
@@ -94,9 +98,50 @@ export class RateLimiter {
    * or none and 429, leaving the org's minute as it was.
    */
   takeRequests(org: OrgConfig, count: number, now = Date.now()): Promise<RateDecision> {
-    if (count === 1) return this.takeRequest(org, now);
-    const key = `${tableName()}|${org.orgId}`;
-    return this.oneAtATime(key, () => this.takeMany(org, key, count, now));
+    return this.wait(`${tableName()}|${org.orgId}`, { org, now, count });
+  }
+
+  /**
+   * Queues the request in the org's line and waits until a batch decided it. The request at the
+   * head of the line, while no batch is under way, runs the next batch itself (so the batch's
+   * DynamoDB calls run under that request's deadline): the head and the single requests of its
+   * window queued behind it, or a bulk take alone.
+   */
+  private async wait(key: string, ask: Ask): Promise<RateDecision> {
+    let line = this.lines.get(key);
+    if (!line) {
+      line = { waiting: [], busy: false };
+      this.lines.set(key, line);
+    }
+    const me: Waiter = { ...ask, wake: () => undefined };
+    line.waiting.push(me);
+    while (!me.outcome) {
+      if (!line.busy && line.waiting[0] === me) await this.runBatch(key, line);
+      else await new Promise<void>((resolve) => (me.wake = resolve));
+    }
+    if ('error' in me.outcome) throw me.outcome.error;
+    return me.outcome.decision;
+  }
+
+  private async runBatch(key: string, line: Line): Promise<void> {
+    line.busy = true;
+    const batch = nextBatch(line.waiting);
+    try {
+      if (batch[0].count > 1) {
+        const [bulk] = batch;
+        bulk.outcome = { decision: await this.takeMany(bulk.org, key, bulk.count, bulk.now) };
+      } else {
+        await this.takeSingles(key, batch);
+      }
+    } catch (error) {
+      // The table failed under the batch: every request of it gets the answer (a 503), none tries again alone.
+      for (const waiter of batch) waiter.outcome ??= { error };
+    } finally {
+      line.busy = false;
+      for (const waiter of batch) waiter.wake();
+      if (line.waiting.length > 0) line.waiting[0].wake();
+      else if (this.lines.get(key) === line) this.lines.delete(key);
+    }
   }
 
   private async takeMany(org: OrgConfig, key: string, count: number, now: number): Promise<RateDecision> {
@@ -121,28 +166,41 @@ export class RateLimiter {
     return { limit, remaining, reset, headers: headersOf(limit, remaining, reset) };
   }
 
-  private async take(org: OrgConfig, key: string, now: number): Promise<RateDecision> {
+  /**
+   * Serves a batch of single requests of one window, in order: from what the instance holds, and
+   * for the rest one reservation of at least all of them (a larger block when the instance's pace
+   * calls for one). Fewer than that left: what is left, once. Requests it does not cover get 429.
+   */
+  private async takeSingles(key: string, batch: Waiter[]): Promise<void> {
+    const { org, now } = batch[0];
     const limit = limitOf(org);
     const { windowStart, reset } = windowOf(now);
     const reservation = this.reservationOf(key, windowStart, now);
-    if (reservation.unused === 0) {
-      const wanted = blockSize({ limit, served: reservation.served, elapsedMs: now - reservation.firstAt, leftMs: reset * 1000 - now });
-      let result = reservation.full ? { full: true as const } : await this.windows.reserve(org.orgId, windowStart, reset, limit, wanted);
-      // Fewer than a block left: take what is left, once.
+    const short = batch.length - reservation.unused;
+    if (short > 0 && !reservation.full) {
+      const block = blockSize({ limit, served: reservation.served, elapsedMs: now - reservation.firstAt, leftMs: reset * 1000 - now });
+      const wanted = Math.min(limit, Math.max(short, block));
+      let result = await this.windows.reserve(org.orgId, windowStart, reset, limit, wanted);
       if ('left' in result) result = await this.windows.reserve(org.orgId, windowStart, reset, limit, result.left);
-      if (!('reserved' in result)) {
+      if ('reserved' in result) {
+        reservation.unused += result.reserved;
+        reservation.counted = result.total;
+      } else if ('full' in result) {
         // Only a full window is full for the rest of the minute; `left` again (another instance
-        // took some meanwhile) refuses this request alone.
-        if ('full' in result) reservation.full = true;
-        throw rateLimited(limit, reset, now);
+        // took some meanwhile) refuses the requests it does not cover, this time.
+        reservation.full = true;
       }
-      reservation.unused += result.reserved;
-      reservation.counted = result.total;
     }
-    reservation.unused -= 1;
-    reservation.served += 1;
-    const remaining = Math.max(0, limit - reservation.counted + reservation.unused);
-    return { limit, remaining, reset, headers: headersOf(limit, remaining, reset) };
+    for (const waiter of batch) {
+      if (reservation.unused === 0) {
+        waiter.outcome = { error: rateLimited(limit, reset, waiter.now) };
+        continue;
+      }
+      reservation.unused -= 1;
+      reservation.served += 1;
+      const remaining = Math.max(0, limit - reservation.counted + reservation.unused);
+      waiter.outcome = { decision: { limit, remaining, reset, headers: headersOf(limit, remaining, reset) } };
+    }
   }
 
   private reservationOf(key: string, windowStart: number, now: number): Reservation {
@@ -153,20 +211,43 @@ export class RateLimiter {
     }
     return reservation;
   }
+}
 
-  private oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const queues = this.queues;
-    const next = (queues.get(key) ?? Promise.resolve()).then(work, work);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    queues.set(key, settled);
-    void settled.then(() => {
-      if (queues.get(key) === settled) queues.delete(key);
-    });
-    return next;
-  }
+/** What a request asks of its org's line: one request, or a bulk add's `count` at once. */
+interface Ask {
+  org: OrgConfig;
+  now: number;
+  count: number;
+}
+
+interface Waiter extends Ask {
+  /** Set by the batch that served or refused it. */
+  outcome?: { decision: RateDecision } | { error: unknown };
+  /** Resumes the waiting request: it was decided, or it is at the head of a free line. */
+  wake: () => void;
+}
+
+/** An org's requests in one instance: queued in order, one batch (one reservation) at a time. */
+interface Line {
+  waiting: Waiter[];
+  busy: boolean;
+}
+
+/**
+ * Takes the next batch off the line: a bulk take alone, or the head and the single requests of
+ * its window behind it, up to the next bulk take (which keeps its place).
+ */
+function nextBatch(waiting: Waiter[]): Waiter[] {
+  const [head] = waiting;
+  if (head.count > 1) return waiting.splice(0, 1);
+  const { windowStart } = windowOf(head.now);
+  const bulk = waiting.findIndex((waiter) => waiter.count > 1);
+  const candidates = bulk === -1 ? waiting.length : bulk;
+  const batch: Waiter[] = [];
+  const rest: Waiter[] = [];
+  waiting.forEach((waiter, index) => (index < candidates && windowOf(waiter.now).windowStart === windowStart ? batch : rest).push(waiter));
+  waiting.splice(0, waiting.length, ...rest);
+  return batch;
 }
 
 /** This process's limiter: a Lambda instance is one process. */

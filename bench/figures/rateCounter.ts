@@ -79,18 +79,23 @@ export async function runCounterScenario(raw: DynamoDBClient, scenario: CounterS
   const started = performance.now();
   try {
     const pending = new Set<Promise<void>>();
+    // What each instance is serving: it takes the next request when that one is done.
+    const serving = limiters.map((): Promise<unknown> => Promise.resolve());
     for (let j = 0; j < requests; j++) {
       const at = windowStart + Math.floor(((j + 0.5) * WINDOW_MS) / requests);
-      const limiter = limiters[Math.floor(random() * instances)];
-      const request = limiter.takeRequest(org, at).then(
-        () => {
-          admitted += 1;
-        },
-        (error: { status?: number }) => {
-          if (error.status !== 429) throw error;
-          refused += 1;
-        },
-      );
+      const instance = Math.floor(random() * instances);
+      const request = serving[instance]
+        .then(() => limiters[instance].takeRequest(org, at))
+        .then(
+          () => {
+            admitted += 1;
+          },
+          (error: { status?: number }) => {
+            if (error.status !== 429) throw error;
+            refused += 1;
+          },
+        );
+      serving[instance] = request;
       const tracked: Promise<void> = request.finally(() => pending.delete(tracked));
       pending.add(tracked);
       if (pending.size >= IN_FLIGHT) await Promise.race(pending);

@@ -117,3 +117,13 @@ test('serves the OpenAPI document at GET /v2/openapi.json without credentials', 
   expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
   expect(reply.body).toEqual(JSON.parse(readFileSync(join(__dirname, '..', '..', 'docs', 'openapi.json'), 'utf8')));
 }, 30_000);
+
+test('forty identical registrations at once over HTTP: one 200, 39 answers 409 / 8006 naming it, none 5xx', async () => {
+  const body = { profiles: [{ source: 'INSTORE', firstName: 'Race', identifiers: [{ type: 'mobile', value: uniqueMobile() }] }] };
+  const replies = await Promise.all(Array.from({ length: 40 }, () => request('POST', '/v2/customers', body)));
+  const created = replies.filter((r) => r.status === 200);
+  expect(created).toHaveLength(1);
+  const losers = replies.filter((r) => r.status !== 200);
+  expect(losers.map((r) => [r.status, r.body.errors.map((e: { code: number }) => e.code)])).toEqual(losers.map(() => [409, [8006]]));
+  for (const loser of losers) expect(loser.body.errors[0].message).toContain(String(created[0].body.createdId));
+});

@@ -257,21 +257,28 @@ describe("many Lambda instances sharing one org's minute", () => {
 
   /**
    * Sends `requests` spread over the minute to the instances at once (instance i % n, times in
-   * order); what they admitted, and then what they admitted more when each was asked until it
-   * refused (the reservations they held unused).
+   * order), each instance serving one at a time as a Lambda instance does; what they admitted,
+   * and then what they admitted more when each was asked until it refused (the reservations they
+   * held unused).
    */
   async function shareMinute(limiters: RateLimiter[], org: OrgConfig, windowStart: number, requests: number) {
+    const serving = limiters.map((): Promise<unknown> => Promise.resolve());
     const outcomes = await Promise.all(
-      Array.from({ length: requests }, (_, i) =>
-        limiters[(i * 7) % limiters.length].takeRequest(org, windowStart + Math.floor((i * 59_000) / requests)).then(
-          (decision) => ({ admitted: true, decision }),
-          (error: ApiError) => {
-            expect(error.status).toBe(429);
-            expect(error.headers?.['Retry-After']).toEqual(expect.any(String));
-            return { admitted: false, decision: undefined };
-          },
-        ),
-      ),
+      Array.from({ length: requests }, (_, i) => {
+        const instance = (i * 7) % limiters.length;
+        const outcome = serving[instance].then(() =>
+          limiters[instance].takeRequest(org, windowStart + Math.floor((i * 59_000) / requests)).then(
+            (decision) => ({ admitted: true, decision }),
+            (error: ApiError) => {
+              expect(error.status).toBe(429);
+              expect(error.headers?.['Retry-After']).toEqual(expect.any(String));
+              return { admitted: false, decision: undefined };
+            },
+          ),
+        );
+        serving[instance] = outcome;
+        return outcome;
+      }),
     );
     const admitted = outcomes.filter((o) => o.admitted).length;
     let drained = 0;
@@ -345,4 +352,54 @@ describe("many Lambda instances sharing one org's minute", () => {
     // lost with the minute: requests other instances of the org would have had to refuse.
     expect(await counted(org, windowStart)).toBe(1100);
   });
+});
+
+describe('one instance serving many requests of an org at once', () => {
+  // In process (serverless offline, a bulk add's items, these tests) one limiter serves
+  // concurrent requests: those that arrive while a reservation is in flight are reserved together.
+  let orgs = 0;
+  const orgOf = (limit: number): OrgConfig => ({ orgId: 940_000 + ++orgs, rateLimitPerMinute: limit }) as OrgConfig;
+  const nextWindow = () => (Math.floor(realNow() / WINDOW_MS) + 1) * WINDOW_MS;
+
+  /** Counts the window updates the process's client sends while `work` runs. */
+  async function countingUpdates<T>(work: () => Promise<T>): Promise<{ result: T; updates: number }> {
+    let updates = 0;
+    const count: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
+      if (context.commandName === 'UpdateItemCommand') updates += 1;
+      return next(args);
+    };
+    documentClient().middlewareStack.add(count as never, { step: 'finalizeRequest', priority: 'low', name: 'test-count-updates' });
+    try {
+      return { result: await work(), updates };
+    } finally {
+      documentClient().middlewareStack.remove('test-count-updates');
+    }
+  }
+
+  test.each([10, 600, 100_000])(
+    'forty requests arriving at once (limit %i a minute) cost two reservations between them (three when fewer are left than asked), not one each',
+    async (limit) => {
+      const org = orgOf(limit);
+      const at = nextWindow() + 1_000;
+      const limiter = new RateLimiter();
+
+      const { result, updates } = await countingUpdates(() =>
+        Promise.all(
+          Array.from({ length: 40 }, () =>
+            limiter.takeRequest(org, at).then(
+              (decision) => decision.remaining,
+              () => 'refused',
+            ),
+          ),
+        ),
+      );
+
+      const admitted = result.filter((r) => r !== 'refused');
+      expect(admitted).toHaveLength(Math.min(40, limit));
+      // Each admitted request has its own place in the minute.
+      expect(new Set(admitted).size).toBe(admitted.length);
+      // The first request's block of one, then one for the other 39 (and, when fewer are left, one for what is left).
+      expect(updates).toBeLessThanOrEqual(limit < 40 ? 3 : 2);
+    },
+  );
 });
