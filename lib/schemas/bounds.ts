@@ -20,10 +20,13 @@ interface SchemaNode {
   errorCode?: number;
 }
 
-/** Adds a problem for each bound the body breaks; true when it breaks none. */
-export function checkBounds(schema: object, body: unknown, problems: Problems): boolean {
+/**
+ * Adds a problem for each bound the body breaks; true when it breaks none. `text: false` leaves
+ * the strings to the validators of the parts (a bulk envelope: each item's text is its own).
+ */
+export function checkBounds(schema: object, body: unknown, problems: Problems, options: { text?: boolean } = {}): boolean {
   const before = problems.count;
-  checkText(body, problems);
+  if (options.text !== false) checkText(body, problems);
   checkSizes(schema as SchemaNode, body, '', Code.badRequest, problems);
   return problems.count === before;
 }

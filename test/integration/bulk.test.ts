@@ -157,6 +157,55 @@ describe('results', () => {
     expect(reply.body[0].errors).toEqual([expect.objectContaining({ code: 413 })]);
   });
 
+  // Whatever is wrong inside an item is that item's 400 with a path into it (SPEC section 8):
+  // text that is not well-formed Unicode, a wrong type, a bound broken. The raw bodies carry
+  // the escapes as JSON text, as a client would send them.
+  const mobileItem = (mobile: string) => `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":"${mobile}"}]}]}`;
+  test.each([
+    [
+      'a lone surrogate in firstName',
+      (m: string) => `{"profiles":[{"source":"INSTORE","firstName":"Ad\\udc00a","identifiers":[{"type":"mobile","value":"${m}"}]}]}`,
+      400,
+      '/profiles/0/firstName',
+    ],
+    [
+      'a lone surrogate in an identifier value',
+      () => `{"profiles":[{"source":"INSTORE","identifiers":[{"type":"externalId","value":"x\\ud800"}]}]}`,
+      400,
+      '/profiles/0/identifiers/0/value',
+    ],
+    [
+      'a lone surrogate in a key',
+      (m: string) => `{"profiles":[{"source":"INSTORE","fields":{"a\\udc00":"b"},"identifiers":[{"type":"mobile","value":"${m}"}]}]}`,
+      400,
+      '/profiles/0/fields',
+    ],
+    ['a number for an item', () => '5', 400, ''],
+    ['null for an item', () => 'null', 400, ''],
+    ['a string for profiles', () => '{"profiles":"x"}', 400, '/profiles'],
+    ['12 profiles', () => `{"profiles":[${Array(12).fill('{"source":"INSTORE","identifiers":[]}').join(',')}]}`, 400, '/profiles'],
+    [
+      'a number too large for JSON',
+      () => '{"profiles":[{"source":"INSTORE","identifiers":[{"type":"mobile","value":1e400}]}]}',
+      400,
+      '/profiles/0/identifiers/0/value',
+    ],
+  ])('%s is that item’s 400 at its path; the siblings around it are registered', async (_name, bad, status, path) => {
+    const [before, after, inside] = [uniqueMobile(), uniqueMobile(), uniqueMobile()];
+    const itemsBefore = await customerItems();
+    const reply = await bulk(undefined, { rawBody: `[${mobileItem(before)},${bad(inside)},${mobileItem(after)}]` });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['X-Bulk-Failed']).toBe('1');
+    expect(reply.body.map((r: any) => r.status)).toEqual([200, status, 200]);
+    expect(reply.body[1].entity).toBeNull();
+    expect(reply.body[1].errors[0]).toMatchObject({ code: 400, path });
+    // The two siblings' customers and identifiers are written, nothing of the bad item.
+    const written = (await customerItems()).filter((item) => !itemsBefore.some((old) => old.pk === item.pk && old.sk === item.sk));
+    const owners = written.filter((item) => item.entity === Entity.identifier).map((item) => String(item.pk).replace(/^ORG#100#ID#/, ''));
+    expect(owners.sort()).toEqual([`mobile#91${before}`, `mobile#91${after}`].sort());
+    expect(JSON.stringify(written)).not.toContain(inside);
+  });
+
   test('100 items sharing nothing are all registered, and 100 sharing one mobile give one customer, in order', async () => {
     const independent = await bulk(Array.from({ length: 100 }, () => body(person(uniqueMobile()))));
     expect(independent.body.every((r: any) => r.status === 200)).toBe(true);
