@@ -16,6 +16,7 @@ import { MAX_BODY_BYTES } from '../schemas/addCustomer.schema';
 import { MAX_BULK_BODY_BYTES } from '../schemas/bulkAddCustomers.schema';
 import type { BulkItemResult } from '../schemas/responses.schema';
 import { checkBulkEnvelope } from '../schemas/validate';
+import { customerActivity } from '../store/customers';
 import { readIdempotencyRecords, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
 import type { Answer } from './answer';
 import { prepareRegistration, registerPrepared, type Settled } from './registerOne';
@@ -104,8 +105,16 @@ async function replayFinished(items: Item[], keyOf: (index: number) => RecordKey
     if (record.requestHash !== first.requestHash) {
       throw ApiError.of(Code.idempotencyKeyReused, 'Idempotency-Key was used with a different request', '/headers/Idempotency-Key');
     }
+    // A refusal naming a customer since erased is never handed back (SPEC section 12): the item
+    // runs, and its registration drops the record and answers anew.
+    if (record.names && !(await allActive(first.orgId, record.names))) continue;
     items[i] = { index: item.index, result: fromStored(record.response), replayed: true };
   }
+}
+
+async function allActive(orgId: number, ids: number[]): Promise<boolean> {
+  const activities = await Promise.all(ids.map((id) => customerActivity(orgId, id)));
+  return activities.every((activity) => activity === 'ACTIVE');
 }
 
 /** Runs one item's registration; a fault is that item's answer, not the request's. */

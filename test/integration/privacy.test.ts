@@ -297,6 +297,33 @@ describe('a replay after the erase', () => {
     expect(replay.body.createdId).not.toBe(id);
   });
 
+  test('of a bulk whose item was refused naming the erased customer: that item runs anew, the finished sibling replays', async () => {
+    const p = person();
+    const id = (await addCustomer(cardBody(p))).body.createdId;
+    const sibling = uniqueMobile();
+    const envelope = [
+      { profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: p.mobile }] }] },
+      { profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: sibling }] }] },
+    ];
+    const bulkKey = keyed(`bulk-refused-${p.mobile}`);
+    const send = () => call(bulkHandler as never, apiEvent('POST', '/v2/customers/bulk', envelope, bulkKey));
+    const first = await send();
+    expect(first.body.map((r: any) => [r.status, r.errors.map((e: any) => e.code)])).toEqual([
+      [409, [8006]],
+      [200, []],
+    ]);
+    expect(JSON.stringify(first.body[0])).toContain(String(id));
+    expect((await eraseCustomer(id)).status).toBe(200);
+
+    const again = await send();
+
+    expect(again.body.map((r: any) => r.status)).toEqual([200, 200]);
+    expect(JSON.stringify(again.body)).not.toContain(String(id));
+    expect(again.body[0].entity.id).not.toBe(id);
+    expect(again.body[1].entity.id).toBe(first.body[1].entity.id);
+    expect(again.headers['Idempotent-Replayed']).toBeUndefined();
+  });
+
   test('of a refusal that names a live customer is still the refusal', async () => {
     const p = person();
     await addCustomer(cardBody(p));
