@@ -14,6 +14,7 @@ import { sampleMembers } from '../../scripts/sampleMembers';
 import { ensureTable, localClient } from '../../scripts/table';
 import { addCustomer, getCustomer } from '../support/customers';
 import { codes, lambdaContext, warningCodes } from '../support/http';
+import { resultRows } from '../support/importResults';
 import { customerItems, useDemoTable } from '../support/table';
 
 // The importer (SPEC section 9) over DynamoDB Local: the same per-line core as a single add, so a
@@ -47,23 +48,7 @@ function fileOf(name: string, lines: string[]): string {
 const run = (file: string, options: Partial<ImportOptions> = {}): Promise<ImportSummary> =>
   importFile({ file, orgId: 100, rate: 100_000, concurrency: 16, retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 }, ...options });
 
-interface ResultRow {
-  line: number;
-  status: number;
-  customerId: string;
-  codes: string;
-  outcome: string;
-}
-
-function resultsOf(summary: ImportSummary): ResultRow[] {
-  const [header, ...rows] = readFileSync(summary.paths.results, 'utf8').trimEnd().split('\n');
-  expect(header).toBe('line,status,customerId,codes,outcome,reason');
-  return rows.map((row) => {
-    // The reason is last, and the only column that may be quoted.
-    const [line, status, customerId, codes, outcome] = row.split(',');
-    return { line: Number(line), status: Number(status), customerId, codes, outcome };
-  });
-}
+const resultsOf = resultRows;
 
 /**
  * What the registrations left in the table, independent of random customer ids and of clocks:

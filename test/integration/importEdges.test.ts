@@ -9,6 +9,7 @@ import { hashOfFile } from '../../lib/import/job';
 import { takeImportLock, type LockHolder } from '../../lib/store/importLocks';
 import { keys } from '../../lib/store/keys';
 import { sampleMembers } from '../../scripts/sampleMembers';
+import { resultRows } from '../support/importResults';
 import { allItems, customerItems, useDemoTable } from '../support/table';
 
 // The importer's edges (SPEC section 9) over DynamoDB Local: bytes that are not UTF-8 are
@@ -29,26 +30,7 @@ function fileOf(name: string, lines: (string | Buffer)[]): string {
   return path;
 }
 
-interface Row {
-  line: number;
-  status: number;
-  customerId: string;
-  codes: string;
-  outcome: string;
-  reason: string;
-}
-
-/** The results file's rows, the reason unquoted (CSV: the only column that may be quoted). */
-function rowsOf(summary: ImportSummary): Row[] {
-  const [header, ...rows] = readFileSync(summary.paths.results, 'utf8').trimEnd().split('\n');
-  expect(header).toBe('line,status,customerId,codes,outcome,reason');
-  return rows.map((row) => {
-    const match = /^(\d+),(\d+),(\d*),([\d ]*),(\w+),("(?:[^"]|"")*"|[^",]*)$/.exec(row);
-    if (!match) throw new Error(`not a results row: ${row}`);
-    const reason = match[6].startsWith('"') ? match[6].slice(1, -1).replace(/""/g, '"') : match[6];
-    return { line: Number(match[1]), status: Number(match[2]), customerId: match[3], codes: match[4], outcome: match[5], reason };
-  });
-}
+const rowsOf = resultRows;
 
 const body = (identifiers: Record<string, unknown>[], source = 'INSTORE') => JSON.stringify({ profiles: [{ source, identifiers }] });
 const mobileBody = (mobile: string) => body([{ type: 'mobile', value: mobile }]);
