@@ -23,19 +23,29 @@ const NEWLINE = 0x0a;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** Yields every line of the file in order. A `\n` never falls inside a UTF-8 sequence, so splitting bytes there is safe. */
-export async function* readLines(path: string): AsyncGenerator<PhysicalLine> {
+export function readLines(path: string): AsyncGenerator<PhysicalLine> {
+  return linesOf(createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>);
+}
+
+/**
+ * The lines of a stream of bytes: a file, or a byte range of one (an import batch of the
+ * Distributed Map, which starts at a line's first byte). `from` is where the bytes start in the
+ * file: the number of their first line and its offset, so that numbers and offsets are the file's.
+ */
+export async function* linesOf(chunks: AsyncIterable<Buffer | Uint8Array>, from = { number: 1, offset: 0 }): AsyncGenerator<PhysicalLine> {
   // ignoreBOM keeps a U+FEFF where it is: only the file's first bytes may be a byte order mark (startsWithBom).
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const lineOf = (bytes: Buffer, number: number, end: number): PhysicalLine => ({ number, bytes, text: decode(decoder, bytes), end });
   let carry: Buffer[] = [];
-  let number = 0;
-  let offset = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 }) as AsyncIterable<Buffer>) {
+  let number = from.number - 1;
+  let offset = from.offset;
+  for await (const piece of chunks) {
+    const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
     let start = 0;
     for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, start)) {
-      const piece = chunk.subarray(start, at + 1);
+      const part = chunk.subarray(start, at + 1);
       // A copy: a slice would keep its whole chunk alive while the line waits for its result.
-      const bytes = carry.length > 0 ? Buffer.concat([...carry, piece]) : Buffer.from(piece);
+      const bytes = carry.length > 0 ? Buffer.concat([...carry, part]) : Buffer.from(part);
       carry = [];
       offset += bytes.length;
       yield lineOf(bytes, ++number, offset);

@@ -36,8 +36,13 @@ export function recordsOf(path: string, format: ImportFormat, header?: CsvHeader
   return format === 'csv' ? csvRecords(path, header!) : jsonlRecords(path);
 }
 
-async function* jsonlRecords(path: string): AsyncGenerator<ImportRecord> {
-  for await (const physical of readLines(path)) {
+function jsonlRecords(path: string): AsyncGenerator<ImportRecord> {
+  return jsonlRecordsOf(readLines(path));
+}
+
+/** JSON Lines records of physical lines: a whole file's, or a Distributed Map batch's byte range's. */
+export async function* jsonlRecordsOf(lines: AsyncIterable<PhysicalLine>): AsyncGenerator<ImportRecord> {
+  for await (const physical of lines) {
     if (isBlank(physical)) continue;
     if (physical.text === undefined) {
       yield { ...base(physical), unreadable: notUtf8(physical.bytes) };

@@ -21,3 +21,23 @@ function positive(name: string, fallback: number): number {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not ${raw}`);
   return value;
 }
+
+/** The import bucket of the stage (S3); unset locally, where IMPORT_OBJECTS_DIR stands for it. */
+export function importBucket(): string | undefined {
+  return process.env.IMPORT_BUCKET || undefined;
+}
+
+/** A directory that stands for the import bucket locally (`serverless invoke local`, tests). */
+export function importObjectsDir(): string | undefined {
+  return process.env.IMPORT_OBJECTS_DIR || undefined;
+}
+
+/** Lines per batch of an import at scale's plan: one worker invocation's share. */
+export function linesPerBatch(): number {
+  return positive('IMPORT_LINES_PER_BATCH', 1000);
+}
+
+/** Bytes per batch at most (a line longer than that is a batch alone). */
+export function bytesPerBatch(): number {
+  return positive('IMPORT_BYTES_PER_BATCH', 8 * 1024 * 1024);
+}
