@@ -27,6 +27,11 @@ export function deliveryQueueUrl(): string | undefined {
   return process.env.WEBHOOK_QUEUE_URL || undefined;
 }
 
+/** Where the webhook sender moves a delivery after its last attempt; unset locally (no queue). */
+export function deliveryDeadLetterQueueUrl(): string | undefined {
+  return process.env.WEBHOOK_DEAD_LETTER_QUEUE_URL || undefined;
+}
+
 export function logLevel(): string {
   return process.env.LOG_LEVEL || 'info';
 }

@@ -2,7 +2,7 @@
 // queue in AWS; in memory locally, where webhooks are delivered by the publisher's process.
 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { deliveryQueueUrl, stageIsLocal } from '../config';
+import { deliveryDeadLetterQueueUrl, deliveryQueueUrl, stageIsLocal } from '../config';
 import { InlineDeliveries, SqsDeliveryQueue } from '../ports/deliveryQueue';
 import { stageBus } from '../ports/eventBus';
 import type { StreamRecord } from '../store/stream';
@@ -34,7 +34,11 @@ export async function publishStageRecords(records: StreamRecord[]): Promise<Batc
   return result;
 }
 
-/** One batch of the webhook queue (SPEC section 10): the deliveries to retry are reported. */
+/** One batch of the webhook queue (SPEC section 10): the deliveries to retry are reported, the ones given up dead-lettered. */
 export function sendQueuedWebhooks(event: SQSEvent): Promise<SQSBatchResponse> {
-  return sendSqsBatch(event, { ...storePorts(), policy: { local: stageIsLocal() } }, deliveryQueueUrl());
+  return sendSqsBatch(
+    event,
+    { ...storePorts(), policy: { local: stageIsLocal() } },
+    { queueUrl: deliveryQueueUrl(), deadLetterQueueUrl: deliveryDeadLetterQueueUrl() },
+  );
 }

@@ -9,10 +9,15 @@
 //   410                               the subscription is disabled (ports.disable), done
 //   refused by the target policy      done: it would be refused every time (logged)
 //   retry, or a failure of the ports  the message is delayed by the schedule and reported in
-//                                     batchItemFailures; on its last attempt it is reported
-//                                     without a delay and the queue moves it to the dead-letter queue
-//   a message that is no delivery     reported without a delay: it reaches the dead-letter queue
-//                                     after its attempts, kept there to be looked at
+//                                     batchItemFailures
+//   the same on the last attempt      given up: the sender moves the message to the dead-letter
+//   (ATTEMPTS, or a later receive)    queue itself (ports.deadLetter, with its attempts and the
+//                                     last reason) and it is done; if the move fails, it is
+//                                     reported without a delay and the queue's redrive moves it,
+//                                     within its slack of receives (MAX_RECEIVE_COUNT)
+//   a message that is no delivery     reported without a delay: the queue's redrive moves it to the
+//                                     dead-letter queue after MAX_RECEIVE_COUNT receives, kept
+//                                     there to be looked at
 //
 // The messages of a batch are sent concurrently. One log line per message: org, subscription,
 // event id and type, outcome, status, attempt, ms; never a secret, the URL or the body.
@@ -39,12 +44,18 @@ export interface SenderPorts {
   disable(orgId: number, subscription: WebhookSubscription, reason: string): Promise<void>;
   /** Makes the message come back after `seconds`. */
   delay(messageId: string, seconds: number): Promise<void>;
+  /**
+   * Gives the message up after its last attempt: the dead-letter queue in AWS (its body as
+   * received, with its attempts and `reason`); a log line locally. Throws if it could not.
+   */
+  deadLetter(message: QueuedDelivery, reason: string): Promise<void>;
   policy: TargetPolicy;
   /** Per attempt; 15 s unless a test says otherwise. */
   timeoutMs?: number;
 }
 
-export type SendOutcome = DeliveryOutcome | 'skipped' | 'malformed';
+/** `given-up`: the last attempt was a retry, and the message went to ports.deadLetter. */
+export type SendOutcome = DeliveryOutcome | 'skipped' | 'malformed' | 'given-up';
 
 export interface MessageOutcome {
   messageId: string;
@@ -122,7 +133,15 @@ async function sendOne(message: QueuedDelivery, ports: SenderPorts): Promise<Mes
       delete outcome.delaySeconds;
     }
   } else if (result.outcome === 'retry') {
-    outcome.reason = `${outcome.reason}; the last attempt: the message goes to the dead-letter queue`;
+    try {
+      await ports.deadLetter(message, result.reason ?? 'the last attempt failed');
+      outcome.outcome = 'given-up';
+      outcome.reason = `${outcome.reason}; the last attempt: given up`;
+    } catch (error) {
+      // Reported without a delay, it comes back after the queue's visibility timeout, is tried
+      // (and given up) again, and at worst the queue's redrive moves it after MAX_RECEIVE_COUNT.
+      outcome.reason = `${outcome.reason}; the last attempt: moving it to the dead-letter queue failed (${(error as Error).message})`;
+    }
   }
   log.info('webhook', { ...outcome });
   return outcome;

@@ -5,9 +5,10 @@ import type { CustomerEvent, WebhookDelivery } from '../../lib/events/event';
 import type { OrgFile, WebhookSubscription } from '../../lib/org';
 import { saveOrg } from '../../lib/store/orgs';
 import { Entity, keys } from '../../lib/store/keys';
+import { deliverNow } from '../../lib/api/deliverWebhooks';
 import { deliverWebhook } from '../../lib/webhooks/deliver';
 import { storePorts } from '../../lib/webhooks/ports';
-import { retryDelaySeconds } from '../../lib/webhooks/schedule';
+import { ATTEMPTS, retryDelaySeconds } from '../../lib/webhooks/schedule';
 import { sendDeliveries, type QueuedDelivery, type SenderPorts } from '../../lib/webhooks/sender';
 import { sendSqsBatch } from '../../lib/webhooks/sqs';
 import type { HostLookup } from '../../lib/webhooks/target';
@@ -135,16 +136,21 @@ const queued = (event: CustomerEvent, receiveCount = 1, subscriptionId = 'crm'):
   receiveCount,
 });
 
-/** The sender's ports over this file's table, with the delays it asks for recorded. */
-function tablePorts(changes: Partial<SenderPorts> = {}): SenderPorts & { delays: [string, number][] } {
+/** The sender's ports over this file's table, with the delays and the moves to the dead-letter queue it asks for recorded. */
+function tablePorts(changes: Partial<SenderPorts> = {}): SenderPorts & { delays: [string, number][]; deadLettered: [string, string][] } {
   const delays: [string, number][] = [];
+  const deadLettered: [string, string][] = [];
   return {
     ...storePorts(),
     delay: async (messageId, seconds) => {
       delays.push([messageId, seconds]);
     },
+    deadLetter: async (message, reason) => {
+      deadLettered.push([message.id, reason]);
+    },
     policy: LOCAL,
     delays,
+    deadLettered,
     ...changes,
   };
 }
@@ -447,6 +453,7 @@ describe('the sender, with subscriptions from the org configuration in the table
 });
 
 describe('the SQS worker', () => {
+  const QUEUES = { queueUrl: 'https://sqs.test/queue', deadLetterQueueUrl: 'https://sqs.test/dead-letter' };
   const record = (body: string, messageId: string, receiveCount: number) => ({
     messageId,
     receiptHandle: `receipt-of-${messageId}`,
@@ -467,7 +474,7 @@ describe('the SQS worker', () => {
         record(JSON.stringify(queued(eventOf({ type: 'customer.erased' })).body), 'm-3', 1),
       ],
     } as unknown as SQSEvent;
-    const answer = await sendSqsBatch(event, { ...storePorts(), policy: LOCAL }, 'https://sqs.test/queue', sqs as never);
+    const answer = await sendSqsBatch(event, { ...storePorts(), policy: LOCAL }, QUEUES, sqs as never);
     expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }] });
     expect(sent).toEqual([
       { QueueUrl: 'https://sqs.test/queue', ReceiptHandle: 'receipt-of-m-1', VisibilityTimeout: retryDelaySeconds(2) },
@@ -478,7 +485,118 @@ describe('the SQS worker', () => {
     const receiver = await startReceiver();
     await loadOrg100With(subscriptionAt(receiver.url));
     const event = { Records: [record(JSON.stringify(queued(eventOf()).body), 'm-1', 1)] } as unknown as SQSEvent;
-    await expect(sendSqsBatch(event, { ...storePorts(), policy: LOCAL }, undefined)).rejects.toThrow('WEBHOOK_QUEUE_URL is not set');
+    await expect(
+      sendSqsBatch(event, { ...storePorts(), policy: LOCAL }, { queueUrl: undefined, deadLetterQueueUrl: QUEUES.deadLetterQueueUrl }),
+    ).rejects.toThrow('WEBHOOK_QUEUE_URL is not set');
     expect(receiver.received).toEqual([]);
+  });
+
+  test(`moves a message whose ${ATTEMPTS}th attempt failed to the dead-letter queue itself: the same body, its attempts and last reason; then it is done`, async () => {
+    const receiver = await startReceiver(OLD_SECRET, () => ({ status: 503 }));
+    await loadOrg100With(subscriptionAt(receiver.url));
+    const sent: { constructor: { name: string }; input: unknown }[] = [];
+    const sqs = { send: jest.fn(async (command: (typeof sent)[number]) => void sent.push(command)) };
+    const body = JSON.stringify(queued(eventOf()).body);
+    const event = { Records: [record(body, 'm-last', ATTEMPTS)] } as unknown as SQSEvent;
+    const answer = await sendSqsBatch(event, { ...storePorts(), policy: LOCAL }, QUEUES, sqs as never);
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(receiver.received).toHaveLength(1);
+    expect(sent.map((command) => [command.constructor.name, command.input])).toEqual([
+      [
+        'SendMessageCommand',
+        {
+          QueueUrl: QUEUES.deadLetterQueueUrl,
+          MessageBody: body,
+          MessageAttributes: {
+            attempts: { DataType: 'Number', StringValue: String(ATTEMPTS) },
+            lastReason: { DataType: 'String', StringValue: 'the receiver answered 503' },
+          },
+        },
+      ],
+    ]);
+  });
+
+  test("when the dead-letter queue cannot be sent to, reports the message without a delay, for the queue's redrive", async () => {
+    const receiver = await startReceiver(OLD_SECRET, () => ({ status: 503 }));
+    await loadOrg100With(subscriptionAt(receiver.url));
+    const sqs = {
+      send: jest.fn(async () => {
+        throw new Error('Access to the resource is denied');
+      }),
+    };
+    const event = { Records: [record(JSON.stringify(queued(eventOf()).body), 'm-last', ATTEMPTS)] } as unknown as SQSEvent;
+    const answer = await sendSqsBatch(event, { ...storePorts(), policy: LOCAL }, QUEUES, sqs as never);
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-last' }] });
+    // The one call was the move; no ChangeMessageVisibility: the message comes back after the queue's timeout.
+    expect(sqs.send).toHaveBeenCalledTimes(1);
+  });
+
+  test('without a dead-letter queue URL, a last attempt that fails is reported without a delay, as before the sender moved messages', async () => {
+    const receiver = await startReceiver(OLD_SECRET, () => ({ status: 503 }));
+    await loadOrg100With(subscriptionAt(receiver.url));
+    const sqs = { send: jest.fn(async () => undefined) };
+    const event = { Records: [record(JSON.stringify(queued(eventOf()).body), 'm-last', ATTEMPTS)] } as unknown as SQSEvent;
+    const answer = await sendSqsBatch(event, { ...storePorts(), policy: LOCAL }, { queueUrl: QUEUES.queueUrl }, sqs as never);
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-last' }] });
+    expect(sqs.send).not.toHaveBeenCalled();
+  });
+
+  test(`a ${ATTEMPTS}th attempt that succeeds is delivered, and nothing goes to the dead-letter queue`, async () => {
+    const receiver = await startReceiver();
+    await loadOrg100With(subscriptionAt(receiver.url));
+    const sqs = { send: jest.fn(async () => undefined) };
+    const event = { Records: [record(JSON.stringify(queued(eventOf()).body), 'm-last', ATTEMPTS)] } as unknown as SQSEvent;
+    const answer = await sendSqsBatch(event, { ...storePorts(), policy: LOCAL }, QUEUES, sqs as never);
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(receiver.received).toHaveLength(1);
+    expect(sqs.send).not.toHaveBeenCalled();
+  });
+});
+
+describe('the local stage, without a queue', () => {
+  beforeAll(() => {
+    process.env.STAGE_IS_LOCAL = 'true';
+  });
+  afterAll(() => {
+    delete process.env.STAGE_IS_LOCAL;
+  });
+
+  test('a last attempt that fails is given up with one log line, without a secret, the URL or the body, and not tried again', async () => {
+    const receiver = await startReceiver(OLD_SECRET, () => ({ status: 503 }));
+    await loadOrg100With(subscriptionAt(receiver.url));
+    const event = eventOf();
+    let again: WebhookDelivery[] = [];
+    // Warnings go to stderr: both streams, as the function's log has them.
+    const stderr: string[] = [];
+    const spy = jest
+      .spyOn(process.stderr, 'write')
+      .mockImplementation(((chunk: string | Uint8Array) => stderr.push(String(chunk)) > 0) as never);
+    let lines: Record<string, unknown>[];
+    try {
+      lines = await captureStdoutLines(async () => {
+        again = await deliverNow([{ orgId: 100, subscriptionId: 'crm', event }], ATTEMPTS);
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    lines.push(...stderr.flatMap((chunk) => chunk.split('\n').filter((text) => text.startsWith('{'))).map((text) => JSON.parse(text)));
+    expect(again).toEqual([]);
+    expect(receiver.received).toHaveLength(1);
+    const givenUp = lines.filter((line) => line.message === 'webhook given up');
+    expect(givenUp).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        orgId: 100,
+        subscriptionId: 'crm',
+        eventId: event.id,
+        type: 'customer.created',
+        attempts: ATTEMPTS,
+        reason: 'the receiver answered 503',
+      }),
+    ]);
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain(OLD_SECRET.slice(6));
+    expect(text).not.toContain(receiver.url);
+    expect(text).not.toContain('identifierTypes');
   });
 });

@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import type { CustomerEvent, WebhookDelivery } from '../../lib/events/event';
 import type { WebhookSubscription } from '../../lib/org';
 import { deliverWebhook, MAX_EVENT_BYTES } from '../../lib/webhooks/deliver';
-import { isLastAttempt, MAX_RECEIVE_COUNT, retryDelaySeconds } from '../../lib/webhooks/schedule';
+import { ATTEMPTS, isLastAttempt, MAX_RECEIVE_COUNT, retryDelaySeconds } from '../../lib/webhooks/schedule';
 import { sendDeliveries, type SenderPorts } from '../../lib/webhooks/sender';
 import { signedHeaders, USER_AGENT } from '../../lib/webhooks/signature';
 import { checkTarget, problemOfAddress, type HostLookup } from '../../lib/webhooks/target';
@@ -65,7 +65,7 @@ describe('Standard Webhooks signatures', () => {
 describe('the retry schedule', () => {
   const attemptTimes = () => {
     const times = [0];
-    for (let attempt = 1; attempt < MAX_RECEIVE_COUNT; attempt++) times.push(times[attempt - 1] + retryDelaySeconds(attempt));
+    for (let attempt = 1; attempt < ATTEMPTS; attempt++) times.push(times[attempt - 1] + retryDelaySeconds(attempt));
     return times;
   };
 
@@ -77,11 +77,17 @@ describe('the retry schedule', () => {
     for (let attempt = 1; attempt <= 50; attempt++) expect(retryDelaySeconds(attempt)).toBeLessThanOrEqual(12 * 3600);
   });
 
-  test(`gives ${MAX_RECEIVE_COUNT} attempts over about three days before the dead-letter queue`, () => {
-    const lastAttempt = attemptTimes()[MAX_RECEIVE_COUNT - 1];
+  test(`gives ${ATTEMPTS} attempts over about three days before the dead-letter queue`, () => {
+    const lastAttempt = attemptTimes()[ATTEMPTS - 1];
     expect(lastAttempt / 86400).toBeGreaterThan(2.75);
     expect(lastAttempt / 86400).toBeLessThan(3.5);
-    expect(isLastAttempt(MAX_RECEIVE_COUNT - 1)).toBe(false);
+    expect(isLastAttempt(ATTEMPTS - 1)).toBe(false);
+    expect(isLastAttempt(ATTEMPTS)).toBe(true);
+  });
+
+  test("the queue's redrive is a backstop three receives beyond the attempts, for receives that never became one", () => {
+    expect(ATTEMPTS).toBe(12);
+    expect(MAX_RECEIVE_COUNT).toBe(ATTEMPTS + 3);
     expect(isLastAttempt(MAX_RECEIVE_COUNT)).toBe(true);
   });
 });
@@ -241,6 +247,7 @@ describe('the sender, for messages it does not send', () => {
     isDisabled: jest.fn(async () => false),
     disable: jest.fn(async () => undefined),
     delay: jest.fn(async () => undefined),
+    deadLetter: jest.fn(async () => undefined),
     // Resolves to a private address: anything that got as far as sending would be refused.
     policy: { local: false, lookup: async () => [{ address: '10.0.0.1', family: 4 }] },
     ...changes,
@@ -295,15 +302,58 @@ describe('the sender, for messages it does not send', () => {
     expect(given.delay).toHaveBeenCalledWith('m-3', 1800);
   });
 
-  test('the last attempt is reported without a delay: the queue moves it to the dead-letter queue', async () => {
-    const given = ports(undefined, {
-      subscription: async () => {
-        throw new Error('the customer table is unavailable');
-      },
-    });
-    const result = await sendDeliveries([message({}, MAX_RECEIVE_COUNT)], given);
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: `m-${MAX_RECEIVE_COUNT}` }]);
-    expect(result.outcomes[0].reason).toMatch(/the last attempt: the message goes to the dead-letter queue$/);
+  const unreadable = () => ({
+    subscription: async () => {
+      throw new Error('the customer table is unavailable');
+    },
+  });
+
+  test(`the ${ATTEMPTS}th failed attempt moves the message to the dead-letter queue itself: it is done, not reported`, async () => {
+    const given = ports(undefined, unreadable());
+    const last = message({}, ATTEMPTS);
+    const result = await sendDeliveries([last], given);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(given.deadLetter).toHaveBeenCalledWith(last, 'the sender failed: the customer table is unavailable');
+    expect(result.outcomes[0]).toMatchObject({ outcome: 'given-up', attempt: ATTEMPTS });
+    expect(result.outcomes[0].reason).toBe('the sender failed: the customer table is unavailable; the last attempt: given up');
     expect(given.delay).not.toHaveBeenCalled();
+  });
+
+  test("a receive in the queue's slack (after a receive that never became an attempt) is a last attempt too", async () => {
+    const given = ports(undefined, unreadable());
+    const result = await sendDeliveries([message({}, ATTEMPTS + 2)], given);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(given.deadLetter).toHaveBeenCalledTimes(1);
+  });
+
+  test("when the move fails, the message is reported without a delay: the queue's redrive moves it within its slack", async () => {
+    const given = ports(undefined, {
+      ...unreadable(),
+      deadLetter: jest.fn(async () => {
+        throw new Error('SQS is unavailable');
+      }),
+    });
+    const result = await sendDeliveries([message({}, ATTEMPTS)], given);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: `m-${ATTEMPTS}` }]);
+    expect(result.outcomes[0]).toMatchObject({ outcome: 'retry', attempt: ATTEMPTS });
+    expect(result.outcomes[0].delaySeconds).toBeUndefined();
+    expect(result.outcomes[0].reason).toMatch(/; the last attempt: moving it to the dead-letter queue failed \(SQS is unavailable\)/);
+    expect(given.delay).not.toHaveBeenCalled();
+  });
+
+  test(`attempt ${ATTEMPTS - 1} is still delayed by the schedule, and nothing is dead-lettered`, async () => {
+    const given = ports(undefined, unreadable());
+    const result = await sendDeliveries([message({}, ATTEMPTS - 1)], given);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: `m-${ATTEMPTS - 1}` }]);
+    expect(given.delay).toHaveBeenCalledWith(`m-${ATTEMPTS - 1}`, retryDelaySeconds(ATTEMPTS - 1));
+    expect(given.deadLetter).not.toHaveBeenCalled();
+  });
+
+  test(`a ${ATTEMPTS}th attempt that does not fail (skipped, refused) is done without the dead-letter queue`, async () => {
+    const given = ports(subscriptionOf());
+    const result = await sendDeliveries([message({}, ATTEMPTS), message({ type: 'customer.erased' }, ATTEMPTS + 1)], given);
+    expect(result.outcomes.map((o) => o.outcome)).toEqual(['refused', 'skipped']);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(given.deadLetter).not.toHaveBeenCalled();
   });
 });
