@@ -8,7 +8,8 @@ export function workerConcurrency(): number {
 
 /**
  * Registrations per second of one worker invocation. The state machine's MaxConcurrency times
- * this is the job's rate: 8 x 60 = 480/s, under a new on-demand table's 500 (SPEC section 9).
+ * this is the job's rate (config/import.json: 16 x 225 = 3,600/s, 10 M lines in 46 minutes, within
+ * the table's warm throughput).
  */
 export function workerRate(): number {
   return positive('IMPORT_WORKER_RATE', 60);

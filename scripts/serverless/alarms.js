@@ -4,7 +4,9 @@
  * CloudWatch alarms of a stage, all notifying the stage's AlarmTopic (SNS; subscribe to it):
  * - each function: any error, any throttle (5 minutes); a stream reader over
  *   `custom.alarms.streamIteratorAgeMinutes` behind its stream;
- * - the API: any 5xx answer, and p99 latency over `custom.alarms.apiLatencyP99Ms`;
+ * - the API: any 5xx answer, p99 latency over `custom.alarms.apiLatencyP99Ms`, and
+ *   `custom.alarms.api429PerPeriod` or more 429 answers in a period (the stage throttle's or an
+ *   org's limit: counted from the access log, since API Gateway has no metric of 429s alone);
  * - the table: throttled requests and system errors, summed over the operations the service
  *   sends (DynamoDB reports both per operation);
  * - each queue of things given up on (its logical id ends in DeadLetterQueue or FailureQueue):
@@ -23,7 +25,13 @@ class Alarms {
 
   apply() {
     const service = this.serverless.service;
-    const settings = { periodSeconds: 300, apiLatencyP99Ms: 3000, streamIteratorAgeMinutes: 15, ...(service.custom.alarms || {}) };
+    const settings = {
+      periodSeconds: 300,
+      apiLatencyP99Ms: 3000,
+      streamIteratorAgeMinutes: 15,
+      api429PerPeriod: 100,
+      ...(service.custom.alarms || {}),
+    };
     const resources = service.provider.compiledCloudFormationTemplate.Resources;
     const naming = this.serverless.getProvider('aws').naming;
     const stage = service.provider.stage;
@@ -94,6 +102,26 @@ class Alarms {
         ComparisonOperator: 'GreaterThanThreshold',
         Threshold: settings.apiLatencyP99Ms,
       });
+      // The access log's status is a string ("status":"$context.status").
+      if (resources.ApiGatewayLogGroup) {
+        resources.ApiGateway429MetricFilter = {
+          Type: 'AWS::Logs::MetricFilter',
+          Properties: {
+            LogGroupName: { Ref: 'ApiGatewayLogGroup' },
+            FilterPattern: '{ $.status = "429" }',
+            MetricTransformations: [
+              { MetricNamespace: 'LoyaltyCustomers', MetricName: `api_429_${stage}`, MetricValue: '1', DefaultValue: 0 },
+            ],
+          },
+        };
+        resources.ApiGateway429Alarm = alarm(`${settings.api429PerPeriod} or more 429 answers in ${period / 60} minutes`, {
+          Namespace: 'LoyaltyCustomers',
+          MetricName: `api_429_${stage}`,
+          Statistic: 'Sum',
+          Period: period,
+          Threshold: settings.api429PerPeriod,
+        });
+      }
     }
 
     const declared = (service.resources && service.resources.Resources) || {};

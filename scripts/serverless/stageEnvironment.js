@@ -41,6 +41,10 @@ module.exports = async ({ resolveVariable }) => {
       // Only what is written while `npm start` runs (its checkpoints carry on after a restart).
       streamStartingPosition: 'LATEST',
       stageIsLocal: 'true',
+      // No bucket: a planned import batch reads IMPORT_OBJECTS_DIR locally (lib/ports/importObjects.ts).
+      importBucket: '',
+      // No queue: the publisher's own delivery logs what it gives up on.
+      webhookDeadLetterQueueUrl: '',
     };
   }
   return {
@@ -53,5 +57,7 @@ module.exports = async ({ resolveVariable }) => {
     // A stream mapping made after the first writes still sees them.
     streamStartingPosition: 'TRIM_HORIZON',
     stageIsLocal: 'false',
+    importBucket: { Ref: 'ImportBucket' },
+    webhookDeadLetterQueueUrl: { Ref: 'WebhookDeadLetterQueue' },
   };
 };

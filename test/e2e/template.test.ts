@@ -1,9 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import stages from '../../config/stages.json';
 import { packageStage, type Packaged } from '../support/packaged';
-import { MAX_RECEIVE_COUNT, retryDelaySeconds } from '../../lib/webhooks/schedule';
+import { ATTEMPTS, MAX_RECEIVE_COUNT, retryDelaySeconds } from '../../lib/webhooks/schedule';
+import IMPORT_SIZING from '../../config/import.json';
 
-const totalRetrySeconds = () =>
-  Array.from({ length: MAX_RECEIVE_COUNT - 1 }, (_, i) => retryDelaySeconds(i + 1)).reduce((a, b) => a + b, 0);
+/** From a delivery's first attempt to its last: the schedule's delays, and the slack's receives each back after the visibility timeout. */
+const totalRetrySeconds = (visibilityTimeout: number) =>
+  Array.from({ length: ATTEMPTS - 1 }, (_, i) => retryDelaySeconds(i + 1)).reduce((a, b) => a + b, 0) +
+  (MAX_RECEIVE_COUNT - ATTEMPTS) * visibilityTimeout;
 
 // What `serverless package --stage <stage>` produces for each regional stage (SPEC section 1:
 // region and API Gateway stage throttling per stage, derived from config/stages.json; one
@@ -43,7 +48,6 @@ const ITEM_ACTIONS = new Set([
 /** What the handlers call: reads of orgs, tills and customers, the rate counter, the transactions, a bulk's records. */
 const ACTIONS_USED = [
   'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
   'dynamodb:DeleteItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
@@ -100,7 +104,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     expect(settingsForPost[0].ThrottlingBurstLimit).toBe(Math.max(10, Math.ceil(2 * rate)));
   });
 
-  test('the table is on demand, with point-in-time recovery, deletion protection and TTL on expiresAt', () => {
+  test('the table is on demand, with point-in-time recovery, TTL on expiresAt, warm for an import at scale, retained except by a failed first deploy', () => {
     const tables = resourcesOf(packaged, 'AWS::DynamoDB::Table');
     expect(tables).toHaveLength(1);
     const [, table] = tables[0];
@@ -108,7 +112,6 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       TableName: `loyalty-customers-${stage}`,
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      DeletionProtectionEnabled: true,
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -116,7 +119,30 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       ],
     });
     expect(table.Properties.ProvisionedThroughput).toBeUndefined();
-    expect(table.DeletionPolicy).toBe('Retain');
+    // A deploy that creates the table and rolls back deletes it, so a retry is not refused with
+    // "already exists"; deletion or replacement of the stack keeps it.
+    expect(table.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    // Deletion protection would stop that rollback: scripts/serverless/tableProtection.js turns it
+    // on after a successful deploy, and the template never names it (a later deploy leaves it on).
+    expect(table.Properties.DeletionProtectionEnabled).toBeUndefined();
+    expect(readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8')).toMatch(/^  - \.\/scripts\/serverless\/tableProtection\.js$/m);
+    // Warm for the import at scale's rate from the first minute (a new on-demand table absorbs 4,000 write units a second).
+    expect(table.Properties.WarmThroughput).toEqual({
+      WriteUnitsPerSecond: IMPORT_SIZING.tableWarmWriteUnits,
+      ReadUnitsPerSecond: IMPORT_SIZING.tableWarmReadUnits,
+    });
+    expect(IMPORT_SIZING.tableWarmWriteUnits).toBeGreaterThan(4000);
+  });
+
+  test("API Gateway's account setting (its logging role) comes after the REST API, and outlives the stack", () => {
+    const account = packaged.template.Resources.ApiGatewayAccount;
+    expect(account.Type).toBe('AWS::ApiGateway::Account');
+    expect([account.DependsOn].flat()).toContain('ApiGatewayRestApi');
+    expect(account.Properties.CloudWatchRoleArn).toEqual({ 'Fn::GetAtt': ['ApiGatewayCloudWatchRole', 'Arn'] });
+    expect(account.DeletionPolicy).toBe('Retain');
+    expect(account.UpdateReplacePolicy).toBe('Retain');
+    expect(packaged.template.Resources.ApiGatewayCloudWatchRole.DeletionPolicy ?? 'Delete').toBe('Delete');
   });
 
   test('each kind of function has its own role, allowed only the item actions it sends: the GET routes read, the OpenAPI route nothing', () => {
@@ -136,12 +162,15 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       LookupCustomerLambdaFunction: 'ReaderRole',
       GetExtendedFieldsLambdaFunction: 'ReaderRole',
       GetOpenApiLambdaFunction: 'OpenApiRole',
+      ImportPlannerLambdaFunction: 'ImportPlannerRole',
       ImportWorkerLambdaFunction: 'ImportWorkerRole',
       PublishEventsLambdaFunction: 'PublisherRole',
       SendWebhooksLambdaFunction: 'WebhookSenderRole',
     });
     const tableActions = (id: string) => roles[id].flatMap(actionsOf).sort();
-    expect(tableActions('RegistrationRole')).toEqual([...ACTIONS_USED].sort());
+    // A registration never queries and sends no bare ConditionCheck (test/integration/registrationActions.test.ts).
+    expect(tableActions('RegistrationRole')).toEqual(ACTIONS_USED.filter((action) => action !== 'dynamodb:Query').sort());
+    expect(tableActions('ImportPlannerRole')).toEqual([]);
     expect(tableActions('ReaderRole')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     // A change or an erase also deletes the identifier and profile items it releases.
     expect(tableActions('ChangeRole')).toEqual([
@@ -155,7 +184,6 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     // An export reads the customer and counts against the org's limit.
     expect(tableActions('ExportRole')).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(tableActions('ImportWorkerRole')).toEqual([
-      'dynamodb:ConditionCheckItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -269,7 +297,23 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     expect(queues.sort()).toEqual(['StreamFailureQueue', 'WebhookDeadLetterQueue']);
     const iteratorAge = alarms.filter((a) => a.MetricName === 'IteratorAge');
     expect(iteratorAge.map((a) => a.Dimensions[0].Value.Ref)).toEqual(['PublishEventsLambdaFunction']);
-    expect(alarms).toHaveLength(functions.length * 2 + 4 + 2 + 1);
+    // 429s, which API Gateway counts only among 4xx, from the access log: a metric filter and its alarm.
+    const filter = resourcesOf(packaged, 'AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    expect(filter).toEqual([
+      {
+        LogGroupName: { Ref: 'ApiGatewayLogGroup' },
+        FilterPattern: '{ $.status = "429" }',
+        MetricTransformations: [{ MetricNamespace: 'LoyaltyCustomers', MetricName: `api_429_${stage}`, MetricValue: '1', DefaultValue: 0 }],
+      },
+    ]);
+    expect(alarms.filter((a) => a.MetricName === `api_429_${stage}`)).toEqual([
+      expect.objectContaining({ Namespace: 'LoyaltyCustomers', Statistic: 'Sum', Threshold: 100 }),
+    ]);
+    // The import state machine: a run that fails, times out or is stopped.
+    const runs = alarms.filter((a) => a.Namespace === 'AWS/States');
+    expect(runs.map((a) => a.MetricName).sort()).toEqual(['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const a of runs) expect(a.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: 'ImportMembersStateMachine' } }]);
+    expect(alarms).toHaveLength(functions.length * 2 + 4 + 2 + 1 + 1 + 3);
     const [topicId, topic] = resourcesOf(packaged, 'AWS::SNS::Topic')[0];
     // CloudWatch cannot publish to a topic under the AWS-managed aws/sns key.
     expect(topic.Properties.KmsMasterKeyId).not.toBe('alias/aws/sns');
@@ -323,6 +367,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       'AWS::ApiGateway::Resource',
       'AWS::Lambda::Permission',
       'AWS::Lambda::Version',
+      'AWS::Logs::MetricFilter',
       'AWS::S3::BucketPolicy',
     ]);
     for (const [id, resource] of Object.entries(packaged.template.Resources)) {
@@ -354,6 +399,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       'GetCustomerLambdaFunction',
       'GetExtendedFieldsLambdaFunction',
       'GetOpenApiLambdaFunction',
+      'ImportPlannerLambdaFunction',
       'ImportWorkerLambdaFunction',
       'LookupCustomerLambdaFunction',
       'PublishEventsLambdaFunction',
@@ -405,9 +451,17 @@ describe.each(Object.keys(EXPECTED) as Stage[])('events of serverless package --
     });
     const webhookQueue = packaged.template.Resources.WebhookQueue.Properties;
     expect(webhookQueue.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['WebhookDeadLetterQueue', 'Arn'] });
-    // The sender's schedule ends where the queue gives up, after about three days.
+    // The sender's 12 attempts over about three days end in the dead-letter queue by the sender's own
+    // hand; the queue's redrive is a backstop three receives later (receives that were no attempt).
     expect(webhookQueue.RedrivePolicy.maxReceiveCount).toBe(MAX_RECEIVE_COUNT);
-    expect(webhookQueue.MessageRetentionPeriod).toBeGreaterThan(totalRetrySeconds());
+    expect(MAX_RECEIVE_COUNT).toBe(ATTEMPTS + 3);
+    const sender = packaged.template.Resources.SendWebhooksLambdaFunction.Properties.Environment.Variables;
+    expect(sender.WEBHOOK_DEAD_LETTER_QUEUE_URL).toEqual({ Ref: 'WebhookDeadLetterQueue' });
+    const senderStatements = statementsOf(packaged.template.Resources.WebhookSenderRole);
+    expect(senderStatements.filter((st) => actionsOf(st).includes('sqs:SendMessage')).map((st) => st.Resource)).toEqual([
+      [{ 'Fn::GetAtt': ['WebhookDeadLetterQueue', 'Arn'] }],
+    ]);
+    expect(webhookQueue.MessageRetentionPeriod).toBeGreaterThan(totalRetrySeconds(webhookQueue.VisibilityTimeout));
     expect(webhookQueue.VisibilityTimeout).toBeGreaterThanOrEqual(
       6 * packaged.template.Resources.SendWebhooksLambdaFunction.Properties.Timeout,
     );
