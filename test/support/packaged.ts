@@ -13,7 +13,10 @@ const run = promisify(execFile);
 
 export interface Packaged {
   template: {
-    Resources: Record<string, { Type: string; Properties: any; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] }>;
+    Resources: Record<
+      string,
+      { Type: string; Properties: any; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] }
+    >;
     Outputs: Record<string, { Value: unknown }>;
   };
   state: { service: { provider: { region: string; stage: string; [setting: string]: any } } };
