@@ -127,7 +127,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     // on after a successful deploy, and the template never names it (a later deploy leaves it on).
     expect(table.Properties.DeletionProtectionEnabled).toBeUndefined();
     expect(readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8')).toMatch(
-      /^  - \.\/scripts\/serverless\/tableProtection\.js$/m,
+      /^ {2}- \.\/scripts\/serverless\/tableProtection\.js$/m,
     );
     // Warm for the import at scale's rate from the first minute (a new on-demand table absorbs 4,000 write units a second).
     expect(table.Properties.WarmThroughput).toEqual({
