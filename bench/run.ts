@@ -22,6 +22,7 @@ import { eventPublisherSection, measureEventPublisher } from './figures/eventPub
 import { measureBulk } from './figures/bulk';
 import { measureHostileBody } from './figures/hostileBody';
 import { measureImporter } from './figures/importer';
+import { measureImportAtScale } from './figures/importAtScale';
 import { measureOverhead } from './figures/overhead';
 import { measureRaceLosers } from './figures/raceLosers';
 import { measureRateCounter, rateCounterSection } from './figures/rateCounter';
@@ -43,6 +44,7 @@ const PARTS = [
   'throughput',
   'bulk',
   'importer',
+  'importAtScale',
   'hostileBody',
 ] as const;
 type Part = (typeof PARTS)[number];
@@ -112,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
   });
   // The customer changes and the event publisher use the registration figures.
   const needCost = wanted('dynamoCost') || wanted('customerChanges') || wanted('eventPublisher');
-  const needTable = needCost || (['rateCounter', 'raceLosers', 'throughput', 'bulk', 'importer'] as Part[]).some(wanted);
+  const needTable = needCost || (['rateCounter', 'raceLosers', 'throughput', 'bulk', 'importer', 'importAtScale'] as Part[]).some(wanted);
   try {
     const sections: Section[] = [];
     // Figures 3 and 4 need no database: DynamoDB answers from memory.
@@ -206,6 +208,11 @@ async function main(argv: string[]): Promise<number> {
           shortLines: quick ? 2_000 : 10_000,
         }),
       );
+    }
+
+    if (wanted('importAtScale')) {
+      progress('10 M lines in AWS, modelled from the worker on planned batches');
+      sections.push(await measureImportAtScale({ raw, workDir, lines: quick ? 2_000 : 6_000 }));
     }
 
     if (wanted('hostileBody')) {
