@@ -10,15 +10,24 @@ export class UsageError extends Error {}
  * and exits 1.
  */
 export function runCommand(name: string, main: () => Promise<number>, describe: (error: Error) => string = (e) => e.message): void {
-  main().then(
-    (code) => process.exit(code),
-    (error: Error) => {
-      if (error instanceof UsageError) {
-        console.error(`${name}: ${error.message} (see --help)`);
-        process.exit(2);
-      }
-      console.error(`${name}: ${describe(error)}`);
-      process.exit(1);
-    },
-  );
+  void commandStatus(name, main, describe).then((code) => process.exit(code));
+}
+
+/** What runCommand does short of exiting: the status, with the error's one line written by `err`. */
+export async function commandStatus(
+  name: string,
+  main: () => Promise<number>,
+  describe: (error: Error) => string = (e) => e.message,
+  err: (line: string) => void = (line) => console.error(line),
+): Promise<number> {
+  try {
+    return await main();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`${name}: ${error.message} (see --help)`);
+      return 2;
+    }
+    err(`${name}: ${describe(error as Error)}`);
+    return 1;
+  }
 }
