@@ -9,13 +9,12 @@ import { importFile, type ImportOptions, type ImportSummary } from '../../lib/im
 import { captureStdoutLines } from '../support/logLines';
 import { documentClient } from '../../lib/store/client';
 import { Entity } from '../../lib/store/keys';
-import { DEMO_ORGS_FILE, loadOrgFiles } from '../../scripts/loadOrgs';
 import { sampleMembers } from '../../scripts/sampleMembers';
-import { ensureTable, localClient } from '../../scripts/table';
 import { addCustomer, getCustomer } from '../support/customers';
 import { codes, lambdaContext, warningCodes } from '../support/http';
 import { resultRows } from '../support/importResults';
-import { customerItems, useDemoTable } from '../support/table';
+import { recordOperations } from '../support/operations';
+import { customerItems, inTable, useDemoTable } from '../support/table';
 
 // The importer (SPEC section 9) over DynamoDB Local: the same per-line core as a single add, so a
 // file gives the same table as the same bodies sent one by one through POST /v2/customers; a
@@ -25,19 +24,6 @@ import { customerItems, useDemoTable } from '../support/table';
 
 const table = useDemoTable();
 const dir = mkdtempSync(join(tmpdir(), 'import-test-'));
-
-/** Runs `work` against another table of the run's DynamoDB Local, loaded with the demo orgs. */
-async function inTable<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const previous = process.env.TABLE_NAME;
-  process.env.TABLE_NAME = name;
-  try {
-    await ensureTable(localClient(process.env.DYNAMODB_ENDPOINT!), name);
-    await loadOrgFiles([DEMO_ORGS_FILE]);
-    return await work();
-  } finally {
-    process.env.TABLE_NAME = previous;
-  }
-}
 
 function fileOf(name: string, lines: string[]): string {
   const path = join(dir, name);
@@ -158,28 +144,14 @@ describe('a JSON Lines file with duplicates, merges, placeholders and invalid li
   });
 
   it('sends only GetItem, PutItem, DeleteItem and TransactWriteItems of Puts and Updates (what the worker role allows)', async () => {
-    const sent = new Set<string>();
-    const name = `importCommands${randomUUID()}`;
-    // The document client's commands and the DynamoDB operations under them, by operation.
-    const operation = (command: string) =>
-      ({ GetCommand: 'GetItem', PutCommand: 'PutItem', TransactWriteCommand: 'TransactWriteItems' })[command] ??
-      command.replace(/Command$/, '');
-    documentClient().middlewareStack.add(
-      (next, context) => async (args) => {
-        sent.add(operation(context.commandName!));
-        const items = (args.input as { TransactItems?: Record<string, unknown>[] }).TransactItems ?? [];
-        for (const item of items) sent.add(`Transact/${Object.keys(item)[0]}`);
-        return next(args);
-      },
-      { step: 'initialize', name },
-    );
+    const recorder = recordOperations();
     try {
       const again = await run(fileOf('commands.jsonl', [...sampleMembers({ count: 60, seed: 12 })]));
       expect(again.complete).toBe(true);
     } finally {
-      documentClient().middlewareStack.remove(name);
+      recorder.stop();
     }
-    for (const command of sent) {
+    for (const command of recorder.sent) {
       expect(['GetItem', 'PutItem', 'DeleteItem', 'TransactWriteItems', 'Transact/Put', 'Transact/Update']).toContain(command);
     }
   });

@@ -9,12 +9,10 @@ import { planImport } from '../../lib/import/planner';
 import type { WorkerOutput } from '../../lib/import/worker';
 import { DirectoryImportObjects } from '../../lib/ports/importObjects';
 import { Entity } from '../../lib/store/keys';
-import { DEMO_ORGS_FILE, loadOrgFiles } from '../../scripts/loadOrgs';
 import { sampleMembers } from '../../scripts/sampleMembers';
-import { ensureTable, localClient } from '../../scripts/table';
 import { lambdaContext } from '../support/http';
 import { resultRows } from '../support/importResults';
-import { customerItems, useDemoTable } from '../support/table';
+import { customerItems, inTable, useDemoTable } from '../support/table';
 
 // An import at scale as the importMembers state machine runs it (SPEC section 9), its states
 // played here in order against DynamoDB Local: the planner cuts the members' object into
@@ -85,18 +83,6 @@ function hostileFile(): { bytes: Buffer; values: string[] } {
     return body.profiles.flatMap((p) => [...p.identifiers.map((i) => i.value), ...(p.firstName ? [p.firstName] : [])]);
   });
   return { bytes: Buffer.concat(parts), values };
-}
-
-async function inTable<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const previous = process.env.TABLE_NAME;
-  process.env.TABLE_NAME = name;
-  try {
-    await ensureTable(localClient(process.env.DYNAMODB_ENDPOINT!), name);
-    await loadOrgFiles([DEMO_ORGS_FILE]);
-    return await work();
-  } finally {
-    process.env.TABLE_NAME = previous;
-  }
 }
 
 describe('an import at scale: planner, then the worker on each planned batch', () => {

@@ -5,6 +5,19 @@ import { ensureTable, localClient } from '../../scripts/table';
 import { DEMO_ORGS_FILE, loadOrgFiles } from '../../scripts/loadOrgs';
 import { Entity } from '../../lib/store/keys';
 
+/** Runs `work` against another table of the run's DynamoDB Local, loaded with the demo orgs. */
+export async function inTable<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const previous = process.env.TABLE_NAME;
+  process.env.TABLE_NAME = name;
+  try {
+    await ensureTable(client(), name);
+    await loadOrgFiles([DEMO_ORGS_FILE]);
+    return await work();
+  } finally {
+    process.env.TABLE_NAME = previous;
+  }
+}
+
 /**
  * Gives the calling test file its own table in the run's DynamoDB Local, loaded with the
  * demo orgs, and drops it afterwards. With `stream`, the table has its stream (new and old
