@@ -100,12 +100,16 @@ export async function importBatch(event: WorkerEvent, options: WorkerOptions = {
   return { orgId, job, counts, results };
 }
 
+// One per warm worker (and per place), so each batch does not build a new S3 client.
+const objectsByPlace = new Map<string, ImportObjects>();
+
 function defaultObjects(): ImportObjects {
   const bucket = importBucket();
-  if (bucket) return new S3ImportObjects(bucket);
   const dir = importObjectsDir();
-  if (dir) return new DirectoryImportObjects(dir);
-  throw new InvalidBatchError('planned batches need IMPORT_BUCKET (or IMPORT_OBJECTS_DIR locally)');
+  const place = bucket ? `s3:${bucket}` : dir ? `dir:${dir}` : undefined;
+  if (!place) throw new InvalidBatchError('planned batches need IMPORT_BUCKET (or IMPORT_OBJECTS_DIR locally)');
+  if (!objectsByPlace.has(place)) objectsByPlace.set(place, bucket ? new S3ImportObjects(bucket) : new DirectoryImportObjects(dir!));
+  return objectsByPlace.get(place)!;
 }
 
 function shortened(result: LineResult): LineResult {
