@@ -150,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
     }
 
     if (wanted('customerChanges')) {
-      progress('round trips and write units of an update, an identifier change and an erase');
+      progress('round trips and write units of an update, an identifier change, an erase, a merge and an unmerge');
       sections.push(customerChangesSection(await measureCustomerChanges(raw), cost!.counter));
     }
 

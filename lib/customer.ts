@@ -85,8 +85,11 @@ export interface Registration extends CustomerParts {
   warnings: Warning[];
 }
 
-/** What a customer item's `activity` says: a live customer, one being erased in steps, a tombstone. */
-export type Activity = 'ACTIVE' | 'ERASING' | 'ERASED';
+/**
+ * What a customer item's `activity` says: a live customer, one being erased in steps, a
+ * tombstone, or a customer merged into another (SPEC section 15: its id answers the survivor).
+ */
+export type Activity = 'ACTIVE' | 'ERASING' | 'ERASED' | 'MERGED';
 
 /** A customer with every profile, as `GET /v2/customers/{id}` shows it. */
 export interface Customer extends CustomerParts {
@@ -105,6 +108,28 @@ export interface VersionedCustomer extends Customer {
   profilesOnItem: number;
   /** The idempotency records written in its own transactions, as the customer item lists them (lib/store/idempotencyRecords.ts). */
   recordEntries?: string[];
+  /** A merged victim's survivor (activity MERGED). */
+  mergedInto?: number;
+  /** Source account -> the customer an explicit merge brought the profile from (SPEC section 15). */
+  mergedFrom?: Record<string, number>;
+  /** The customers explicitly merged into this one, whose tombstones an erase of this one erases too. */
+  victims?: number[];
+}
+
+/** A profile named by its source and account, as the history and the unmerge answer name it. */
+export interface ProfileRef {
+  source: string;
+  accountId: string | null;
+}
+
+/** What an unmerge recorded on the customer items it wrote (SPEC section 15). */
+export interface UnmergeSummary {
+  profile: ProfileRef;
+  /** The customer the profile left, and the one it went to. */
+  from: number;
+  to: number;
+  kept: Identifier[];
+  moved: Identifier[];
 }
 
 /** The key of a profile's place: one profile per source and account per customer. */

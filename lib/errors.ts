@@ -47,16 +47,24 @@ export const Code = {
   enrollmentOfNonLoyalty: 8121,
   /** The service's own (SPEC section 13): a customer would pass the org's maxProfilesPerCustomer. */
   tooManyProfiles: 8901,
+  /** The service's own (SPEC section 15): both customers of a merge have a profile in one source account. */
+  mergeInOneSourceAccount: 8902,
+  /** The service's own (SPEC section 15): a customer of a merge or unmerge is being erased or is itself a merged victim. */
+  notMergeable: 8903,
+  /** The service's own: a merge or unmerge would write more items than one DynamoDB transaction holds. */
+  tooLargeToMerge: 8904,
   // Warnings.
   merged: 8050,
   unknownTill: 8077,
   ignored: 8200,
+  /** Capillary's "survivor returned for a merged customer" (SPEC section 15). */
+  survivorReturned: 91009,
 } as const;
 
 export type Code = (typeof Code)[keyof typeof Code];
 
 /** Codes that are warnings only; they never make a response fail. */
-export type WarningCode = typeof Code.merged | typeof Code.unknownTill | typeof Code.ignored;
+export type WarningCode = typeof Code.merged | typeof Code.unknownTill | typeof Code.ignored | typeof Code.survivorReturned;
 export type ErrorCode = Exclude<Code, WarningCode>;
 
 /** HTTP status of each error code. */
@@ -101,6 +109,9 @@ const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   [Code.identifierOfAnotherCustomer]: 409,
   [Code.cardNumberIssued]: 409,
   [Code.tooManyProfiles]: 409,
+  [Code.mergeInOneSourceAccount]: 409,
+  [Code.notMergeable]: 409,
+  [Code.tooLargeToMerge]: 409,
 };
 
 export function isErrorCode(code: unknown): code is ErrorCode {

@@ -1,7 +1,8 @@
 // What a route answers when it does not fail: a status, a JSON body (already serialised for a
 // replay), headers, and the outcome named in the request's log line.
 
-export type Outcome = 'ok' | 'created' | 'merged' | 'replayed' | 'updated' | 'identifiers_changed' | 'erased' | 'exported';
+export type Outcome =
+  'ok' | 'created' | 'merged' | 'replayed' | 'updated' | 'identifiers_changed' | 'erased' | 'exported' | 'previewed' | 'unmerged';
 
 export interface Answer {
   status: number;

@@ -9,6 +9,7 @@ import { ApiError, Code } from '../errors';
 import { takeRequest } from '../rateLimit';
 import type { ExportCustomerResponse } from '../schemas/responses.schema';
 import { loadCustomer } from '../store/customers';
+import { readAllHistory } from '../store/history';
 import { liveRecordKeys } from '../store/idempotencyRecords';
 import { answer, type Answer } from './answer';
 import { customerDocument, profileDocument } from './customerDocument';
@@ -28,7 +29,7 @@ export async function exportCustomer(caller: Caller, rawId: string | undefined, 
       customer: customerDocument(customer, org) as ExportCustomerResponse['customer'],
       profiles: customer.profiles.map(profileDocument) as ExportCustomerResponse['profiles'],
       enrollments: customer.enrollments,
-      history: [],
+      history: (await readAllHistory(org.orgId, id)) as ExportCustomerResponse['history'],
       idempotencyKeys: liveRecordKeys(customer.recordEntries ?? []),
       generatedAt: now().toISOString(),
     };

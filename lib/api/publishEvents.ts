@@ -1,16 +1,19 @@
-// The stream publisher's use case (SPEC section 10): a batch of the table's stream records, in
-// order, becomes events on the stage's bus and webhook deliveries for the org's subscriptions.
+// The stream publisher's use case (SPEC sections 10 and 15): a batch of the table's stream
+// records, in order, becomes entries of the customers' histories, events on the stage's bus and
+// webhook deliveries for the org's subscriptions.
 // A record that fails stops the batch there and is reported (for a failed send: the first record
 // of the send), so Lambda retries from it and the order of one customer's events holds; events
 // already published for it are published again with the same ids (at least once).
 
 import type { CustomerEvent, WebhookDelivery } from '../events/event';
 import { eventsOf } from '../events/translate';
+import { historyOf, isErasure, type KeyedEntry } from '../history/entries';
 import { log } from '../log';
 import type { OrgConfig } from '../org';
 import type { EventBus } from '../ports/eventBus';
 import type { DeliveryQueue } from '../ports/deliveryQueue';
 import { loadCustomer } from '../store/customers';
+import { deleteHistory, writeHistory } from '../store/history';
 import { getOrgConfig } from '../store/orgs';
 import { changeOf, type StreamRecord } from '../store/stream';
 import { customerDocument } from './customerDocument';
@@ -21,7 +24,16 @@ export interface PublisherPorts {
   org?: (orgId: number) => Promise<OrgConfig | undefined>;
   /** The customer as GET /v2/customers/{id} shows it, for full events. */
   document?: (org: OrgConfig, customerId: number) => Promise<unknown>;
+  /** Where the customers' histories are written; the table's by default. */
+  history?: HistoryPort;
 }
+
+export interface HistoryPort {
+  write(orgId: number, customerId: number, entries: KeyedEntry[]): Promise<unknown>;
+  erase(orgId: number, customerId: number): Promise<unknown>;
+}
+
+const tableHistory: HistoryPort = { write: writeHistory, erase: deleteHistory };
 
 export interface BatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
@@ -30,6 +42,7 @@ export interface BatchResponse {
 export async function publishRecords(records: StreamRecord[], ports: PublisherPorts): Promise<BatchResponse> {
   const org = ports.org ?? getOrgConfig;
   const document = ports.document ?? defaultDocument;
+  const history = ports.history ?? tableHistory;
   // The events and deliveries of the records read since the last send, sent together: ten to a
   // PutEvents or SendMessageBatch call rather than a call per record.
   let pending: { record: StreamRecord; events: CustomerEvent[]; deliveries: WebhookDelivery[] }[] = [];
@@ -59,6 +72,12 @@ export async function publishRecords(records: StreamRecord[], ports: PublisherPo
     try {
       const change = changeOf(record);
       if (!change) continue;
+      // The history first (SPEC section 15): a failure stops here, and the retry writes the same entries.
+      if (isErasure(change)) await history.erase(change.orgId, change.customerId);
+      else {
+        const entries = historyOf(change);
+        if (entries.length > 0) await history.write(change.orgId, change.customerId, entries);
+      }
       events = eventsOf(change);
       if (events.length === 0) continue;
       config = await org(change.orgId);

@@ -1,7 +1,7 @@
 // The read routes of SPEC section 5.
 
 import type { Caller } from '../auth';
-import { ApiError, Code, identifierProblemCode, Problems } from '../errors';
+import { ApiError, Code, identifierProblemCode, Problems, statusList, warning } from '../errors';
 import { guardOf, isBlocked } from '../identityGuards';
 import { MAX_IDENTIFIER_LENGTH, normaliseIdentifier } from '../identifiers';
 import { findOwner, loadCustomer } from '../store/customers';
@@ -16,10 +16,24 @@ import { customerDocument } from './customerDocument';
  */
 export async function getCustomer(caller: Caller, rawId: string | undefined): Promise<Answer> {
   const id = customerIdOf(rawId);
-  const customer = id !== undefined ? await loadCustomer(caller.org.orgId, id) : undefined;
+  let customer = id !== undefined ? await loadCustomer(caller.org.orgId, id) : undefined;
+  // A merged victim answers its survivor's document, saying so (SPEC section 15, Capillary's 91009).
+  for (let hops = 0; customer?.activity === 'MERGED' && customer.mergedInto !== undefined && hops < MAX_MERGE_HOPS; hops++) {
+    customer = await loadCustomer(caller.org.orgId, customer.mergedInto);
+  }
   if (!customer || customer.activity !== 'ACTIVE') throw customerNotFound();
-  return answer(200, customerDocument(customer, caller.org));
+  const document = customerDocument(customer, caller.org);
+  if (customer.id === id) return answer(200, document);
+  return answer(200, {
+    ...document,
+    warnings: statusList([
+      warning(Code.survivorReturned, `customer ${id} was merged into customer ${customer.id}: the survivor is returned`),
+    ]),
+  });
 }
+
+/** Survivors followed from a merged id (a survivor merged in turn into another). */
+const MAX_MERGE_HOPS = 10;
 
 /** A customer id from the path: a positive safe integer, else undefined (a 404 like any unknown id). */
 export function customerIdOf(raw: string | undefined): number | undefined {

@@ -11,6 +11,7 @@ export const EVENT_TYPES = [
   'customer.updated',
   'customer.identifiers_changed',
   'customer.erased',
+  'customer.unmerged',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -37,6 +38,11 @@ export interface ThinData {
   sourceAccounts: string[];
   /** The identifier types affected. */
   identifierTypes: string[];
+  /** `customer.merged` of an explicit merge (SPEC section 15): the customer merged in. */
+  victimId?: number;
+  /** `customer.unmerged`: the customer the profile left and the one it went to. */
+  fromId?: number;
+  toId?: number;
   /** With full events: the customer as GET /v2/customers/{id} returns it. */
   customer?: unknown;
   /** With full events: true when the document was left out, the event being too large with it (read the customer). */

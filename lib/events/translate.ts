@@ -9,7 +9,7 @@
 // changed, so a redelivered record gives the same ids.
 
 import { createHash } from 'node:crypto';
-import { identifierTypesOf, sourceAccountOf, type Origin, type Profile } from '../customer';
+import { identifierTypesOf, sourceAccountOf, type Origin, type Profile, type UnmergeSummary } from '../customer';
 import type { CustomerChange, StoredCustomer } from '../store/stream';
 import { EVENT_VERSION, type CustomerEvent, type EventType, type ThinData } from './event';
 
@@ -21,6 +21,9 @@ export function eventsOf(change: CustomerChange): CustomerEvent[] {
   }
   if (change.change === 'insert' && change.after) {
     const profiles = change.after.profiles ?? [];
+    const unmerge = change.after.lastUnmerge;
+    // A customer split out of another by an unmerge (SPEC section 15).
+    if (unmerge && unmerge.to === change.customerId) return [unmergedEvent(change, change.after, unmerge)];
     return [
       event(change, 'customer.created', change.after.origin, [], stamp(change.after, change), {
         sourceAccounts: profiles.map(sourceAccountOf),
@@ -47,12 +50,19 @@ function modificationEvents(change: CustomerChange & { kind: 'customer' }, befor
     ];
   }
   if (isErased(after)) return [];
+  // A victim of an explicit merge: the survivor's customer.merged tells it.
+  if (after.activity === 'MERGED') return [];
+  const unmerge = after.lastUnmerge;
+  if (unmerge && (before.activity === 'MERGED' || stable(before.lastUnmerge ?? null) !== stable(unmerge))) {
+    return [unmergedEvent(change, after, unmerge)];
+  }
   if ((after.profileCount ?? 0) > (before.profileCount ?? 0) && after.lastMerge) {
     const merge = after.lastMerge;
     return [
       event(change, 'customer.merged', merge.origin, discriminator, at, {
         sourceAccounts: merge.sourceAccounts,
         identifierTypes: merge.identifierTypes,
+        ...(merge.victimId !== undefined ? { victimId: merge.victimId } : {}),
       }),
     ];
   }
@@ -77,6 +87,16 @@ function modificationEvents(change: CustomerChange & { kind: 'customer' }, befor
     );
   }
   return events;
+}
+
+/** Both customers of an unmerge tell it: the one the profile left and the one it went to. */
+function unmergedEvent(change: CustomerChange & { kind: 'customer' }, after: StoredCustomer, unmerge: UnmergeSummary): CustomerEvent {
+  return event(change, 'customer.unmerged', undefined, [String(after.version ?? change.recordId)], stamp(after, change), {
+    sourceAccounts: [unmerge.profile.accountId ? `${unmerge.profile.source}#${unmerge.profile.accountId}` : unmerge.profile.source],
+    identifierTypes: [...new Set(unmerge.moved.map((i) => i.type))].sort(),
+    fromId: unmerge.from,
+    toId: unmerge.to,
+  });
 }
 
 /**

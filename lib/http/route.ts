@@ -11,6 +11,7 @@ import { authenticate, type Caller } from '../auth';
 import { withDeadline } from '../deadline';
 import { ApiError, Code } from '../errors';
 import { log } from '../log';
+import { withRequestStamp } from '../requestContext';
 import { MAX_BODY_BYTES } from '../schemas/addCustomer.schema';
 import { publishOutcome } from './metrics';
 import { errorResponse, fromAnswer, internalErrorResponse } from './response';
@@ -59,8 +60,11 @@ export function route(name: string, options: RouteOptions, handler: RouteHandler
   // Credentials first, then the body: a stranger learns nothing about how it would be judged.
   if (options.body) wrapped.use(jsonBody(options.maxBodyBytes ?? MAX_BODY_BYTES));
   // API Gateway hands in a plain proxy event; `route` is added by requestContext.
-  const lambda = wrapped.handler(async (event) => {
-    const answer = await handler(event.route);
+  const lambda = wrapped.handler(async (event, context) => {
+    const request = event.route;
+    // The till and request every write of the request records (the history tells them).
+    const stamp = { till: request.caller?.till ?? '', requestId: context?.awsRequestId ?? request.requestId };
+    const answer = await withRequestStamp(stamp, async () => handler(request));
     event.route.outcome = answer.outcome;
     return fromAnswer(answer);
   }) as unknown as LambdaHandler;

@@ -14,7 +14,9 @@
 import { backoff } from '../backoff';
 import { identifierKeyOf } from '../customer';
 import type { Problem } from '../errors';
+import { Code, problem } from '../errors';
 import { loadCustomer } from '../store/customers';
+import { deleteHistory } from '../store/history';
 import {
   erasureParts,
   erasureSteps,
@@ -59,6 +61,13 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
     const record = await claimRecord(options.idempotency.key, options.idempotency.response(outcome));
     return record ? { kind: 'recorded', record } : outcome;
   };
+  // The history goes once the tombstone is written (SPEC section 15): no entry can be written
+  // after it (lib/store/history.ts), so this deletion finds every one. A DELETE sent again
+  // after an interruption here deletes what is left.
+  const withoutHistory = async (outcome: Settled): Promise<Settled> => {
+    await deleteHistory(orgId, customerId);
+    return outcome;
+  };
   // Values a release found no longer naming the customer (freed by an earlier step, or never its): skipped.
   const skip = new Set<string>();
   /** Transactions of this erase that went through. */
@@ -73,7 +82,15 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
     if (stalled >= MAX_STALLED_ATTEMPTS) break;
     const customer = await loadCustomer(orgId, customerId, { consistent: true });
     if (!customer) return settle({ kind: 'rejected', problems: notFound() });
-    if (customer.activity === 'ERASED') return settle({ kind: 'erased', customerId, steps });
+    if (customer.activity === 'ERASED') return settle(await withoutHistory({ kind: 'erased', customerId, steps }));
+    if (customer.activity === 'MERGED') {
+      return settle({
+        kind: 'rejected',
+        problems: [
+          problem(Code.notMergeable, `customer ${customerId} was merged into customer ${customer.mergedInto}: erase that one`, '/id'),
+        ],
+      });
+    }
     // The erase's own key, if the customer lists it (a key reused for another request), is not deleted: its Put answers 422.
     const parts = without(erasureParts(customer), skip, options.idempotency?.key.key);
     const pending: Settled = { kind: 'erased', customerId, steps: steps + 1 };
@@ -104,14 +121,14 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
       plan = planErasure(customer, last, now().toISOString(), record);
     }
     const result = await run(plan);
-    if (result.ok) return { ...pending, steps: steps + 1 };
+    if (result.ok) return withoutHistory({ ...pending, steps: steps + 1 });
     if ('unknown' in result) {
       throw unavailable(
         `the customer table did not answer in time: customer ${customerId} may have been erased; send the DELETE again to finish it`,
       );
     }
     const cancellation = result.cancellation;
-    if (cancellation.ownWrite) return { ...pending, steps: steps + 1 };
+    if (cancellation.ownWrite) return withoutHistory({ ...pending, steps: steps + 1 });
     if (cancellation.record) return { kind: 'recorded', record: cancellation.record };
     for (const key of cancellation.notReleased) skip.add(key);
     if (cancellation.conflict || cancellation.throttled || cancellation.customerChanged) await backoff(++conflicts);

@@ -16,6 +16,7 @@ import { IDENTIFIER_TYPES, MULTI_ACCOUNT_SOURCES, SOURCES } from '../vocabulary'
 import { addCustomerSchema, MAX_BODY_BYTES } from './addCustomer.schema';
 import { bulkAddCustomersSchema, MAX_BULK_BODY_BYTES, MAX_BULK_ITEMS } from './bulkAddCustomers.schema';
 import { changeIdentifierSchema } from './changeIdentifier.schema';
+import { mergeCustomersSchema, unmergeCustomerSchema } from './mergeCustomers.schema';
 import { updateCustomerSchema } from './updateCustomer.schema';
 import {
   addCustomerResponseSchema,
@@ -26,11 +27,13 @@ import {
   eraseCustomerResponseSchema,
   exportCustomerResponseSchema,
   historyEntrySchema,
+  historyPageSchema,
   errorBodySchema,
   extendedFieldsResponseSchema,
   lookupResponseSchema,
   problemSchema,
   sideEffectSchema,
+  unmergeResponseSchema,
   warningSchema,
 } from './responses.schema';
 
@@ -77,6 +80,8 @@ const REQUEST_PARTS = new Map<object, string>([
   [addCustomerSchema.properties.loyaltyProgramEnrollments.items, 'LoyaltyProgramEnrollment'],
   [updateCustomerSchema, 'UpdateCustomerRequest'],
   [changeIdentifierSchema, 'ChangeIdentifierRequest'],
+  [mergeCustomersSchema, 'MergeCustomersRequest'],
+  [unmergeCustomerSchema, 'UnmergeCustomerRequest'],
 ]);
 
 const RESPONSE_PARTS = new Map<object, string>([
@@ -93,6 +98,8 @@ const RESPONSE_PARTS = new Map<object, string>([
   [eraseCustomerResponseSchema, 'EraseCustomerResponse'],
   [historyEntrySchema, 'HistoryEntry'],
   [exportCustomerResponseSchema, 'ExportCustomerResponse'],
+  [historyPageSchema, 'HistoryPage'],
+  [unmergeResponseSchema, 'UnmergeResponse'],
 ]);
 
 /** What the request schemas do not say in their own words: descriptions, by component and property. */
@@ -298,13 +305,19 @@ const MEANINGS: Record<Code, string> = {
   [Code.expiryNotAfterCreateDate]: 'tier or points expiry not after createDate',
   [Code.enrollmentOfNonLoyalty]: 'enrollment of a non_loyalty customer',
   [Code.tooManyProfiles]: "the customer would have more profiles than the org's maxProfilesPerCustomer (a code of this service's own)",
+  [Code.mergeInOneSourceAccount]: "both customers of a merge have a profile in one source account (a code of this service's own)",
+  [Code.notMergeable]:
+    "a customer of a merge or unmerge is being erased or is itself a merged victim; an erase of a merged victim (erase its survivor) (a code of this service's own)",
+  [Code.tooLargeToMerge]:
+    "the merge or unmerge would write more items than one DynamoDB transaction holds (100) (a code of this service's own)",
+  [Code.survivorReturned]: 'warning: the id is of a customer merged into another; the survivor is returned',
   [Code.merged]: 'warning: merged into the existing customer',
   [Code.unknownTill]: 'warning: unknown associatedWith; the authenticated till is used',
   [Code.ignored]:
     'warning: a part of the request was ignored (an unknown key, `activity`, customer-level details on a merge, `accountId` on a single-account source, a blocked placeholder identifier)',
 };
 
-const WARNINGS: readonly Code[] = [Code.merged, Code.unknownTill, Code.ignored];
+const WARNINGS: readonly Code[] = [Code.merged, Code.unknownTill, Code.ignored, Code.survivorReturned];
 
 function statusOfCode(code: ErrorCode): number {
   return ApiError.of(code, '').status;
@@ -1064,6 +1077,210 @@ function operations(): OperationSpec[] {
     }),
     {
       method: 'get',
+      path: '/v2/customers/{id}/history',
+      operation: {
+        operationId: 'customerHistory',
+        tags: ['customers'],
+        summary: "A customer's history",
+        description: [
+          'Every change to the customer, newest first, a page at a time: created (by which till and origin), merged (which',
+          'profile came in and the identifiers that matched: the reason), updated (paths with old and new values), identifiers',
+          "changed, merged with another customer, unmerged. Entries are written from the table's stream within seconds of the",
+          "change. A merged victim's id answers its own journal; an erased customer has none (404 / 8015). Counted against the",
+          "org's per-minute limit.",
+        ].join(' '),
+        parameters: [
+          customerIdParameter,
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            description: 'Entries per page, 1 to 100 (default 20); anything else is 400.',
+            schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            example: 20,
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            required: false,
+            description: "The previous page's `next`; a cursor this service did not hand out is 400.",
+            schema: { type: 'string', maxLength: 500, pattern: '^[A-Za-z0-9_-]+$' },
+            example: 'RSMwMDAwMDAwMDAwMDIjQyMw',
+          },
+        ],
+        responses: {
+          200: {
+            description: 'A page of the history.',
+            headers: rateHeaders(true),
+            content: json(schemaRef('HistoryPage'), {
+              example: {
+                entries: [
+                  {
+                    at: '2025-01-20T10:00:00.000Z',
+                    type: 'merged',
+                    sequence: 2,
+                    by: { till: 'demo.till', origin: 'api' },
+                    requestId: 'c0a8012e-7d2f-4b8e-9a77-000000000002',
+                    details: {
+                      profile: { source: 'WECHAT', accountId: 'wx-main' },
+                      matchedBy: [{ type: 'mobile', value: '919845011223' }],
+                    },
+                  },
+                ],
+                next: null,
+              },
+            }),
+          },
+          400: errorResponse(400, {
+            codes: [Code.badRequest],
+            description: 'a limit outside 1 to 100, or a cursor this service did not hand out',
+            example: errorExample(problem(Code.badRequest, 'limit must be an integer from 1 to 100', '/limit')),
+          }),
+          401: unauthorized,
+          404: errorResponse(404, {
+            codes: [Code.customerNotFound],
+            description: 'no such customer in the org, or one erased',
+            example: errorExample(problem(Code.customerNotFound, 'customer not found', '/id')),
+          }),
+          429: rateLimited,
+          500: internal,
+          503: unavailable(true),
+        },
+      },
+    },
+    {
+      method: 'post',
+      path: '/v2/customers/{id}/merge',
+      body: true,
+      operation: {
+        operationId: 'mergeCustomers',
+        tags: ['customers'],
+        summary: 'Merge another customer into this one',
+        description: [
+          'For tills the org allows to merge (`mayMerge`; others 403, whatever the id). Moves every profile and identifier of the',
+          'victim into the survivor (the `{id}` of the path) in one transaction conditioned on both customers as read, and leaves',
+          "the victim as a tombstone naming its survivor; the victim's extended fields and enrollments stay on the tombstone and",
+          'come back with an unmerge. Afterwards GET of the victim answers the survivor with warning 91009, a lookup of a value that',
+          'moved answers the survivor, and the id is never reused. `?preview=true` answers the document the survivor would be and',
+          "writes nothing. Counted against the org's per-minute limit; `Idempotency-Key` as on registration. Event `customer.merged`",
+          'with `data.victimId`.',
+        ].join(' '),
+        parameters: [
+          customerIdParameter,
+          {
+            name: 'preview',
+            in: 'query',
+            required: false,
+            description: '`true`: answer the merged document without writing; `false` or absent: merge.',
+            schema: { type: 'string', enum: ['true', 'false'] },
+            example: 'true',
+          },
+          idempotencyKey('Makes the request idempotent for 24 hours, per org; bound to the survivor id and the body.'),
+        ],
+        requestBody: { required: true, content: json(schemaRef('MergeCustomersRequest')) },
+        responses: {
+          200: {
+            description: 'Merged (or, with `preview`, the document it would be): the survivor as GET returns it.',
+            headers: { ...rateHeaders(true), ...replayed },
+            content: json(schemaRef('CustomerDocument'), { example: CUSTOMER_EXAMPLE }),
+          },
+          400: errorResponse(400, {
+            codes: [Code.badRequest],
+            description: 'the victim is the survivor, a body of the wrong shape, a preview other than true or false',
+            example: errorExample(problem(Code.badRequest, 'the victim is the survivor', '/victimId')),
+          }),
+          401: unauthorized,
+          403: errorResponse(403, {
+            codes: [Code.forbidden],
+            example: errorExample(problem(Code.forbidden, 'till store2.till may not merge or unmerge customers')),
+          }),
+          404: errorResponse(404, {
+            codes: [Code.customerNotFound],
+            description: 'no such survivor or victim in the org, or one erased',
+            example: errorExample(problem(Code.customerNotFound, 'customer not found', '/victimId')),
+          }),
+          409: errorResponse(409, {
+            codes: [Code.mergeInOneSourceAccount, Code.tooManyProfiles, Code.notMergeable, Code.tooLargeToMerge],
+            description: 'the merge is refused; nothing written (with an Idempotency-Key, recorded and replayed)',
+            headers: { ...rateHeaders(true), ...replayed },
+            example: errorExample(problem(Code.mergeInOneSourceAccount, 'both customers have a profile in INSTORE', '/victimId')),
+          }),
+          413: tooLarge(MAX_BODY_BYTES),
+          415: unsupportedMediaType,
+          422: keyReused(true),
+          429: rateLimited,
+          500: internal,
+          503: unavailable(true),
+        },
+      },
+    },
+    {
+      method: 'post',
+      path: '/v2/customers/{id}/unmerge',
+      body: true,
+      operation: {
+        operationId: 'unmergeCustomer',
+        tags: ['customers'],
+        summary: 'Split a profile out of a customer',
+        description: [
+          'For tills the org allows to merge (`mayMerge`; others 403, whatever the id). Splits the profile in `source` (and',
+          '`accountId`) out of the customer: back into the victim it came from when an explicit merge brought it, else into a new',
+          'customer. It takes the identifiers only that profile lists; one another remaining profile lists too (the value an',
+          "automatic merge matched on) stays, and the answer names it in `kept`. The customer's last profile, or a profile with no",
+          'identifier of its own, stays (400 / 8005). One transaction conditioned on every customer as read. Counted against the',
+          "org's per-minute limit; `Idempotency-Key` as on registration. Event `customer.unmerged` on both customers.",
+        ].join(' '),
+        parameters: [
+          customerIdParameter,
+          idempotencyKey('Makes the request idempotent for 24 hours, per org; bound to the customer id and the body.'),
+        ],
+        requestBody: { required: true, content: json(schemaRef('UnmergeCustomerRequest')) },
+        responses: {
+          200: {
+            description: 'Split out: the customer it went to, the identifiers that moved and those that stayed.',
+            headers: { ...rateHeaders(true), ...replayed },
+            content: json(schemaRef('UnmergeResponse'), {
+              example: {
+                entity: { id: 5723019384756123 },
+                kept: [{ type: 'mobile', value: '919845011223' }],
+                moved: [{ type: 'wechat', value: 'wx-o-8812' }],
+                warnings: [],
+              },
+            }),
+          },
+          400: errorResponse(400, {
+            codes: [Code.badRequest, Code.invalidSource, Code.profileWithoutIdentifier],
+            description: 'the profile cannot be split out, or the body is invalid',
+            meanings: { [Code.profileWithoutIdentifier]: "the customer's last profile, or a profile with no identifier of its own" },
+            example: errorExample(problem(Code.profileWithoutIdentifier, "the customer's last profile cannot be split out")),
+          }),
+          401: unauthorized,
+          403: errorResponse(403, {
+            codes: [Code.forbidden],
+            example: errorExample(problem(Code.forbidden, 'till store2.till may not merge or unmerge customers')),
+          }),
+          404: errorResponse(404, {
+            codes: [Code.customerNotFound, Code.noProfileInSource],
+            description: 'no such customer in the org (or one erased), or no profile in that source account',
+            example: errorExample(problem(Code.noProfileInSource, 'customer has no profile in WECHAT account wx-main', '/source')),
+          }),
+          409: errorResponse(409, {
+            codes: [Code.notMergeable, Code.tooLargeToMerge],
+            description: 'the unmerge is refused; nothing written (with an Idempotency-Key, recorded and replayed)',
+            headers: { ...rateHeaders(true), ...replayed },
+            example: errorExample(problem(Code.notMergeable, 'the customer 4810934829312737 is being erased')),
+          }),
+          413: tooLarge(MAX_BODY_BYTES),
+          415: unsupportedMediaType,
+          422: keyReused(true),
+          429: rateLimited,
+          500: internal,
+          503: unavailable(true),
+        },
+      },
+    },
+    {
+      method: 'get',
       path: '/v2/extendedFields',
       operation: {
         operationId: 'getExtendedFields',
@@ -1132,6 +1349,8 @@ const EXAMPLE_SUMMARIES: Record<string, string> = {
   'bulk-add-customers': 'Four items: new, merged, refused (8014), new',
   'update-customer': 'A new last name, a custom field removed, a new email channel and an extended field',
   'change-identifier': 'A new mobile in place of the old one',
+  'merge-customers': 'Merge customer 2 into customer 1',
+  'unmerge-customer': 'Split the WeChat profile out again',
 };
 
 /** The route an event is for, as `method path` of the document. */

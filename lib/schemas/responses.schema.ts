@@ -12,7 +12,7 @@ import { COMM_CHANNEL_TYPES, END_POINTS, EXTENDED_FIELD_TYPES, IDENTIFIER_TYPES,
 
 /** Every code a response can carry. Typed `Code[]`, not a tuple, so a `code` is a `Code`. */
 const ALL_CODES: readonly Code[] = Object.values(Code);
-const WARNING_CODES: readonly Code[] = [Code.merged, Code.unknownTill, Code.ignored];
+const WARNING_CODES: readonly Code[] = [Code.merged, Code.unknownTill, Code.ignored, Code.survivorReturned];
 
 /** A customer id: a positive integer that is exact in JSON. */
 const customerId = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
@@ -36,7 +36,7 @@ export const problemSchema = {
 export const warningSchema = {
   ...problemSchema,
   description:
-    'Something the service did differently from what the request asked, without failing it: 8050 merged, 8077 unknown associatedWith, 8200 a part of the request ignored (`path` names it).',
+    'Something the service did differently from what the request asked, without failing it: 8050 merged, 8077 unknown associatedWith, 8200 a part of the request ignored (`path` names it), 91009 the survivor returned for a merged customer.',
   properties: { ...problemSchema.properties, code: { type: 'integer', enum: WARNING_CODES } },
 } as const;
 
@@ -305,6 +305,42 @@ export const historyEntrySchema = {
     },
     requestId: { type: 'string' },
     details: { type: 'object', description: 'What changed; its shape depends on the type.' },
+  },
+} as const;
+
+const plainIdentifier = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'value'],
+  properties: { type: { type: 'string', enum: IDENTIFIER_TYPES }, value: { type: 'string' } },
+} as const;
+
+/** `GET /v2/customers/{id}/history`, 200 (SPEC section 15). */
+export const historyPageSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['entries', 'next'],
+  properties: {
+    entries: { type: 'array', items: historyEntrySchema, maxItems: 100, description: 'Newest first.' },
+    next: { type: ['string', 'null'], description: 'The cursor of the next page; null on the last.' },
+  },
+} as const;
+
+/** `POST /v2/customers/{id}/unmerge`, 200 (SPEC section 15). */
+export const unmergeResponseSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['entity', 'kept', 'moved', 'warnings'],
+  properties: {
+    entity: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id'],
+      properties: { id: { type: 'integer', minimum: 1, description: 'The customer the profile went to.' } },
+    },
+    kept: { type: 'array', items: plainIdentifier, description: 'Identifiers of the profile another profile also lists: they stay.' },
+    moved: { type: 'array', items: plainIdentifier, description: 'Identifiers that went with the profile.' },
+    warnings: { type: 'array', items: warningSchema },
   },
 } as const;
 

@@ -9,13 +9,16 @@ import { coerceScalars } from './coerce';
 import { addCustomerSchema, type AddCustomerBody } from './addCustomer.schema';
 import { bulkAddCustomersSchema, type BulkAddCustomersBody } from './bulkAddCustomers.schema';
 import { changeIdentifierSchema, type ChangeIdentifierBody } from './changeIdentifier.schema';
+import { mergeCustomersSchema, unmergeCustomerSchema, type MergeCustomersBody, type UnmergeCustomerBody } from './mergeCustomers.schema';
 import { orgSchema } from './orgFile.schema';
 import { updateCustomerSchema, type UpdateCustomerBody } from './updateCustomer.schema';
 import {
   validateAddCustomer,
   validateBulkAddCustomers,
   validateChangeIdentifier,
+  validateMergeCustomers,
   validateOrg,
+  validateUnmergeCustomer,
   validateUpdateCustomer,
 } from './validators.generated';
 
@@ -85,6 +88,14 @@ export function checkUpdateCustomerBody(body: unknown): Checked<UpdateCustomerBo
 
 export function checkChangeIdentifierBody(body: unknown): Checked<ChangeIdentifierBody> {
   return checkAgainstSchema(validateChangeIdentifier, changeIdentifierSchema, body);
+}
+
+export function checkMergeCustomersBody(body: unknown): Checked<MergeCustomersBody> {
+  return checkAgainstSchema(validateMergeCustomers, mergeCustomersSchema, body);
+}
+
+export function checkUnmergeCustomerBody(body: unknown): Checked<UnmergeCustomerBody> {
+  return checkAgainstSchema(validateUnmergeCustomer, unmergeCustomerSchema, body);
 }
 
 export function checkAddCustomerBody(body: unknown): Checked<AddCustomerBody> {

@@ -1555,7 +1555,7 @@ return errors === 0;
 }
 
 export const validateOrg = validate12;
-const schema13 = {"$id":"org","type":"object","description":"one org","additionalProperties":false,"required":["orgId","name","baseCountry","earliestRegistrationDate","sources","tills","extendedFields","cardSeries","cardStatusLabels","programs"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"orgId":{"type":"integer","minimum":1,"description":"a positive integer"},"name":{"type":"string","minLength":1},"baseCountry":{"type":"string","pattern":"^[A-Z]{2}$","description":"the ISO 3166-1 alpha-2 country national mobiles are read in, e.g. \"IN\""},"earliestRegistrationDate":{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}$","description":"YYYY-MM-DD; registrations dated before it are 8017"},"rateLimitPerMinute":{"type":"integer","minimum":1,"description":"registrations a minute; unset: the stage default"},"sources":{"type":"object","description":"the enabled sources, each {\"accounts\": [...]}, e.g. {\"INSTORE\": {\"accounts\": []}, \"WECHAT\": {\"accounts\": [\"wx-main\"]}}","propertyNames":{"enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP","$comment"],"description":"one of INSTORE, FACEBOOK, WEB_ENGAGE, WECHAT, MARTJACK, TMALL, TAOBAO, JD, ECOMMERCE, WEBSITE, LINE, MOBILE_APP"},"additionalProperties":{"type":"object","description":"an object {\"accounts\": [...]} listing the account ids of the source: [] for a single-account source","additionalProperties":false,"required":["accounts"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"accounts":{"type":"array","items":{"type":"string","minLength":1,"maxLength":100},"description":"account ids, e.g. [\"app-ios\", \"app-android\"]"}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}}},"tills":{"type":"array","minItems":1,"items":{"type":"object","description":"a till: {\"username\": \"store1.till\", \"password\": \"...\"} or {\"username\": ..., \"passwordMd5\": \"<md5 hex>\"}","additionalProperties":false,"required":["username"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"username":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[^:]+$","description":"the till code, without ':'"},"password":{"type":"string","minLength":1,"description":"the password; stored only as a salted scrypt hash of its md5"},"passwordMd5":{"type":"string","pattern":"^[0-9a-fA-F]{32}$","description":"the md5 hex of the password, so that the file need not hold it"},"mayErase":{"type":"boolean","description":"true: the till may erase customers (DELETE /v2/customers/{id}); default false"},"mayExport":{"type":"boolean","description":"true: the till may export a customer's data (GET /v2/customers/{id}/export); default false"},"mayMerge":{"type":"boolean","description":"true: the till may merge and unmerge customers (POST /v2/customers/{id}/merge and /unmerge); default false"}}},"description":"the tills (at least one)"},"extendedFields":{"type":"array","items":{"type":"object","description":"an extended field: {\"name\", \"label\", \"dataType\", \"enumValues\"?, \"maxLength\"?}","additionalProperties":false,"required":["name","label","dataType"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"name":{"type":"string","minLength":1,"maxLength":64},"label":{"type":"string"},"dataType":{"enum":["STRING","INTEGER","DOUBLE","DATE","DATETIME","STANDARD_ENUM","CUSTOM_ENUM","COUNTRY"],"description":"one of STRING, INTEGER, DOUBLE, DATE, DATETIME, STANDARD_ENUM, CUSTOM_ENUM, COUNTRY"},"enumValues":{"type":"array","items":{"type":"string"},"description":"the values of an _ENUM field"},"maxLength":{"type":"integer","minimum":1,"description":"the longest STRING value, in characters (default 255)"}}},"description":"the customer extended fields ([] for none)"},"cardSeries":{"type":"array","items":{"type":"object","description":"a card series: {\"id\", \"code\", \"generates\", \"prefix\", \"minDigits\", \"maxDigits\", \"checkDigit\"}","additionalProperties":false,"required":["id","code","generates","prefix","minDigits","maxDigits","checkDigit"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"code":{"type":"string","minLength":1},"generates":{"type":"boolean","description":"true when the series draws numbers for cards sent without one"},"prefix":{"type":"string","description":"fixed leading characters, e.g. \"DEMO\"; \"\" for none"},"minDigits":{"type":"integer","minimum":1,"maximum":64,"description":"digits after the prefix, check digit included"},"maxDigits":{"type":"integer","minimum":1,"maximum":64},"checkDigit":{"enum":["luhn","none"],"description":"\"luhn\" or \"none\""}}},"description":"the card series ([] for none)"},"cardStatusLabels":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"e.g. [\"ACTIVE\", \"SUSPENDED\"]"},"programs":{"type":"array","items":{"type":"object","description":"a loyalty program: {\"id\", \"name\", \"isDefault\", \"tiers\": [{\"number\", \"name\"}, ...]}","additionalProperties":false,"required":["id","name","isDefault","tiers"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1},"isDefault":{"type":"boolean","description":"the program loyalty customers sent without enrollments join, at tier 1"},"tiers":{"type":"array","minItems":1,"description":"a list of {\"number\": 1, \"name\": \"Silver\"}, ...","items":{"type":"object","additionalProperties":false,"required":["number","name"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"number":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}}}}},"description":"the loyalty programs, one of them isDefault"},"identityGuards":{"type":"object","description":"placeholder values that never become identifiers: {\"blocked\": {<type>: {\"values\", \"patterns\"}}, \"useDefaults\", \"onBlocked\", \"maxProfilesPerCustomer\"}","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"blocked":{"type":"object","additionalProperties":{"type":"object","description":"an object {\"values\": [...], \"patterns\": [...]} of exact normalised values and regular expressions","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"values":{"type":"array","items":{"type":"string"}},"patterns":{"type":"array","items":{"type":"string","minLength":1,"maxLength":200}}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}},"description":"blocked values by identifier type (not card)"},"useDefaults":{"type":"boolean","description":"true: the defaults as well as the lists here; false: no defaults"},"onBlocked":{"enum":["drop","reject"],"description":"\"drop\" (warning 8200) or \"reject\" (8014 / 8055 / 400)"},"maxProfilesPerCustomer":{"type":"integer","minimum":1}}},"events":{"type":"object","description":"what the org's events carry: {\"full\": true} adds the customer document (data.customer); default thin","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"full":{"type":"boolean","description":"true: events carry the customer as GET /v2/customers/{id} returns it; default false"}}},"webhooks":{"type":"array","maxItems":10,"items":{"type":"object","description":"a webhook subscription: {\"id\", \"url\", \"events\": [...], \"secrets\": [\"whsec_...\"], \"includeImports\"?}","additionalProperties":false,"required":["id","url","events","secrets"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$","description":"1 to 64 of A-Z a-z 0-9 _ -, unique in the org, e.g. \"crm\""},"url":{"type":"string","pattern":"^https?://\\S+$","description":"the URL events are POSTed to: https and a public address in AWS stages (http and loopback on the local stage)"},"events":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["customer.created","customer.merged","customer.updated","customer.identifiers_changed","customer.erased"],"description":"one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"description":"the event types sent, at least one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased"},"secrets":{"type":"array","minItems":1,"maxItems":3,"uniqueItems":true,"items":{"type":"string","pattern":"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$","description":"\"whsec_\" followed by the base64 of 24 to 64 random bytes (e.g. \"whsec_\" and the output of `openssl rand -base64 32`)"},"description":"1 to 3 signing secrets; each signs every delivery, so a rotation adds the new one before removing the old one"},"includeImports":{"type":"boolean","description":"true: events of imports are sent too; default false"}}},"description":"the webhook subscriptions, at most 10"}}};
+const schema13 = {"$id":"org","type":"object","description":"one org","additionalProperties":false,"required":["orgId","name","baseCountry","earliestRegistrationDate","sources","tills","extendedFields","cardSeries","cardStatusLabels","programs"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"orgId":{"type":"integer","minimum":1,"description":"a positive integer"},"name":{"type":"string","minLength":1},"baseCountry":{"type":"string","pattern":"^[A-Z]{2}$","description":"the ISO 3166-1 alpha-2 country national mobiles are read in, e.g. \"IN\""},"earliestRegistrationDate":{"type":"string","pattern":"^\\d{4}-\\d{2}-\\d{2}$","description":"YYYY-MM-DD; registrations dated before it are 8017"},"rateLimitPerMinute":{"type":"integer","minimum":1,"description":"registrations a minute; unset: the stage default"},"sources":{"type":"object","description":"the enabled sources, each {\"accounts\": [...]}, e.g. {\"INSTORE\": {\"accounts\": []}, \"WECHAT\": {\"accounts\": [\"wx-main\"]}}","propertyNames":{"enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP","$comment"],"description":"one of INSTORE, FACEBOOK, WEB_ENGAGE, WECHAT, MARTJACK, TMALL, TAOBAO, JD, ECOMMERCE, WEBSITE, LINE, MOBILE_APP"},"additionalProperties":{"type":"object","description":"an object {\"accounts\": [...]} listing the account ids of the source: [] for a single-account source","additionalProperties":false,"required":["accounts"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"accounts":{"type":"array","items":{"type":"string","minLength":1,"maxLength":100},"description":"account ids, e.g. [\"app-ios\", \"app-android\"]"}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}}},"tills":{"type":"array","minItems":1,"items":{"type":"object","description":"a till: {\"username\": \"store1.till\", \"password\": \"...\"} or {\"username\": ..., \"passwordMd5\": \"<md5 hex>\"}","additionalProperties":false,"required":["username"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"username":{"type":"string","minLength":1,"maxLength":128,"pattern":"^[^:]+$","description":"the till code, without ':'"},"password":{"type":"string","minLength":1,"description":"the password; stored only as a salted scrypt hash of its md5"},"passwordMd5":{"type":"string","pattern":"^[0-9a-fA-F]{32}$","description":"the md5 hex of the password, so that the file need not hold it"},"mayErase":{"type":"boolean","description":"true: the till may erase customers (DELETE /v2/customers/{id}); default false"},"mayExport":{"type":"boolean","description":"true: the till may export a customer's data (GET /v2/customers/{id}/export); default false"},"mayMerge":{"type":"boolean","description":"true: the till may merge and unmerge customers (POST /v2/customers/{id}/merge and /unmerge); default false"}}},"description":"the tills (at least one)"},"extendedFields":{"type":"array","items":{"type":"object","description":"an extended field: {\"name\", \"label\", \"dataType\", \"enumValues\"?, \"maxLength\"?}","additionalProperties":false,"required":["name","label","dataType"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"name":{"type":"string","minLength":1,"maxLength":64},"label":{"type":"string"},"dataType":{"enum":["STRING","INTEGER","DOUBLE","DATE","DATETIME","STANDARD_ENUM","CUSTOM_ENUM","COUNTRY"],"description":"one of STRING, INTEGER, DOUBLE, DATE, DATETIME, STANDARD_ENUM, CUSTOM_ENUM, COUNTRY"},"enumValues":{"type":"array","items":{"type":"string"},"description":"the values of an _ENUM field"},"maxLength":{"type":"integer","minimum":1,"description":"the longest STRING value, in characters (default 255)"}}},"description":"the customer extended fields ([] for none)"},"cardSeries":{"type":"array","items":{"type":"object","description":"a card series: {\"id\", \"code\", \"generates\", \"prefix\", \"minDigits\", \"maxDigits\", \"checkDigit\"}","additionalProperties":false,"required":["id","code","generates","prefix","minDigits","maxDigits","checkDigit"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"code":{"type":"string","minLength":1},"generates":{"type":"boolean","description":"true when the series draws numbers for cards sent without one"},"prefix":{"type":"string","description":"fixed leading characters, e.g. \"DEMO\"; \"\" for none"},"minDigits":{"type":"integer","minimum":1,"maximum":64,"description":"digits after the prefix, check digit included"},"maxDigits":{"type":"integer","minimum":1,"maximum":64},"checkDigit":{"enum":["luhn","none"],"description":"\"luhn\" or \"none\""}}},"description":"the card series ([] for none)"},"cardStatusLabels":{"type":"array","minItems":1,"items":{"type":"string","minLength":1},"description":"e.g. [\"ACTIVE\", \"SUSPENDED\"]"},"programs":{"type":"array","items":{"type":"object","description":"a loyalty program: {\"id\", \"name\", \"isDefault\", \"tiers\": [{\"number\", \"name\"}, ...]}","additionalProperties":false,"required":["id","name","isDefault","tiers"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1},"isDefault":{"type":"boolean","description":"the program loyalty customers sent without enrollments join, at tier 1"},"tiers":{"type":"array","minItems":1,"description":"a list of {\"number\": 1, \"name\": \"Silver\"}, ...","items":{"type":"object","additionalProperties":false,"required":["number","name"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"number":{"type":"integer","minimum":1},"name":{"type":"string","minLength":1}}}}}},"description":"the loyalty programs, one of them isDefault"},"identityGuards":{"type":"object","description":"placeholder values that never become identifiers: {\"blocked\": {<type>: {\"values\", \"patterns\"}}, \"useDefaults\", \"onBlocked\", \"maxProfilesPerCustomer\"}","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"blocked":{"type":"object","additionalProperties":{"type":"object","description":"an object {\"values\": [...], \"patterns\": [...]} of exact normalised values and regular expressions","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"values":{"type":"array","items":{"type":"string"}},"patterns":{"type":"array","items":{"type":"string","minLength":1,"maxLength":200}}}},"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"}},"description":"blocked values by identifier type (not card)"},"useDefaults":{"type":"boolean","description":"true: the defaults as well as the lists here; false: no defaults"},"onBlocked":{"enum":["drop","reject"],"description":"\"drop\" (warning 8200) or \"reject\" (8014 / 8055 / 400)"},"maxProfilesPerCustomer":{"type":"integer","minimum":1}}},"events":{"type":"object","description":"what the org's events carry: {\"full\": true} adds the customer document (data.customer); default thin","additionalProperties":false,"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"full":{"type":"boolean","description":"true: events carry the customer as GET /v2/customers/{id} returns it; default false"}}},"webhooks":{"type":"array","maxItems":10,"items":{"type":"object","description":"a webhook subscription: {\"id\", \"url\", \"events\": [...], \"secrets\": [\"whsec_...\"], \"includeImports\"?}","additionalProperties":false,"required":["id","url","events","secrets"],"properties":{"$schema":{"type":"string","description":"the schema editors check the file with: \"./org.schema.json\""},"$comment":{"type":"string","description":"a note for people; ignored"},"id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$","description":"1 to 64 of A-Z a-z 0-9 _ -, unique in the org, e.g. \"crm\""},"url":{"type":"string","pattern":"^https?://\\S+$","description":"the URL events are POSTed to: https and a public address in AWS stages (http and loopback on the local stage)"},"events":{"type":"array","minItems":1,"uniqueItems":true,"items":{"enum":["customer.created","customer.merged","customer.updated","customer.identifiers_changed","customer.erased","customer.unmerged"],"description":"one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased, customer.unmerged"},"description":"the event types sent, at least one of customer.created, customer.merged, customer.updated, customer.identifiers_changed, customer.erased, customer.unmerged"},"secrets":{"type":"array","minItems":1,"maxItems":3,"uniqueItems":true,"items":{"type":"string","pattern":"^whsec_(?:[A-Za-z0-9+/]{4}){7,21}(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$","description":"\"whsec_\" followed by the base64 of 24 to 64 random bytes (e.g. \"whsec_\" and the output of `openssl rand -base64 32`)"},"description":"1 to 3 signing secrets; each signs every delivery, so a rotation adds the new one before removing the old one"},"includeImports":{"type":"boolean","description":"true: events of imports are sent too; default false"}}},"description":"the webhook subscriptions, at most 10"}}};
 const func0 = require("ajv/dist/runtime/equal").default;
 const pattern0 = new RegExp("^[A-Z]{2}$", "u");
 const pattern1 = new RegExp("^\\d{4}-\\d{2}-\\d{2}$", "u");
@@ -3591,7 +3591,7 @@ errors++;
 const len11 = data87.length;
 for(let i11=0; i11<len11; i11++){
 let data88 = data87[i11];
-if(!(((((data88 === "customer.created") || (data88 === "customer.merged")) || (data88 === "customer.updated")) || (data88 === "customer.identifiers_changed")) || (data88 === "customer.erased"))){
+if(!((((((data88 === "customer.created") || (data88 === "customer.merged")) || (data88 === "customer.updated")) || (data88 === "customer.identifiers_changed")) || (data88 === "customer.erased")) || (data88 === "customer.unmerged"))){
 const err166 = {instancePath:instancePath+"/webhooks/" + i10+"/events/" + i11,schemaPath:"#/properties/webhooks/items/properties/events/items/enum",keyword:"enum",params:{allowedValues: schema13.properties.webhooks.items.properties.events.items.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err166];
@@ -5046,6 +5046,181 @@ vErrors.push(err38);
 errors++;
 }
 validate14.errors = vErrors;
+return errors === 0;
+}
+
+export const validateMergeCustomers = validate15;
+const schema16 = {"$id":"mergeCustomers","type":"object","additionalProperties":false,"required":["victimId"],"properties":{"victimId":{"type":"integer","minimum":1,"maximum":9007199254740991,"description":"The customer merged into the survivor."}}};
+
+function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="mergeCustomers" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.victimId === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "victimId"},message:"must have required property '"+"victimId"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(key0 === "victimId")){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.victimId !== undefined){
+let data0 = data.victimId;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+const err2 = {instancePath:instancePath+"/victimId",schemaPath:"#/properties/victimId/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 9007199254740991 || isNaN(data0)){
+const err3 = {instancePath:instancePath+"/victimId",schemaPath:"#/properties/victimId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(data0 < 1 || isNaN(data0)){
+const err4 = {instancePath:instancePath+"/victimId",schemaPath:"#/properties/victimId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate15.errors = vErrors;
+return errors === 0;
+}
+
+export const validateUnmergeCustomer = validate16;
+const schema17 = {"$id":"unmergeCustomer","type":"object","additionalProperties":false,"required":["source"],"properties":{"source":{"type":"string","maxLength":50,"errorCode":8003,"description":"The source of the profile to split out."},"accountId":{"type":"string","maxLength":100,"description":"Its account, for sources with accounts."}}};
+
+function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="unmergeCustomer" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.source === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((key0 === "source") || (key0 === "accountId"))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.source !== undefined){
+let data0 = data.source;
+if(typeof data0 === "string"){
+if(func3(data0) > 50){
+const err2 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/maxLength",keyword:"maxLength",params:{limit: 50},message:"must NOT have more than 50 characters"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/source",schemaPath:"#/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.accountId !== undefined){
+let data1 = data.accountId;
+if(typeof data1 === "string"){
+if(func3(data1) > 100){
+const err4 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/accountId",schemaPath:"#/properties/accountId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate16.errors = vErrors;
 return errors === 0;
 }
 

@@ -26,7 +26,15 @@ import {
 } from '../customer';
 import { Entity, keys } from './keys';
 import { deleteIdempotencyRecord, liveEntries, liveRecordKeys, putIdempotencyRecord, recordEntry } from './idempotencyRecords';
-import { changeTime, MAX_TRANSACTION_ITEMS, type ItemRole, type PlannedTransaction, type RecordToClaim, type TransactItem } from './plans';
+import {
+  changedBy,
+  changeTime,
+  MAX_TRANSACTION_ITEMS,
+  type ItemRole,
+  type PlannedTransaction,
+  type RecordToClaim,
+  type TransactItem,
+} from './plans';
 
 const ALL_OLD = 'ALL_OLD' as const;
 
@@ -59,6 +67,7 @@ export function planCustomerChange(write: CustomerChangeWrite, record?: RecordTo
   const at = changeTime();
   const condition = versionCondition(before.version);
   const listed = listedRecords(before, record);
+  const by = changedBy();
   const items: TransactItem[] = [
     {
       Update: {
@@ -66,10 +75,12 @@ export function planCustomerChange(write: CustomerChangeWrite, record?: RecordTo
         Key: keys.customer(orgId, customerId),
         UpdateExpression:
           'SET profiles = :profiles, extendedFields = :extendedFields, loyaltyType = :loyaltyType, enrollments = :enrollments, version = :next, changedAt = :at, writtenBy = :token' +
+          by.expression +
           listed.expression,
         ConditionExpression: condition.expression,
         ExpressionAttributeValues: {
           ...listed.values,
+          ...by.values,
           ...condition.values,
           ':profiles': after.profiles.slice(0, before.profilesOnItem),
           ':extendedFields': after.extendedFields,
@@ -91,9 +102,9 @@ export function planCustomerChange(write: CustomerChangeWrite, record?: RecordTo
         TableName: table,
         Key: keys.mergedProfile(orgId, customerId, sourceAccountOf(after.profiles[i])),
         // The customer's new version and the time on the profile too: the event it makes (lib/events).
-        UpdateExpression: 'SET profile = :profile, version = :next, changedAt = :at',
+        UpdateExpression: `SET profile = :profile, version = :next, changedAt = :at${by.expression}`,
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':profile': after.profiles[i], ':next': next, ':at': at },
+        ExpressionAttributeValues: { ':profile': after.profiles[i], ':next': next, ':at': at, ...by.values },
       },
     });
     roles.push({ kind: 'mergedProfileChange', customerId });
@@ -179,6 +190,8 @@ export interface ErasureParts {
   records: string[];
   /** Source accounts of the merged profile items. */
   mergedProfiles: string[];
+  /** Customers explicitly merged into this one: their tombstones keep customer-level parts, erased too. */
+  victims?: number[];
 }
 
 /** The identifier items, listed records and merged profile items of a customer as read. */
@@ -187,11 +200,12 @@ export function erasureParts(customer: VersionedCustomer, now = Date.now()): Era
     identifiers: uniqueIdentifiers(customer.profiles),
     records: liveRecordKeys(customer.recordEntries ?? [], now),
     mergedProfiles: customer.profiles.slice(customer.profilesOnItem).map(sourceAccountOf),
+    ...(customer.victims && customer.victims.length > 0 ? { victims: customer.victims } : {}),
   };
 }
 
 function partCount(parts: ErasureParts): number {
-  return parts.identifiers.length + parts.records.length + parts.mergedProfiles.length;
+  return parts.identifiers.length + parts.records.length + parts.mergedProfiles.length + (parts.victims?.length ?? 0);
 }
 
 /** Whether erasing these parts, the tombstone and a record fit one transaction of `size` items. */
@@ -226,7 +240,7 @@ export function planErasure(
         // A stepped erase keeps the summary its marking step recorded, when all profiles were there.
         UpdateExpression: `SET activity = :erased, erasedAt = :erasedAt, changedAt = :erasedAt, profiles = :none, extendedFields = :empty, erased = ${
           erasing ? 'if_not_exists(erased, :erasedParts)' : ':erasedParts'
-        }, version = :next, writtenBy = :token REMOVE recordKeys`,
+        }, version = :next, writtenBy = :token REMOVE recordKeys, lastMerge, lastUnmerge, victims`,
         ConditionExpression: condition.expression,
         ExpressionAttributeValues: {
           ...condition.values,
@@ -303,25 +317,28 @@ export function planErasureStep(customer: VersionedCustomer, parts: ErasureParts
  * lists its records until the tombstone, so a resumed erase deletes any not yet deleted.)
  */
 export function erasureSteps(parts: ErasureParts, size = MAX_TRANSACTION_ITEMS): { steps: ErasureParts[]; last: ErasureParts } {
-  const all: Array<{ identifier?: Identifier; record?: string; mergedProfile?: string }> = [
+  const all: Array<{ identifier?: Identifier; record?: string; mergedProfile?: string; victim?: number }> = [
     ...parts.identifiers.map((identifier) => ({ identifier })),
     ...parts.records.map((record) => ({ record })),
     ...parts.mergedProfiles.map((mergedProfile) => ({ mergedProfile })),
   ];
-  const toParts = (chunk: typeof all): ErasureParts => ({
+  // The victims' tombstones go with the tombstone, in the last step: the survivor lists them until then.
+  const victims = parts.victims ?? [];
+  const toParts = (chunk: typeof all, last = false): ErasureParts => ({
     identifiers: chunk.flatMap((c) => (c.identifier ? [c.identifier] : [])),
     records: chunk.flatMap((c) => (c.record ? [c.record] : [])),
     mergedProfiles: chunk.flatMap((c) => (c.mergedProfile ? [c.mergedProfile] : [])),
+    ...(last && victims.length > 0 ? { victims } : {}),
   });
   // The last transaction also holds the tombstone and a record.
-  const lastSize = size - 2;
+  const lastSize = size - 2 - victims.length;
   const steps: ErasureParts[] = [];
   let rest = all;
   while (rest.length > lastSize) {
     steps.push(toParts(rest.slice(0, size)));
     rest = rest.slice(size);
   }
-  return { steps, last: toParts(rest) };
+  return { steps, last: toParts(rest, true) };
 }
 
 function deletions(table: string, orgId: number, customerId: number, parts: ErasureParts, roles: ItemRole[]): TransactItem[] {
@@ -337,6 +354,19 @@ function deletions(table: string, orgId: number, customerId: number, parts: Eras
   for (const sourceAccount of parts.mergedProfiles) {
     items.push({ Delete: { TableName: table, Key: keys.mergedProfile(orgId, customerId, sourceAccount) } });
     roles.push({ kind: 'mergedProfileChange', customerId });
+  }
+  for (const victim of parts.victims ?? []) {
+    // A tombstone of a merge keeps the victim's customer-level parts for an unmerge: erased with its survivor.
+    items.push({
+      Update: {
+        TableName: table,
+        Key: keys.customer(orgId, victim),
+        UpdateExpression: 'SET activity = :erased, extendedFields = :empty, profiles = :none REMOVE recordKeys, lastMerge, lastUnmerge',
+        ConditionExpression: 'activity = :merged',
+        ExpressionAttributeValues: { ':erased': 'ERASED', ':empty': {}, ':none': [], ':merged': 'MERGED' },
+      },
+    });
+    roles.push({ kind: 'mergedProfileChange', customerId: victim });
   }
   return items;
 }

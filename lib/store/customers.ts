@@ -2,7 +2,7 @@
 
 import { GetCommand, QueryCommand, type GetCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../config';
-import type { Activity, Identifier, Profile, VersionedCustomer } from '../customer';
+import { sourceAccountOf, type Activity, type Identifier, type Profile, type VersionedCustomer } from '../customer';
 import { send } from './client';
 import { isCustomerItem, isMergedProfileItem, keys } from './keys';
 
@@ -30,12 +30,17 @@ export async function loadCustomer(
     items.push(...(page.Items ?? []));
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
-  const customer = items.find(isCustomerItem) as (VersionedCustomer & { version?: number; recordKeys?: Set<string> }) | undefined;
+  const customer = items.find(isCustomerItem) as
+    (VersionedCustomer & { version?: number; recordKeys?: Set<string>; victims?: number[] }) | undefined;
   if (!customer) return undefined;
-  const merged = items
+  const mergedItems = items
     .filter(isMergedProfileItem)
-    .map((i) => i.profile as Profile)
-    .sort((a, b) => a.createDate.localeCompare(b.createDate));
+    .sort((a, b) => (a.profile as Profile).createDate.localeCompare((b.profile as Profile).createDate));
+  const merged = mergedItems.map((i) => i.profile as Profile);
+  // Profiles an explicit merge brought, by source account: an unmerge sends each back (SPEC section 15).
+  const mergedFrom = Object.fromEntries(
+    mergedItems.filter((i) => typeof i.mergedFrom === 'number').map((i) => [sourceAccountOf(i.profile as Profile), i.mergedFrom as number]),
+  );
   return {
     orgId: customer.orgId,
     id: customer.id,
@@ -50,6 +55,9 @@ export async function loadCustomer(
     version: customer.version ?? 0,
     profilesOnItem: customer.profiles.length,
     recordEntries: [...(customer.recordKeys ?? [])].sort(),
+    ...(typeof customer.mergedInto === 'number' ? { mergedInto: customer.mergedInto } : {}),
+    ...(Object.keys(mergedFrom).length > 0 ? { mergedFrom } : {}),
+    ...(customer.victims && customer.victims.length > 0 ? { victims: [...customer.victims] } : {}),
   };
 }
 

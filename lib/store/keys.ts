@@ -17,11 +17,26 @@ export const Entity = {
   idempotency: 'idempotency',
   /** A webhook subscription's mark: disabled by a receiver's 410 (lib/store/webhookSubscriptions.ts). */
   webhookSubscription: 'webhookSubscription',
+  /** An entry of a customer's history (SPEC section 15), written from the table's stream. */
+  historyEntry: 'historyEntry',
 } as const;
 export type Entity = (typeof Entity)[keyof typeof Entity];
 
 const CUSTOMER_SK = 'CUSTOMER';
 const MERGED_PROFILE_SK_PREFIX = 'PROFILE#';
+
+const HISTORY_SK_PREFIX = 'E#';
+/** A version never reaches 10^12: one write a millisecond for thirty years. */
+const SEQUENCE_DIGITS = 12;
+
+function historyPartition(orgId: number, customerId: number): string {
+  return `ORG#${orgId}#HISTORY#${customerId}`;
+}
+
+/** Whether a sort key can be a history entry's: what a page's cursor must hold. */
+export function isHistorySortKey(sk: string): boolean {
+  return /^E#\d{12}#[\x20-\x7e]{1,300}$/.test(sk);
+}
 
 function customerPartition(orgId: number, customerId: number): string {
   return `ORG#${orgId}#CUSTOMER#${customerId}`;
@@ -43,6 +58,15 @@ export const keys = {
   idempotency: (orgId: number, key: string): Key => ({ pk: `ORG#${orgId}#IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
   /** The state of one of an org's webhook subscriptions, by the subscription's id in the org file. */
   webhookSubscription: (orgId: number, subscriptionId: string): Key => ({ pk: `ORG#${orgId}#WEBHOOK#${subscriptionId}`, sk: 'WEBHOOK' }),
+  /**
+   * An entry of a customer's history: its own partition (a customer read never reads it), sorted
+   * by the customer's version after the change, so that a page newest first is one query.
+   */
+  historyEntry: (orgId: number, customerId: number, sequence: number, discriminator: string): Key => ({
+    pk: historyPartition(orgId, customerId),
+    sk: `${HISTORY_SK_PREFIX}${String(sequence).padStart(SEQUENCE_DIGITS, '0')}#${discriminator}`,
+  }),
+  historyPartition: (orgId: number, customerId: number): string => historyPartition(orgId, customerId),
   /** The prefix of every key of an org's data, for tests and tools that look at one org. */
   orgPrefix: (orgId: number): string => `ORG#${orgId}#`,
   /** An import job run by the CLI: the file it is for and the lock of the importer running it (lib/store/importLocks.ts). */

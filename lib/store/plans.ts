@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableName } from '../config';
+import { requestStamp, type RequestStamp } from '../requestContext';
 import {
   identifierKeyOf,
   identifierTypesOf,
@@ -81,6 +82,17 @@ export function changeTime(): string {
 }
 
 /**
+ * The till and request the write is made for, as the item records it (`changedBy`): the history
+ * tells it. Nothing outside a request (tools, tests of plans).
+ */
+export function changedBy(): { expression: string; values: Record<string, unknown>; attribute: { changedBy?: RequestStamp } } {
+  const stamp = requestStamp();
+  return stamp
+    ? { expression: ', changedBy = :changedBy', values: { ':changedBy': stamp }, attribute: { changedBy: stamp } }
+    : { expression: '', values: {}, attribute: {} };
+}
+
+/**
  * What an event says a merge added, kept on the customer item by the merge itself: the merge's
  * stream record is the customer item's (it carries the customer's new version, the event's
  * `sequence`), and its profile items cannot know that version. No names or values.
@@ -90,6 +102,12 @@ export interface MergeSummary {
   identifierTypes: string[];
   /** Unset: `api`. */
   origin?: Origin;
+  /** The identifiers that matched the customer: the reason for the merge, for its history (SPEC section 15). */
+  matchedBy?: Identifier[];
+  /** The till of the profiles added. */
+  till?: string;
+  /** An explicit merge: the customer merged in. */
+  victimId?: number;
 }
 
 /** The one transaction that creates a customer with all its identifiers. */
@@ -119,6 +137,7 @@ export function planCreateCustomer(
     version: 1,
     profileCount: registration.profiles.length,
     changedAt: changeTime(),
+    ...changedBy().attribute,
     // Read by the event publisher from the table's stream; absent means `api`.
     ...(registration.origin ? { origin: registration.origin } : {}),
     // The record this transaction claims, listed so that an erase finds it (SPEC section 12).
@@ -176,8 +195,11 @@ export function planMergeProfiles(
     sourceAccounts,
     identifierTypes: identifierTypesOf(profiles),
     ...(merge.origin ? { origin: merge.origin } : {}),
+    matchedBy: merge.known.map(({ type, value }) => ({ type, value })),
+    ...(profiles[0]?.createdBy ? { till: profiles[0].createdBy } : {}),
   };
   const room = merge.maxProfiles === undefined ? undefined : merge.maxProfiles - profiles.length;
+  const by = changedBy();
   const items: TransactItem[] = [
     {
       Update: {
@@ -185,6 +207,7 @@ export function planMergeProfiles(
         Key: keys.customer(orgId, customerId),
         UpdateExpression:
           'SET version = if_not_exists(version, :zero) + :one, profileCount = if_not_exists(profileCount, :zero) + :added, changedAt = :at, lastMerge = :merge' +
+          by.expression +
           (record ? ' ADD recordKeys :record' : ''),
         ConditionExpression: room === undefined ? 'activity = :active' : 'activity = :active AND profileCount <= :room',
         ExpressionAttributeValues: {
@@ -194,6 +217,7 @@ export function planMergeProfiles(
           ':added': profiles.length,
           ':at': changeTime(),
           ':merge': summary,
+          ...by.values,
           ...(room === undefined ? {} : { ':room': room }),
           ...(record ? { ':record': new Set([recordEntry(record.key)]) } : {}),
         },

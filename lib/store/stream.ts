@@ -4,8 +4,9 @@
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Customer, Origin, Profile } from '../customer';
+import type { Customer, Origin, Profile, UnmergeSummary } from '../customer';
 import type { ErasedSummary } from './changePlans';
+import type { RequestStamp } from '../requestContext';
 import type { MergeSummary } from './plans';
 import { customerOfPartition, Entity, isCustomerItem, isMergedProfileItem, sourceAccountOfProfileKey } from './keys';
 
@@ -39,6 +40,11 @@ export type StoredCustomer = Omit<Customer, 'profiles'> & {
   lastMerge?: MergeSummary;
   /** What an erase removed (lib/store/changePlans.ts). */
   erased?: ErasedSummary;
+  /** The till and request the last write was made for (lib/requestContext.ts). */
+  changedBy?: RequestStamp;
+  /** What the last unmerge split out of the customer, or into it (lib/store/mergePlans.ts). */
+  lastUnmerge?: UnmergeSummary;
+  mergedInto?: number;
 };
 
 export type CustomerChange =
@@ -65,6 +71,7 @@ export type CustomerChange =
       version?: number;
       /** When the change was written on the profile item. */
       changedAt?: string;
+      changedBy?: RequestStamp;
       origin?: Origin;
       at: Date;
       recordId: string;
@@ -97,6 +104,7 @@ export function changeOf(record: StreamRecord): CustomerChange | undefined {
       ...(change === 'modify' && before ? { previous: before.profile as Profile } : {}),
       ...(typeof after?.version === 'number' ? { version: after.version } : {}),
       ...(typeof after?.changedAt === 'string' ? { changedAt: after.changedAt } : {}),
+      ...(after?.changedBy ? { changedBy: after.changedBy as RequestStamp } : {}),
       ...(image.origin ? { origin: image.origin as Origin } : {}),
       at,
       recordId,

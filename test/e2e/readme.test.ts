@@ -95,11 +95,35 @@ test('the README examples run in order as written and answer what the README say
   const exported = JSON.parse(lines[10]);
   expect(exported.customer).toEqual(changed);
   expect(exported.profiles).toEqual(changed.profiles);
-  expect(exported).toMatchObject({ enrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }], history: [], idempotencyKeys: [] });
+  expect(exported).toMatchObject({ enrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }], idempotencyKeys: [] });
+  // The history as far as the stream publisher has written it: only this customer's own changes, newest first.
+  for (const entry of exported.history) expect(['created', 'updated', 'identifiers_changed']).toContain(entry.type);
   expect(Date.parse(exported.generatedAt)).not.toBeNaN();
   expect(JSON.parse(lines[11])).toEqual({ entity: { id: changedId, status: 'ERASED' }, warnings: [] });
   for (const gone of [lines[12], lines[13]]) {
     expect(JSON.parse(gone)).toEqual({ errors: [expect.objectContaining({ status: false, code: 8015 })], warnings: [] });
   }
-  expect(lines).toHaveLength(14);
+
+  // Merging, unmerging and the history: the preview, the merge (the same document), the victim's id answering the survivor with 91009,
+  // the unmerge back into the victim, the survivor's history.
+  const preview = JSON.parse(lines[14]);
+  expect(preview.profiles.map((p: { source: string }) => p.source)).toEqual(['INSTORE', 'WECHAT']);
+  const survivor = preview.id;
+  expect(JSON.parse(lines[15])).toEqual(preview);
+  const asVictim = JSON.parse(lines[16]);
+  expect(asVictim.id).toBe(survivor);
+  expect(asVictim.warnings.map((w: { code: number }) => w.code)).toEqual([91009]);
+  const unmerged = JSON.parse(lines[17]);
+  expect(unmerged).toEqual({
+    entity: { id: expect.any(Number) },
+    kept: [],
+    moved: [{ type: 'email', value: 'meera.k@example.com' }],
+    warnings: [],
+  });
+  expect(unmerged.entity.id).not.toBe(survivor);
+  const history = JSON.parse(lines[18]);
+  expect(history.entries.map((e: { type: string }) => e.type)).toEqual(['unmerged', 'merged_customer', 'created']);
+  expect(history.entries[1].details.victimId).toBe(unmerged.entity.id);
+  expect(history.next).toBeNull();
+  expect(lines).toHaveLength(19);
 }, 120_000);

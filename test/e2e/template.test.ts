@@ -159,6 +159,9 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       UpdateCustomerLambdaFunction: 'ChangeRole',
       ChangeIdentifierLambdaFunction: 'ChangeRole',
       EraseCustomerLambdaFunction: 'ChangeRole',
+      MergeCustomersLambdaFunction: 'ChangeRole',
+      UnmergeCustomerLambdaFunction: 'ChangeRole',
+      CustomerHistoryLambdaFunction: 'ReaderRole',
       ExportCustomerLambdaFunction: 'ExportRole',
       GetCustomerLambdaFunction: 'ReaderRole',
       LookupCustomerLambdaFunction: 'ReaderRole',
@@ -174,8 +177,9 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
     expect(tableActions('RegistrationRole')).toEqual(ACTIONS_USED.filter((action) => action !== 'dynamodb:Query').sort());
     expect(tableActions('ImportPlannerRole')).toEqual([]);
     expect(tableActions('ReaderRole')).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    // A change or an erase also deletes the identifier and profile items it releases.
+    // A change or an erase also deletes the identifier and profile items it releases; an erase deletes the history in batches.
     expect(tableActions('ChangeRole')).toEqual([
+      'dynamodb:BatchWriteItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -198,7 +202,14 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       [{ 'Fn::GetAtt': [tableId, 'Arn'] }],
       [{ 'Fn::GetAtt': [tableId, 'StreamArn'] }],
     ]);
-    expect(actionsOf(publisher[0]).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    // The history: entries put in a transaction with a check of the customer item, deleted in batches on an erase.
+    expect(actionsOf(publisher[0]).sort()).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
     expect(actionsOf(publisher[1]).sort()).toEqual([
       'dynamodb:DescribeStream',
       'dynamodb:GetRecords',
@@ -396,6 +407,7 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       'AddCustomerLambdaFunction',
       'BulkAddCustomersLambdaFunction',
       'ChangeIdentifierLambdaFunction',
+      'CustomerHistoryLambdaFunction',
       'EraseCustomerLambdaFunction',
       'ExportCustomerLambdaFunction',
       'GetCustomerLambdaFunction',
@@ -404,8 +416,10 @@ describe.each(Object.keys(EXPECTED) as Stage[])('serverless package --stage %s',
       'ImportPlannerLambdaFunction',
       'ImportWorkerLambdaFunction',
       'LookupCustomerLambdaFunction',
+      'MergeCustomersLambdaFunction',
       'PublishEventsLambdaFunction',
       'SendWebhooksLambdaFunction',
+      'UnmergeCustomerLambdaFunction',
       'UpdateCustomerLambdaFunction',
     ]);
     for (const [id, fn] of functions) {

@@ -56,7 +56,9 @@ async function tableShape(): Promise<string[]> {
         Object.entries(value)
           // `origin`: an import's items say so, for the events derived from them (events.test.ts);
           // `recordKeys`: an import's lines carry idempotency keys, the sequential adds none.
-          .filter(([k]) => !['writtenBy', 'createDate', 'issuedDate', 'expiresAt', 'origin', 'changedAt', 'recordKeys'].includes(k))
+          .filter(
+            ([k]) => !['writtenBy', 'createDate', 'issuedDate', 'expiresAt', 'origin', 'changedAt', 'changedBy', 'recordKeys'].includes(k),
+          )
           .map(([k, v]) => [k, normalise(v, k)]),
       );
     }

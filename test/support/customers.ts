@@ -6,6 +6,9 @@ import { handler as updateHandler } from '../../handlers/updateCustomer';
 import { handler as changeIdentifierHandler } from '../../handlers/changeIdentifier';
 import { handler as eraseHandler } from '../../handlers/eraseCustomer';
 import { handler as exportHandler } from '../../handlers/exportCustomer';
+import { handler as mergeHandler } from '../../handlers/mergeCustomers';
+import { handler as unmergeHandler } from '../../handlers/unmergeCustomer';
+import { handler as historyHandler } from '../../handlers/customerHistory';
 import { apiEvent, call, codes, type EventOptions, type Reply } from './http';
 import { customerItems } from './table';
 
@@ -36,6 +39,21 @@ export const exportCustomer = (id: number | string, options?: EventOptions) =>
   call(
     exportHandler as never,
     apiEvent('GET', `/v2/customers/${id}/export`, undefined, { ...options, pathParameters: { id: String(id) } }),
+  );
+
+export const mergeCustomers = (survivorId: number | string, body: unknown, options?: EventOptions) =>
+  call(
+    mergeHandler as never,
+    apiEvent('POST', `/v2/customers/${survivorId}/merge`, body, { ...options, pathParameters: { id: String(survivorId) } }),
+  );
+
+export const unmergeCustomer = (id: number | string, body: unknown, options?: EventOptions) =>
+  call(unmergeHandler as never, apiEvent('POST', `/v2/customers/${id}/unmerge`, body, { ...options, pathParameters: { id: String(id) } }));
+
+export const customerHistory = (id: number | string, options?: EventOptions) =>
+  call(
+    historyHandler as never,
+    apiEvent('GET', `/v2/customers/${id}/history`, undefined, { ...options, pathParameters: { id: String(id) } }),
   );
 
 const used = new Set<string>();

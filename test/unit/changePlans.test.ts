@@ -160,7 +160,7 @@ describe('planErasure', () => {
     expect(tombstone.Update).toMatchObject({
       Key: keys.customer(ORG, ID),
       UpdateExpression:
-        'SET activity = :erased, erasedAt = :erasedAt, changedAt = :erasedAt, profiles = :none, extendedFields = :empty, erased = :erasedParts, version = :next, writtenBy = :token REMOVE recordKeys',
+        'SET activity = :erased, erasedAt = :erasedAt, changedAt = :erasedAt, profiles = :none, extendedFields = :empty, erased = :erasedParts, version = :next, writtenBy = :token REMOVE recordKeys, lastMerge, lastUnmerge, victims',
       ConditionExpression: 'activity = :active AND version = :version',
       ExpressionAttributeValues: {
         ':active': 'ACTIVE',
@@ -274,7 +274,7 @@ describe('the idempotency records a customer lists (SPEC section 12)', () => {
       keys.mergedProfile(ORG, ID, 'WECHAT#wx-main'),
     ]);
     // The tombstone lists none any more.
-    expect(plan.input.TransactItems![0].Update!.UpdateExpression).toMatch(/ REMOVE recordKeys$/);
+    expect(plan.input.TransactItems![0].Update!.UpdateExpression).toMatch(/ REMOVE recordKeys, lastMerge, lastUnmerge, victims$/);
   });
 
   test('a large erase deletes records in its steps, after the identifiers', () => {

@@ -90,6 +90,7 @@ describe('an event too large to send with its customer document', () => {
       deliveries: { enqueue: async () => undefined },
       org: async () => orgWithFullEvents,
       document: async () => ({ id: 77, notes: 'y'.repeat(bytes) }),
+      history: { write: async () => undefined, erase: async () => undefined },
     });
     expect(result).toEqual({ batchItemFailures: [] });
     expect(bus.published).toHaveLength(1);

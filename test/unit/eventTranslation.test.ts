@@ -681,6 +681,12 @@ describe('event ids', () => {
       ...eventsOf(merge([wechat()])),
       ...eventsOf(customerModify(before, { ...renamed, profiles: [instore({ firstName: 'Ashwini', identifiers: [MOBILE] })] })),
       ...eventsOf(customerModify(before, { ...before, activity: 'ERASED' })),
+      ...eventsOf(
+        customerModify(before, {
+          ...before,
+          lastUnmerge: { profile: { source: 'INSTORE', accountId: null }, from: before.id, to: 5, kept: [], moved: [MOBILE] },
+        }),
+      ),
     ];
     expect(events.map((e) => e.type).sort()).toEqual([...EVENT_TYPES].sort());
     for (const event of events) expect(event.id).toMatch(/^evt_[0-9a-f]{32}$/);

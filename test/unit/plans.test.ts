@@ -245,7 +245,9 @@ const customerRaise = (
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   },
 });
-const BOTH_ADDED = { sourceAccounts: ['WEBSITE', 'WECHAT#wx-second'], identifierTypes: ['card', 'email', 'mobile', 'wechat'] };
+// The summary names the values that matched (the merge's reason, for the history) and the till of the profiles added.
+const MATCHED = { matchedBy: [{ type: 'mobile', value: '919876543210' }], till: 'demo.till' };
+const BOTH_ADDED = { sourceAccounts: ['WEBSITE', 'WECHAT#wx-second'], identifierTypes: ['card', 'email', 'mobile', 'wechat'], ...MATCHED };
 
 describe('planMergeProfiles', () => {
   const added = profile('WEBSITE', [MOBILE, EMAIL], { card: card(CARD_NUMBER) });
@@ -300,7 +302,7 @@ describe('planMergeProfiles', () => {
   test('has no idempotency record item when no record is claimed', () => {
     const plan = planMergeProfiles(ORG, { ...merge, profiles: [added], unknown: [EMAIL, CARD] }, undefined, TOKEN);
     expect(plan.input.TransactItems).toStrictEqual([
-      customerRaise(42, { sourceAccounts: ['WEBSITE'], identifierTypes: ['card', 'email', 'mobile'] }, 1),
+      customerRaise(42, { sourceAccounts: ['WEBSITE'], identifierTypes: ['card', 'email', 'mobile'], ...MATCHED }, 1),
       identifierCheck(MOBILE, 42),
       identifierPut(EMAIL, 42, ['INSTORE', 'WECHAT#wx-main', 'WEBSITE']),
       identifierPut(CARD, 42, ['INSTORE', 'WECHAT#wx-main', 'WEBSITE']),
