@@ -60,7 +60,7 @@ export function historyOf(change: CustomerChange): KeyedEntry[] {
   const base = {
     at: after.changedAt ?? change.at.toISOString(),
     sequence: after.version ?? 1,
-    requestId: after.changedBy?.requestId ?? '',
+    requestId: after.changedBy?.requestId ?? (change.change === 'insert' ? after.requestId : undefined) ?? '',
   };
   const entries: HistoryEntry[] = [];
   const add = (type: HistoryType, till: string | undefined, origin: Origin | undefined, details: Record<string, unknown>) =>

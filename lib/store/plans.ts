@@ -92,6 +92,28 @@ export function changedBy(): { expression: string; values: Record<string, unknow
     : { expression: '', values: {}, attribute: {} };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The request a new customer item is made for: a UUID (Lambda's request ids) as the base64url of
+ * its 16 bytes, 22 characters; anything else as it is after a `~`, which base64url never holds.
+ * Text, so that it reads back the same from Lambda's stream event and from DynamoDB Local's.
+ */
+function createdFor(): { requestId?: string } {
+  const id = requestStamp()?.requestId;
+  if (!id) return {};
+  return { requestId: UUID.test(id) ? Buffer.from(id.replace(/-/g, ''), 'hex').toString('base64url') : `~${id}` };
+}
+
+/** The request id a customer item records (createdFor's), as it was. */
+export function requestIdOf(stored: unknown): string | undefined {
+  if (typeof stored !== 'string') return undefined;
+  if (stored.startsWith('~')) return stored.slice(1);
+  const hex = Buffer.from(stored, 'base64url').toString('hex');
+  if (hex.length !== 32) return undefined;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /**
  * What an event says a merge added, kept on the customer item by the merge itself: the merge's
  * stream record is the customer item's (it carries the customer's new version, the event's
@@ -137,7 +159,9 @@ export function planCreateCustomer(
     version: 1,
     profileCount: registration.profiles.length,
     changedAt: changeTime(),
-    ...changedBy().attribute,
+    // The request it was made for, in 22 characters: a registration's item stays within its 1 KB
+    // write unit (the till is the profiles' createdBy). Read back by lib/store/stream.ts.
+    ...createdFor(),
     // Read by the event publisher from the table's stream; absent means `api`.
     ...(registration.origin ? { origin: registration.origin } : {}),
     // The record this transaction claims, listed so that an erase finds it (SPEC section 12).

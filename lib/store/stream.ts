@@ -7,7 +7,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Customer, Origin, Profile, UnmergeSummary } from '../customer';
 import type { ErasedSummary } from './changePlans';
 import type { RequestStamp } from '../requestContext';
-import type { MergeSummary } from './plans';
+import { requestIdOf, type MergeSummary } from './plans';
 import { customerOfPartition, Entity, isCustomerItem, isMergedProfileItem, sourceAccountOfProfileKey } from './keys';
 
 /**
@@ -42,6 +42,8 @@ export type StoredCustomer = Omit<Customer, 'profiles'> & {
   erased?: ErasedSummary;
   /** The till and request the last write was made for (lib/requestContext.ts). */
   changedBy?: RequestStamp;
+  /** The request that created the customer. */
+  requestId?: string;
   /** What the last unmerge split out of the customer, or into it (lib/store/mergePlans.ts). */
   lastUnmerge?: UnmergeSummary;
   mergedInto?: number;
@@ -90,7 +92,15 @@ export function changeOf(record: StreamRecord): CustomerChange | undefined {
   const at = timeOf(data.ApproximateCreationDateTime);
   const recordId = record.eventID ?? data.SequenceNumber ?? '';
   if (isCustomerItem(keys)) {
-    return { kind: 'customer', change, ...owner, before: before as StoredCustomer, after: after as StoredCustomer, at, recordId };
+    return {
+      kind: 'customer',
+      change,
+      ...owner,
+      before: withRequestId(before) as StoredCustomer,
+      after: withRequestId(after) as StoredCustomer,
+      at,
+      recordId,
+    };
   }
   if (isMergedProfileItem(keys)) {
     const image = (after ?? before)!;
@@ -111,6 +121,13 @@ export function changeOf(record: StreamRecord): CustomerChange | undefined {
     };
   }
   return undefined;
+}
+
+/** The request id a new customer item records compactly (plans.ts), as text. */
+function withRequestId(image: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!image || image.requestId === undefined) return image;
+  const requestId = requestIdOf(image.requestId);
+  return { ...image, requestId };
 }
 
 function timeOf(value: number | Date | string | undefined): Date {

@@ -55,9 +55,21 @@ async function tableShape(): Promise<string[]> {
       return Object.fromEntries(
         Object.entries(value)
           // `origin`: an import's items say so, for the events derived from them (events.test.ts);
-          // `recordKeys`: an import's lines carry idempotency keys, the sequential adds none.
+          // `recordKeys`: an import's lines carry idempotency keys, the sequential adds none;
+          // `changedBy`, `requestId`: which request made the item, different for every request.
           .filter(
-            ([k]) => !['writtenBy', 'createDate', 'issuedDate', 'expiresAt', 'origin', 'changedAt', 'changedBy', 'recordKeys'].includes(k),
+            ([k]) =>
+              ![
+                'writtenBy',
+                'createDate',
+                'issuedDate',
+                'expiresAt',
+                'origin',
+                'changedAt',
+                'changedBy',
+                'requestId',
+                'recordKeys',
+              ].includes(k),
           )
           .map(([k, v]) => [k, normalise(v, k)]),
       );
