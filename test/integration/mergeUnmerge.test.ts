@@ -205,6 +205,18 @@ describe('an explicit merge', () => {
     }
   });
 
+  test('against an erase of the victim: either the victim is erased and the merge 404s, or the merge wins and the erase is 409 / 8903', async () => {
+    for (let round = 0; round < 3; round++) {
+      const survivor = await registered(instore());
+      const victim = await registered(wechat([{ type: 'mobile', value: uniqueMobile() }, { type: 'email', value: email() }]));
+      const [merge, erase] = await Promise.all([mergeCustomers(survivor, { victimId: victim }), eraseCustomer(victim)]);
+      expect([merge.status, erase.status].sort()).toEqual([200, merge.status === 200 ? 409 : 404].sort());
+      if (merge.status === 200) expect(codes(erase)).toEqual([8903]);
+      else expect((await getCustomer(survivor)).body.profiles).toHaveLength(1);
+      await expectInvariants();
+    }
+  });
+
   test("an erase of the survivor erases the victim's tombstone too", async () => {
     const survivor = await registered(instore());
     const victim = await registered(wechat([{ type: 'mobile', value: uniqueMobile() }]));
@@ -255,6 +267,21 @@ describe('an unmerge', () => {
     expect((await unmergeCustomer(customer, { source: 'WECHAT', accountId: 'wx-main' }, { till: 'store2' })).status).toBe(403);
     expect(codes(await unmergeCustomer(987654321, { source: 'WECHAT', accountId: 'wx-main' }))).toEqual([8015]);
     expect(before.length).toBeGreaterThan(0);
+  });
+
+  test('against a registration through the value that stays: the new profile lands in the customer that keeps it', async () => {
+    for (let round = 0; round < 3; round++) {
+      const shared = uniqueMobile();
+      const customer = await registered(instore(shared));
+      await addCustomer(wechat([{ type: 'mobile', value: shared }, { type: 'email', value: email() }]));
+      const [unmerge, registration] = await Promise.all([
+        unmergeCustomer(customer, { source: 'WECHAT', accountId: 'wx-main' }),
+        addCustomer({ profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [{ type: 'mobile', value: shared }] }] }),
+      ]);
+      expect(unmerge.status).toBe(200);
+      expect([registration.status, registration.body.createdId]).toEqual([200, customer]);
+      await expectInvariants();
+    }
   });
 
   test('against a change of identifiers of the same customer: both apply or one is retried; the invariants hold', async () => {
