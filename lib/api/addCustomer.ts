@@ -4,6 +4,7 @@
 // DynamoDB request at all.
 
 import type { Caller } from '../auth';
+import { checkRegistrationQuery } from '../registration/context';
 import { ApiError } from '../errors';
 import { readIdempotencyKey } from '../idempotency';
 import { takeRequest } from '../rateLimit';
@@ -25,6 +26,7 @@ export interface AddCustomerRequest {
 export async function addCustomer(request: AddCustomerRequest): Promise<Answer> {
   const { org, till } = request.caller;
   const key = readIdempotencyKey(org.orgId, request.idempotencyKey, requestText(request));
+  checkRegistrationQuery(request.query);
   const registration = prepareRegistration(request.body, { org, till, query: request.query, now: new Date() });
   if (registration instanceof ApiError) throw registration;
   const rate = await takeRequest(org);

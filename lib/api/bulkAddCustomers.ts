@@ -6,6 +6,7 @@
 // only the rest. Items not started when the request nears its deadline answer 503, not attempted.
 
 import type { Caller } from '../auth';
+import { checkRegistrationQuery } from '../registration/context';
 import type { Registration } from '../customer';
 import { timeLeft } from '../deadline';
 import { ApiError, Code, statusList } from '../errors';
@@ -40,6 +41,7 @@ type Item = { index: number; registration: Registration } | { index: number; res
 export async function bulkAddCustomers(request: BulkAddCustomersRequest): Promise<Answer> {
   const { org, till } = request.caller;
   const envelopeKey = readIdempotencyKey(org.orgId, request.idempotencyKey, JSON.stringify([request.bodyText, request.query]));
+  checkRegistrationQuery(request.query);
   const bodies = checkBulkEnvelope(request.body);
   const now = new Date();
   const context = { org, till, query: request.query, now, origin: 'bulk' as const };

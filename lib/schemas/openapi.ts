@@ -212,6 +212,14 @@ function convert(schema: object, names: Map<object, string>, root = schema): Jso
   const out: JsonObject = {};
   for (const [keyword, value] of Object.entries(schema)) {
     if (keyword === '$id') continue;
+    // A request's unknown keys are not refused: each is ignored with a warning 8200 naming its
+    // path (SPEC section 3). The validator says `false` to find them; the document says what the
+    // service does.
+    if (keyword === 'additionalProperties' && value === false && names === REQUEST_PARTS) {
+      out.additionalProperties = true;
+      out['x-unknown-keys'] = 'ignored with warning 8200';
+      continue;
+    }
     if (keyword in EXTENSIONS) out[EXTENSIONS[keyword]] = value as Json;
     else if (SUBSCHEMA.has(keyword)) out[keyword] = convert(value as object, names, root);
     else if (SUBSCHEMA_LISTS.has(keyword)) out[keyword] = (value as object[]).map((s) => convert(s, names, root));
@@ -490,7 +498,7 @@ const sourceQuery = (what: string): JsonObject => ({
   name: 'source',
   in: 'query',
   required: false,
-  description: `The source of ${what} that name none.`,
+  description: `The source of ${what} that name none. Checked whether or not one needs it: outside the enum, 400 / 8003.`,
   schema: { type: 'string', enum: [...SOURCES] },
   example: 'INSTORE',
 });
@@ -498,7 +506,7 @@ const accountIdQuery = (what: string): JsonObject => ({
   name: 'accountId',
   in: 'query',
   required: false,
-  description: `The account of ${what} that name none (multi-account sources).`,
+  description: `The account of ${what} that name none (multi-account sources). Checked whether or not one needs it: over 100 characters, 400.`,
   schema: { type: 'string', maxLength: 100 },
   example: 'wx-main',
 });
@@ -521,6 +529,22 @@ interface OperationSpec {
   /** Whether the route takes a JSON body (its examples then come from the events' bodies). */
   body?: boolean;
 }
+
+/** Where a registration's `createdId` leads: every operation on that customer (OpenAPI links, so tools can follow its life). */
+const CUSTOMER_LINKS: JsonObject = Object.fromEntries(
+  (
+    [
+      ['getCustomer', 'Read the customer.'],
+      ['updateCustomer', 'Change its names, fields, channels or extended fields.'],
+      ['changeIdentifier', 'Add or remove identifier values.'],
+      ['customerHistory', 'Read its history.'],
+      ['mergeCustomers', 'Merge another customer into it.'],
+      ['unmergeCustomer', 'Split a profile out of it.'],
+      ['exportCustomer', 'Export everything held about it.'],
+      ['eraseCustomer', 'Erase it.'],
+    ] as const
+  ).map(([operationId, description]) => [operationId, { operationId, description, parameters: { id: '$response.body#/createdId' } }]),
+);
 
 /** The customer the examples show. */
 const CUSTOMER_EXAMPLE = {
@@ -697,6 +721,7 @@ function operations(): OperationSpec[] {
           200: {
             description: 'Registered: a new customer, or a merge into an existing one (warning 8050).',
             headers: { ...rateHeaders(true), ...replayed },
+            links: CUSTOMER_LINKS,
             content: json(schemaRef('AddCustomerResponse'), {
               examples: {
                 created: { summary: 'A new customer', value: createdExample },
@@ -801,8 +826,8 @@ function operations(): OperationSpec[] {
             }),
           },
           400: errorResponse(400, {
-            codes: [Code.badRequest],
-            description: `the envelope is not an array of 1 to ${MAX_BULK_ITEMS} items (or malformed JSON, a bad Idempotency-Key); nothing written`,
+            codes: [Code.badRequest, Code.invalidSource],
+            description: `the envelope is not an array of 1 to ${MAX_BULK_ITEMS} items (or malformed JSON, a bad Idempotency-Key, a \`source\` outside the enum, an \`accountId\` over 100 characters); nothing written`,
             example: errorExample(problem(Code.badRequest, 'invalid request: / must NOT have more than 100 items', '')),
           }),
           401: unauthorized,
@@ -1368,7 +1393,14 @@ function withExamples(spec: OperationSpec, events: ApiEvent[]): JsonObject {
     };
     for (const event of [...mine].sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name))) {
       if (typeof event.body !== 'string') continue;
-      examples[event.name] = { summary: EXAMPLE_SUMMARIES[event.name] ?? event.name, value: JSON.parse(event.body) as Json };
+      examples[event.name] = {
+        summary: EXAMPLE_SUMMARIES[event.name] ?? event.name,
+        value: JSON.parse(event.body) as Json,
+        // Invalid on purpose (its file name says so): tools that send examples as valid requests can skip it.
+        ...(event.name.endsWith('-invalid')
+          ? { 'x-invalid': true, description: 'Invalid on purpose: the answer is the 400 it shows.' }
+          : {}),
+      };
     }
     const media = ((operation.requestBody as JsonObject).content as JsonObject)['application/json'] as JsonObject;
     if (Object.keys(examples).length > 0) media.examples = examples;
@@ -1409,6 +1441,8 @@ ${codeTable()}
 
 - \`x-error-code\`: the code a violation anywhere inside that part of a request schema is reported with (the innermost wins;
   400 where none is named).
+- \`x-unknown-keys\`: on request schemas, a key the schema does not list is not refused: it is ignored, and the answer carries
+  a warning 8200 naming its path (\`additionalProperties\` says \`true\` for that reason).
 - \`x-coerce\`: tolerant input, as Capillary's backend is: a non-negative safe integer sent as a JSON number where a string is
   expected is read as its digits; a string of ASCII digits where an integer is expected is read as that integer. The schema
   keeps the canonical type.

@@ -208,7 +208,12 @@ describe('an explicit merge', () => {
   test('against an erase of the victim: either the victim is erased and the merge 404s, or the merge wins and the erase is 409 / 8903', async () => {
     for (let round = 0; round < 3; round++) {
       const survivor = await registered(instore());
-      const victim = await registered(wechat([{ type: 'mobile', value: uniqueMobile() }, { type: 'email', value: email() }]));
+      const victim = await registered(
+        wechat([
+          { type: 'mobile', value: uniqueMobile() },
+          { type: 'email', value: email() },
+        ]),
+      );
       const [merge, erase] = await Promise.all([mergeCustomers(survivor, { victimId: victim }), eraseCustomer(victim)]);
       expect([merge.status, erase.status].sort()).toEqual([200, merge.status === 200 ? 409 : 404].sort());
       if (merge.status === 200) expect(codes(erase)).toEqual([8903]);
@@ -273,7 +278,12 @@ describe('an unmerge', () => {
     for (let round = 0; round < 3; round++) {
       const shared = uniqueMobile();
       const customer = await registered(instore(shared));
-      await addCustomer(wechat([{ type: 'mobile', value: shared }, { type: 'email', value: email() }]));
+      await addCustomer(
+        wechat([
+          { type: 'mobile', value: shared },
+          { type: 'email', value: email() },
+        ]),
+      );
       const [unmerge, registration] = await Promise.all([
         unmergeCustomer(customer, { source: 'WECHAT', accountId: 'wx-main' }),
         addCustomer({ profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [{ type: 'mobile', value: shared }] }] }),

@@ -63,7 +63,10 @@ describe('docs/openapi.json', () => {
     const schemas = generated.components.schemas;
     expect(at(schemas, 'CommChannel', 'x-error-code')).toBe(8010);
     expect(at(schemas, 'Identifier', 'properties', 'value', 'x-coerce')).toBe(true);
-    expect(at(schemas, 'AddCustomerRequest', 'additionalProperties')).toBe(false);
+    // Unknown keys are ignored with a warning 8200, not refused: the document says so.
+    expect(at(schemas, 'AddCustomerRequest', 'additionalProperties')).toBe(true);
+    expect(at(schemas, 'AddCustomerRequest', 'x-unknown-keys')).toBe('ignored with warning 8200');
+    expect(at(schemas, 'Profile', 'additionalProperties')).toBe(true);
     expect(at(schemas, 'BulkAddCustomersRequest')).toMatchObject({
       type: 'array',
       minItems: 1,
@@ -190,5 +193,40 @@ describe('the contract check every integration and e2e response goes through (te
     ['another content type', 'GET', '/v2/customers/12', 404, { 'Content-Type': 'text/html' }, refused(8015), /content type/],
   ])('fails loudly on %s', (_label, method, path, status, headers, body, message) => {
     expect(() => expectDocumented(method, path, { status, headers, body })).toThrow(message);
+  });
+});
+
+describe('links and examples (SPEC section 14)', () => {
+  const doc = generated as unknown as { paths: Record<string, Record<string, Record<string, any>>> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- a JSON document
+
+  test("a registration's answer links to every operation on the customer it names, each an operation of the document", () => {
+    const operationIds = new Set(Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId)));
+    const links = doc.paths['/v2/customers'].post.responses['200'].links as Record<string, { operationId: string; parameters: object }>;
+    expect(Object.keys(links).sort()).toEqual(
+      [
+        'changeIdentifier',
+        'customerHistory',
+        'eraseCustomer',
+        'exportCustomer',
+        'getCustomer',
+        'mergeCustomers',
+        'unmergeCustomer',
+        'updateCustomer',
+      ].sort(),
+    );
+    for (const link of Object.values(links)) {
+      expect(operationIds.has(link.operationId)).toBe(true);
+      expect(link.parameters).toEqual({ id: '$response.body#/createdId' });
+    }
+  });
+
+  test('the example that is invalid on purpose says so; the others do not', () => {
+    const examples = doc.paths['/v2/customers'].post.requestBody.content['application/json'].examples as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(examples['add-customer-invalid']['x-invalid']).toBe(true);
+    for (const [name, example] of Object.entries(examples))
+      if (name !== 'add-customer-invalid') expect(example['x-invalid']).toBeUndefined();
   });
 });
