@@ -73,7 +73,10 @@ export async function publishRecords(records: StreamRecord[], ports: PublisherPo
       const change = changeOf(record);
       if (!change) continue;
       // The history first (SPEC section 15): a failure stops here, and the retry writes the same entries.
-      if (isErasure(change)) await history.erase(change.orgId, change.customerId);
+      if (isErasure(change)) {
+        // Its victims' journals too: their tombstones are erased in the same transaction, and tell it in their own records.
+        await history.erase(change.orgId, change.customerId);
+      }
       else {
         const entries = historyOf(change);
         if (entries.length > 0) await history.write(change.orgId, change.customerId, entries);

@@ -64,8 +64,10 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
   // The history goes once the tombstone is written (SPEC section 15): no entry can be written
   // after it (lib/store/history.ts), so this deletion finds every one. A DELETE sent again
   // after an interruption here deletes what is left.
+  // The victims of its explicit merges, as last read: their journals are the same person's, erased too.
+  let victims: number[] = [];
   const withoutHistory = async (outcome: Settled): Promise<Settled> => {
-    await deleteHistory(orgId, customerId);
+    for (const id of [customerId, ...victims]) await deleteHistory(orgId, id);
     return outcome;
   };
   // Values a release found no longer naming the customer (freed by an earlier step, or never its): skipped.
@@ -81,6 +83,7 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
     progress = steps + skip.size;
     if (stalled >= MAX_STALLED_ATTEMPTS) break;
     const customer = await loadCustomer(orgId, customerId, { consistent: true });
+    if (customer?.victims) victims = customer.victims;
     if (!customer) return settle({ kind: 'rejected', problems: notFound() });
     if (customer.activity === 'ERASED') return settle(await withoutHistory({ kind: 'erased', customerId, steps }));
     if (customer.activity === 'MERGED') {

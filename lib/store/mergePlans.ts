@@ -259,6 +259,8 @@ export function planUnmerge(write: UnmergeWrite, record?: RecordToClaim, token: 
           changedAt: changeTime(),
           lastUnmerge: write.summary,
           ...changedBy().attribute,
+          // The unmerge's record names this customer and its values: its erase deletes it too.
+          ...(record ? { recordKeys: new Set([recordEntry(record.key)]) } : {}),
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
@@ -269,7 +271,7 @@ export function planUnmerge(write: UnmergeWrite, record?: RecordToClaim, token: 
     items.push(
       customerUpdate(
         target.victim,
-        { activity: 'ACTIVE', profiles: [profile], profileCount: 1, lastUnmerge: write.summary },
+        { activity: 'ACTIVE', profiles: [profile], profileCount: 1, lastUnmerge: write.summary, recordKeys: recordList([], record) },
         ['mergedInto', 'mergedAt'],
         versionCondition(target.victim.version, 'MERGED'),
         token,
@@ -282,7 +284,11 @@ export function planUnmerge(write: UnmergeWrite, record?: RecordToClaim, token: 
     items.push(
       customerUpdate(
         target.victim,
-        { profileCount: target.victim.profiles.length + 1, lastUnmerge: write.summary },
+        {
+          profileCount: target.victim.profiles.length + 1,
+          lastUnmerge: write.summary,
+          recordKeys: recordList([target.victim.recordEntries ?? []], record),
+        },
         [],
         versionCondition(target.victim.version),
         token,

@@ -175,3 +175,66 @@ test('an erase deletes the journal: no entry and no value of the customer is lef
   await publish([...before, ...(await cursor.next())]);
   expect((await allItems()).filter((item) => String(item.pk) === `ORG#${ORG}#HISTORY#${id}`)).toEqual([]);
 });
+
+test("an erase of a survivor deletes its victims' journals and every value of both, and a replayed unmerge hands back nothing of an erased customer", async () => {
+  const cursor = await streamCursor();
+  const victimMobile = uniqueMobile();
+  const victimMail = email();
+  const survivor = (await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }])] })).body
+    .createdId as number;
+  const victim = (
+    await addCustomer({
+      profiles: [
+        {
+          source: 'WECHAT',
+          accountId: 'wx-main',
+          firstName: 'Zoya',
+          identifiers: [
+            { type: 'mobile', value: victimMobile },
+            { type: 'email', value: victimMail },
+          ],
+        },
+      ],
+    })
+  ).body.createdId as number;
+  expect(
+    (await updateCustomer(victim, { profiles: [{ lastName: 'Qureshi' }] }, { query: { source: 'WECHAT', accountId: 'wx-main' } })).status,
+  ).toBe(200);
+  expect((await mergeCustomers(survivor, { victimId: victim })).status).toBe(200);
+  await publish(await cursor.next());
+  expect((await historyOf(victim)).entries.map((e) => e.type)).toEqual(['updated', 'created']);
+
+  expect((await eraseCustomer(survivor)).status).toBe(200);
+  await publish(await cursor.next());
+  const leftovers = (await allItems()).filter((item) => {
+    const text = JSON.stringify(item, (_k, v: unknown) => (v instanceof Set ? [...v] : v));
+    return (
+      [victimMobile, victimMail, 'Zoya', 'Qureshi'].some((value) => text.includes(value)) || String(item.pk).endsWith(`#HISTORY#${victim}`)
+    );
+  });
+  expect(leftovers).toEqual([]);
+
+  // An unmerge recorded under a key, then the customer it split out erased: the key replays nothing of it.
+  const shared = uniqueMobile();
+  const mail = email();
+  const customer = (await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: shared }])] })).body.createdId as number;
+  await addCustomer({
+    profiles: [
+      {
+        source: 'LINE',
+        accountId: 'line-main',
+        identifiers: [
+          { type: 'mobile', value: shared },
+          { type: 'email', value: mail },
+        ],
+      },
+    ],
+  });
+  const key = { 'Idempotency-Key': randomUUID() };
+  const split = await unmergeCustomer(customer, { source: 'LINE', accountId: 'line-main' }, { headers: key });
+  expect(split.status).toBe(200);
+  expect((await eraseCustomer(split.body.entity.id)).status).toBe(200);
+  const again = await unmergeCustomer(customer, { source: 'LINE', accountId: 'line-main' }, { headers: key });
+  expect(JSON.stringify(again.body)).not.toContain(mail);
+  expect(JSON.stringify(again.body)).not.toContain(String(split.body.entity.id));
+});

@@ -193,7 +193,7 @@ describe('planUnmerge', () => {
       ':set_profiles': [wechatProfile],
       ':set_profileCount': 1,
     });
-    expect(items[2].Update!.UpdateExpression).toMatch(/ REMOVE mergedInto, mergedAt$/);
+    expect(items[2].Update!.UpdateExpression).toMatch(/ REMOVE mergedInto, mergedAt, recordKeys$/);
     const moves = items.slice(3).map((i) => [i.Update!.Key!.pk, i.Update!.ExpressionAttributeValues]);
     expect(moves).toEqual([
       [keys.identifier(ORG, 'wechat', WECHAT.value).pk, { ':to': 2, ':from': 1, ':sourceAccounts': ['WECHAT#wx-main'] }],
