@@ -97,14 +97,17 @@ export async function unmergeCustomer(request: Omit<MergeRequest, 'preview'>): P
         const index = namedProfileIndex(customer, query);
         return index instanceof ApiError ? index.problems : index;
       },
-      key
-        ? {
-            idempotency: {
-              key,
-              response: (settled) => (settled.kind === 'rejected' ? storedRefusal(settled.problems) : storedSuccess(responseOf(settled))),
-            },
-          }
-        : {},
+      {
+        maxProfiles: org.identityGuards?.maxProfilesPerCustomer,
+        ...(key
+          ? {
+              idempotency: {
+                key,
+                response: (settled) => (settled.kind === 'rejected' ? storedRefusal(settled.problems) : storedSuccess(responseOf(settled))),
+              },
+            }
+          : {}),
+      },
     );
     switch (outcome.kind) {
       case 'unmerged':

@@ -76,8 +76,7 @@ export async function publishRecords(records: StreamRecord[], ports: PublisherPo
       if (isErasure(change)) {
         // Its victims' journals too: their tombstones are erased in the same transaction, and tell it in their own records.
         await history.erase(change.orgId, change.customerId);
-      }
-      else {
+      } else {
         const entries = historyOf(change);
         if (entries.length > 0) await history.write(change.orgId, change.customerId, entries);
       }

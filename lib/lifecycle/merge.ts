@@ -94,7 +94,7 @@ export async function unmergeProfile(
   orgId: number,
   customerId: number,
   profileIndex: (customer: VersionedCustomer) => number | Problem[],
-  options: Options<SettledUnmerge> = {},
+  options: Options<SettledUnmerge> & { maxProfiles?: number } = {},
 ): Promise<UnmergeOutcome> {
   const run = options.run ?? runTransaction;
   const claimRecord = options.claimRecord ?? claimIdempotencyRecord;
@@ -113,10 +113,12 @@ export async function unmergeProfile(
     const from = customer.mergedFrom?.[sourceAccountOf(profile)];
     const victim = from === undefined ? undefined : await loadCustomer(orgId, from, { consistent: true });
     // Back to the victim while it is its tombstone (or back already); else, and for an automatic merge, a new customer.
+    // A victim back already takes it only with room: its source account free, within the org's maxProfilesPerCustomer.
+    const joins = (v: VersionedCustomer) =>
+      !v.profiles.some((p) => sourceAccountOf(p) === sourceAccountOf(profile)) &&
+      (options.maxProfiles === undefined || v.profiles.length + 1 <= options.maxProfiles);
     const target: UnmergeTarget =
-      victim &&
-      (victim.activity === 'MERGED' ||
-        (victim.activity === 'ACTIVE' && !victim.profiles.some((p) => sourceAccountOf(p) === sourceAccountOf(profile))))
+      victim && (victim.activity === 'MERGED' || (victim.activity === 'ACTIVE' && joins(victim)))
         ? { kind: 'victim', victim }
         : { kind: 'new', customerId: (newId ??= newCustomerId()) };
     const items = unmergeItemCount(customer, target);

@@ -1,5 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { COMM_CHANNEL_TYPES, END_POINTS, LOYALTY_TYPES } from '../vocabulary';
+import { COMM_CHANNEL_TYPES, END_POINTS, IDENTIFIER_TYPES, LOYALTY_TYPES, SOURCES } from '../vocabulary';
 
 // The body of `POST /v2/customers` (SPEC section 3). This one schema is the source of the
 // compiled validator (`npm run build:schemas`) and of the `AddCustomerBody` type.
@@ -51,8 +51,10 @@ export const identifier = {
   required: ['type'],
   properties: {
     // Type and value are judged when the request is read, so that their problems are reported
-    // with the spec's codes (8014, 8055, 8005) together with every other rule's.
-    type: { type: 'string', maxLength: 50 },
+    // with the spec's codes (8014, 8055, 8005) together with every other rule's (SPEC section
+    // 4: every problem found); `whenRead` states that rule in the document. `cardnumber` is the
+    // card's other name.
+    type: { type: 'string', maxLength: 50, whenRead: { enum: [...IDENTIFIER_TYPES, 'cardnumber'] } },
     value: { type: 'string', maxLength: 512, coerce: true },
     // Card identifiers only.
     seriesId: { type: 'integer', coerce: true },
@@ -70,7 +72,7 @@ export const commChannel = {
   required: ['type', 'value'],
   properties: {
     type: { type: 'string', enum: COMM_CHANNEL_TYPES },
-    value: { type: 'string', maxLength: 255 },
+    value: { type: 'string', maxLength: 255, whenRead: { minLength: 1 } },
     primary: flag,
     verified: flag,
     subscribed: flag,
@@ -91,6 +93,18 @@ export const commChannel = {
   },
 } as const;
 
+/**
+ * `whenRead`: a rule the readers judge (lib/registration), with its spec code and together with
+ * every other problem of the request, rather than the validator, which would stop at it. The
+ * validator ignores it; the OpenAPI document states it as the plain keywords it holds.
+ *
+ * The form of a date-time the API takes (lib/dates.ts): ISO 8601 with an offset, seconds and
+ * fractions optional, the offset's colon too, blanks around it trimmed. The calendar (a real
+ * day, an hour under 24) is judged when the request is read.
+ */
+export const DATE_TIME_PATTERN = '^\\s*\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})\\s*$';
+const dateTime = { type: 'string', maxLength: 40, whenRead: { pattern: DATE_TIME_PATTERN } } as const;
+
 const profile = {
   type: 'object',
   additionalProperties: false,
@@ -98,9 +112,9 @@ const profile = {
     firstName: { type: 'string', maxLength: 100, coerce: true },
     lastName: { type: 'string', maxLength: 100, coerce: true },
     // Checked (8003) when the request is read, with the org's enabled sources.
-    source: { type: 'string', maxLength: 50, errorCode: 8003 },
+    source: { type: 'string', maxLength: 50, errorCode: 8003, whenRead: { enum: SOURCES } },
     accountId: { type: 'string', maxLength: 100 },
-    identifiers: { type: 'array', maxItems: 20, items: identifier, errorCode: 8005 },
+    identifiers: { type: 'array', maxItems: 20, items: identifier, errorCode: 8005, whenRead: { minItems: 1 } },
     fields: customFields,
     commChannels: { type: 'array', maxItems: 20, items: commChannel },
   },
@@ -114,8 +128,8 @@ const enrollment = {
     programId: { type: 'integer', coerce: true },
     tierNumber: { type: 'integer', coerce: true },
     loyaltyPoints: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, coerce: true },
-    tierExpiryDate: { type: 'string', maxLength: 40 },
-    pointsExpiryDate: { type: 'string', maxLength: 40 },
+    tierExpiryDate: dateTime,
+    pointsExpiryDate: dateTime,
   },
 } as const;
 
@@ -134,7 +148,7 @@ export const addCustomerSchema = {
     profiles: { type: 'array', minItems: 1, maxItems: 10, items: profile },
     extendedFields,
     loyaltyProgramEnrollments: { type: 'array', maxItems: 10, items: enrollment },
-    createDate: { type: 'string', maxLength: 40 },
+    createDate: dateTime,
     associatedWith: { type: 'string', maxLength: 100 },
     endPointsEnabled: { type: 'array', maxItems: 4, uniqueItems: true, items: { type: 'string', enum: END_POINTS } },
     // Assigned by the service; accepted in any shape so that it is ignored with a warning.

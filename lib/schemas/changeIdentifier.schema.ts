@@ -21,6 +21,9 @@ export const changeIdentifierSchema = {
   $id: 'changeIdentifier',
   type: 'object',
   additionalProperties: false,
+  // Something to change: a body with neither list is refused (400 at /add) when it is read; the
+  // document states it (`whenRead`, addCustomer.schema.ts).
+  whenRead: { minProperties: 1 },
   properties: {
     add: { type: 'array', maxItems: 20, items: identifier },
     remove: { type: 'array', maxItems: 20, items: removal },

@@ -220,7 +220,9 @@ function convert(schema: object, names: Map<object, string>, root = schema): Jso
       out['x-unknown-keys'] = 'ignored with warning 8200';
       continue;
     }
-    if (keyword in EXTENSIONS) out[EXTENSIONS[keyword]] = value as Json;
+    // A rule judged when the request is read is stated as the keywords it holds (the service refuses what they refuse).
+    if (keyword === 'whenRead') Object.assign(out, convert(value as object, names, root));
+    else if (keyword in EXTENSIONS) out[EXTENSIONS[keyword]] = value as Json;
     else if (SUBSCHEMA.has(keyword)) out[keyword] = convert(value as object, names, root);
     else if (SUBSCHEMA_LISTS.has(keyword)) out[keyword] = (value as object[]).map((s) => convert(s, names, root));
     else if (SUBSCHEMA_MAPS.has(keyword)) {
@@ -632,6 +634,8 @@ const CHANGE_IDENTIFIER_400: readonly ErrorCode[] = [
   Code.cardSeriesUnknown,
   Code.invalidCardStatus,
   Code.severalCards,
+  // A card's own extended fields, judged as on registration.
+  Code.invalidExtendedField,
 ];
 
 /** The answers every write route with a JSON body shares after its own: body, key, limit and table faults. */

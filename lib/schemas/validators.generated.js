@@ -2,7 +2,7 @@
 /* eslint-disable */
 "use strict";
 export const validateAddCustomer = validate10;
-const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100,"coerce":true},"lastName":{"type":"string","maxLength":100,"coerce":true},"source":{"type":"string","maxLength":50,"errorCode":8003},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512,"coerce":true},"seriesId":{"type":"integer","coerce":true},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255,"coerce":true}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255,"coerce":true}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":9007199254740991,"minimum":-9007199254740991}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer","coerce":true},"tierNumber":{"type":"integer","coerce":true},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991,"coerce":true},"tierExpiryDate":{"type":"string","maxLength":40},"pointsExpiryDate":{"type":"string","maxLength":40}}}},"createDate":{"type":"string","maxLength":40},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
+const schema11 = {"$id":"addCustomer","type":"object","additionalProperties":false,"required":["profiles"],"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]},"loyaltyInfo":{"type":"object","additionalProperties":false,"properties":{"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}},"profiles":{"type":"array","minItems":1,"maxItems":10,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100,"coerce":true},"lastName":{"type":"string","maxLength":100,"coerce":true},"source":{"type":"string","maxLength":50,"errorCode":8003,"whenRead":{"enum":["INSTORE","FACEBOOK","WEB_ENGAGE","WECHAT","MARTJACK","TMALL","TAOBAO","JD","ECOMMERCE","WEBSITE","LINE","MOBILE_APP"]}},"accountId":{"type":"string","maxLength":100},"identifiers":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","maxLength":50,"whenRead":{"enum":["mobile","email","externalId","wechat","martjackId","fbId","tmall_uname","cuid","ali_uname","jd_uname","vip_uname","mobilePush","line","unionId","card","cardnumber"]}},"value":{"type":"string","maxLength":512,"coerce":true},"seriesId":{"type":"integer","coerce":true},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255,"coerce":true}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}},"errorCode":8005,"whenRead":{"minItems":1}},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255,"coerce":true}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255,"whenRead":{"minLength":1}},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":9007199254740991,"minimum":-9007199254740991}]}}}}}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyProgramEnrollments":{"type":"array","maxItems":10,"items":{"type":"object","additionalProperties":false,"required":["programId"],"properties":{"programId":{"type":"integer","coerce":true},"tierNumber":{"type":"integer","coerce":true},"loyaltyPoints":{"type":"integer","minimum":0,"maximum":9007199254740991,"coerce":true},"tierExpiryDate":{"type":"string","maxLength":40,"whenRead":{"pattern":"^\\s*\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})\\s*$"}},"pointsExpiryDate":{"type":"string","maxLength":40,"whenRead":{"pattern":"^\\s*\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})\\s*$"}}}}},"createDate":{"type":"string","maxLength":40,"whenRead":{"pattern":"^\\s*\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})\\s*$"}},"associatedWith":{"type":"string","maxLength":100},"endPointsEnabled":{"type":"array","maxItems":4,"uniqueItems":true,"items":{"type":"string","enum":["REFERRAL_ENDPOINT","DVS_ENDPOINT","TIMELINE_ENDPOINT","POINTENGINE_ENDPOINT"]}},"activity":{}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 
@@ -411,9 +411,9 @@ vErrors.push(err31);
 errors++;
 }
 for(const key4 in data16){
-const _errs46 = errors;
-const _errs48 = errors;
 const _errs49 = errors;
+const _errs51 = errors;
+const _errs52 = errors;
 if(!((key4 === "__proto__") || (key4 === "constructor"))){
 const err32 = {};
 if(vErrors === null){
@@ -424,7 +424,7 @@ vErrors.push(err32);
 }
 errors++;
 }
-var valid9 = _errs49 === errors;
+var valid9 = _errs52 === errors;
 if(valid9){
 const err33 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key4};
 if(vErrors === null){
@@ -436,10 +436,10 @@ vErrors.push(err33);
 errors++;
 }
 else {
-errors = _errs48;
+errors = _errs51;
 if(vErrors !== null){
-if(_errs48){
-vErrors.length = _errs48;
+if(_errs51){
+vErrors.length = _errs51;
 }
 else {
 vErrors = null;
@@ -478,7 +478,7 @@ vErrors.push(err36);
 }
 errors++;
 }
-var valid8 = _errs46 === errors;
+var valid8 = _errs49 === errors;
 if(!valid8){
 const err37 = {instancePath:instancePath+"/profiles/" + i0+"/identifiers/" + i1+"/fields",schemaPath:"#/properties/profiles/items/properties/identifiers/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid"};
 if(vErrors === null){
@@ -603,9 +603,9 @@ vErrors.push(err46);
 errors++;
 }
 for(const key7 in data20){
-const _errs61 = errors;
-const _errs63 = errors;
 const _errs64 = errors;
+const _errs66 = errors;
+const _errs67 = errors;
 if(!((key7 === "__proto__") || (key7 === "constructor"))){
 const err47 = {};
 if(vErrors === null){
@@ -616,7 +616,7 @@ vErrors.push(err47);
 }
 errors++;
 }
-var valid13 = _errs64 === errors;
+var valid13 = _errs67 === errors;
 if(valid13){
 const err48 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key7};
 if(vErrors === null){
@@ -628,10 +628,10 @@ vErrors.push(err48);
 errors++;
 }
 else {
-errors = _errs63;
+errors = _errs66;
 if(vErrors !== null){
-if(_errs63){
-vErrors.length = _errs63;
+if(_errs66){
+vErrors.length = _errs66;
 }
 else {
 vErrors = null;
@@ -670,7 +670,7 @@ vErrors.push(err51);
 }
 errors++;
 }
-var valid12 = _errs61 === errors;
+var valid12 = _errs64 === errors;
 if(!valid12){
 const err52 = {instancePath:instancePath+"/profiles/" + i0+"/fields",schemaPath:"#/properties/profiles/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key7},message:"property name must be valid"};
 if(vErrors === null){
@@ -934,9 +934,9 @@ vErrors.push(err72);
 errors++;
 }
 for(const key11 in data32){
-const _errs90 = errors;
-const _errs92 = errors;
-const _errs93 = errors;
+const _errs94 = errors;
+const _errs96 = errors;
+const _errs97 = errors;
 if(!((key11 === "__proto__") || (key11 === "constructor"))){
 const err73 = {};
 if(vErrors === null){
@@ -947,7 +947,7 @@ vErrors.push(err73);
 }
 errors++;
 }
-var valid20 = _errs93 === errors;
+var valid20 = _errs97 === errors;
 if(valid20){
 const err74 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key11};
 if(vErrors === null){
@@ -959,10 +959,10 @@ vErrors.push(err74);
 errors++;
 }
 else {
-errors = _errs92;
+errors = _errs96;
 if(vErrors !== null){
-if(_errs92){
-vErrors.length = _errs92;
+if(_errs96){
+vErrors.length = _errs96;
 }
 else {
 vErrors = null;
@@ -1001,7 +1001,7 @@ vErrors.push(err77);
 }
 errors++;
 }
-var valid19 = _errs90 === errors;
+var valid19 = _errs94 === errors;
 if(!valid19){
 const err78 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid"};
 if(vErrors === null){
@@ -1015,9 +1015,9 @@ errors++;
 }
 for(const key12 in data32){
 let data33 = data32[key12];
-const _errs96 = errors;
+const _errs100 = errors;
 let valid22 = false;
-const _errs97 = errors;
+const _errs101 = errors;
 if(((typeof data33 !== "string") && (typeof data33 !== "boolean")) && (data33 !== null)){
 const err79 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema11.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type},message:"must be string,boolean,null"};
 if(vErrors === null){
@@ -1040,10 +1040,10 @@ vErrors.push(err80);
 errors++;
 }
 }
-var _valid0 = _errs97 === errors;
+var _valid0 = _errs101 === errors;
 valid22 = valid22 || _valid0;
 if(!valid22){
-const _errs99 = errors;
+const _errs103 = errors;
 if((typeof data33 == "number") && (isFinite(data33))){
 if(data33 > 9007199254740991 || isNaN(data33)){
 const err81 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i2+"/attributes/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
@@ -1076,7 +1076,7 @@ vErrors.push(err83);
 }
 errors++;
 }
-var _valid0 = _errs99 === errors;
+var _valid0 = _errs103 === errors;
 valid22 = valid22 || _valid0;
 }
 if(!valid22){
@@ -1090,10 +1090,10 @@ vErrors.push(err84);
 errors++;
 }
 else {
-errors = _errs96;
+errors = _errs100;
 if(vErrors !== null){
-if(_errs96){
-vErrors.length = _errs96;
+if(_errs100){
+vErrors.length = _errs100;
 }
 else {
 vErrors = null;
@@ -3771,7 +3771,7 @@ return errors === 0;
 }
 
 export const validateUpdateCustomer = validate13;
-const schema14 = {"$id":"updateCustomer","type":"object","additionalProperties":false,"properties":{"profiles":{"type":"array","maxItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100,"coerce":true},"lastName":{"type":"string","maxLength":100,"coerce":true},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":["string","null"],"maxLength":255,"coerce":true}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":9007199254740991,"minimum":-9007199254740991}]}}}}},"source":{"not":{},"errorCode":400},"accountId":{"not":{},"errorCode":400},"identifiers":{"not":{},"errorCode":400}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}};
+const schema14 = {"$id":"updateCustomer","type":"object","additionalProperties":false,"properties":{"profiles":{"type":"array","maxItems":1,"items":{"type":"object","additionalProperties":false,"properties":{"firstName":{"type":"string","maxLength":100,"coerce":true},"lastName":{"type":"string","maxLength":100,"coerce":true},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":["string","null"],"maxLength":255,"coerce":true}},"commChannels":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":8010,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","enum":["mobile","email","wechat","ios","android","line","mobilePush"]},"value":{"type":"string","maxLength":255,"whenRead":{"minLength":1}},"primary":{"enum":[true,false,"true","false"]},"verified":{"enum":[true,false,"true","false"]},"subscribed":{"enum":[true,false,"true","false"]},"meta":{"type":"object","additionalProperties":false,"properties":{"lastViewedDate":{"type":"string","maxLength":40},"residence":{"enum":[true,false,"true","false"]}}},"attributes":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"anyOf":[{"type":["string","boolean","null"],"maxLength":255},{"type":"number","maximum":9007199254740991,"minimum":-9007199254740991}]}}}}},"source":{"not":{},"errorCode":400},"accountId":{"not":{},"errorCode":400},"identifiers":{"not":{},"errorCode":400}}}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}},"loyaltyType":{"type":"string","enum":["loyalty","non_loyalty"]}}};
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="updateCustomer" */;
@@ -4214,9 +4214,9 @@ vErrors.push(err33);
 errors++;
 }
 for(const key6 in data16){
-const _errs44 = errors;
-const _errs46 = errors;
+const _errs45 = errors;
 const _errs47 = errors;
+const _errs48 = errors;
 if(!((key6 === "__proto__") || (key6 === "constructor"))){
 const err34 = {};
 if(vErrors === null){
@@ -4227,7 +4227,7 @@ vErrors.push(err34);
 }
 errors++;
 }
-var valid12 = _errs47 === errors;
+var valid12 = _errs48 === errors;
 if(valid12){
 const err35 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key6};
 if(vErrors === null){
@@ -4239,10 +4239,10 @@ vErrors.push(err35);
 errors++;
 }
 else {
-errors = _errs46;
+errors = _errs47;
 if(vErrors !== null){
-if(_errs46){
-vErrors.length = _errs46;
+if(_errs47){
+vErrors.length = _errs47;
 }
 else {
 vErrors = null;
@@ -4281,7 +4281,7 @@ vErrors.push(err38);
 }
 errors++;
 }
-var valid11 = _errs44 === errors;
+var valid11 = _errs45 === errors;
 if(!valid11){
 const err39 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes",schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/propertyNames",keyword:"propertyNames",params:{propertyName: key6},message:"property name must be valid"};
 if(vErrors === null){
@@ -4295,9 +4295,9 @@ errors++;
 }
 for(const key7 in data16){
 let data17 = data16[key7];
-const _errs50 = errors;
-let valid14 = false;
 const _errs51 = errors;
+let valid14 = false;
+const _errs52 = errors;
 if(((typeof data17 !== "string") && (typeof data17 !== "boolean")) && (data17 !== null)){
 const err40 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/0/type",keyword:"type",params:{type: schema14.properties.profiles.items.properties.commChannels.items.properties.attributes.additionalProperties.anyOf[0].type},message:"must be string,boolean,null"};
 if(vErrors === null){
@@ -4320,10 +4320,10 @@ vErrors.push(err41);
 errors++;
 }
 }
-var _valid0 = _errs51 === errors;
+var _valid0 = _errs52 === errors;
 valid14 = valid14 || _valid0;
 if(!valid14){
-const _errs53 = errors;
+const _errs54 = errors;
 if((typeof data17 == "number") && (isFinite(data17))){
 if(data17 > 9007199254740991 || isNaN(data17)){
 const err42 = {instancePath:instancePath+"/profiles/" + i0+"/commChannels/" + i1+"/attributes/" + key7.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/profiles/items/properties/commChannels/items/properties/attributes/additionalProperties/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"};
@@ -4356,7 +4356,7 @@ vErrors.push(err44);
 }
 errors++;
 }
-var _valid0 = _errs53 === errors;
+var _valid0 = _errs54 === errors;
 valid14 = valid14 || _valid0;
 }
 if(!valid14){
@@ -4370,10 +4370,10 @@ vErrors.push(err45);
 errors++;
 }
 else {
-errors = _errs50;
+errors = _errs51;
 if(vErrors !== null){
-if(_errs50){
-vErrors.length = _errs50;
+if(_errs51){
+vErrors.length = _errs51;
 }
 else {
 vErrors = null;
@@ -4548,7 +4548,7 @@ return errors === 0;
 }
 
 export const validateChangeIdentifier = validate14;
-const schema15 = {"$id":"changeIdentifier","type":"object","additionalProperties":false,"properties":{"add":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512,"coerce":true},"seriesId":{"type":"integer","coerce":true},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255,"coerce":true}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}}},"remove":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512,"coerce":true}}}}}};
+const schema15 = {"$id":"changeIdentifier","type":"object","additionalProperties":false,"whenRead":{"minProperties":1},"properties":{"add":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type"],"properties":{"type":{"type":"string","maxLength":50,"whenRead":{"enum":["mobile","email","externalId","wechat","martjackId","fbId","tmall_uname","cuid","ali_uname","jd_uname","vip_uname","mobilePush","line","unionId","card","cardnumber"]}},"value":{"type":"string","maxLength":512,"coerce":true},"seriesId":{"type":"integer","coerce":true},"seriesCode":{"type":"string","maxLength":100},"statusLabel":{"type":"string","maxLength":100},"fields":{"type":"object","maxProperties":50,"propertyNames":{"type":"string","minLength":1,"maxLength":64,"not":{"enum":["__proto__","constructor"]}},"additionalProperties":{"type":"string","maxLength":255,"coerce":true}},"extendedFields":{"type":"object","maxProperties":100,"additionalProperties":{"type":["string","number","boolean","null"]}}}}},"remove":{"type":"array","maxItems":20,"items":{"type":"object","errorCode":400,"additionalProperties":false,"required":["type","value"],"properties":{"type":{"type":"string","maxLength":50},"value":{"type":"string","maxLength":512,"coerce":true}}}}}};
 
 function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="changeIdentifier" */;
@@ -4733,9 +4733,9 @@ vErrors.push(err13);
 errors++;
 }
 for(const key2 in data7){
-const _errs22 = errors;
 const _errs24 = errors;
-const _errs25 = errors;
+const _errs26 = errors;
+const _errs27 = errors;
 if(!((key2 === "__proto__") || (key2 === "constructor"))){
 const err14 = {};
 if(vErrors === null){
@@ -4746,7 +4746,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-var valid5 = _errs25 === errors;
+var valid5 = _errs27 === errors;
 if(valid5){
 const err15 = {instancePath:instancePath+"/add/" + i0+"/fields",schemaPath:"#/properties/add/items/properties/fields/propertyNames/not",keyword:"not",params:{},message:"must NOT be valid",propertyName:key2};
 if(vErrors === null){
@@ -4758,10 +4758,10 @@ vErrors.push(err15);
 errors++;
 }
 else {
-errors = _errs24;
+errors = _errs26;
 if(vErrors !== null){
-if(_errs24){
-vErrors.length = _errs24;
+if(_errs26){
+vErrors.length = _errs26;
 }
 else {
 vErrors = null;
@@ -4800,7 +4800,7 @@ vErrors.push(err18);
 }
 errors++;
 }
-var valid4 = _errs22 === errors;
+var valid4 = _errs24 === errors;
 if(!valid4){
 const err19 = {instancePath:instancePath+"/add/" + i0+"/fields",schemaPath:"#/properties/add/items/properties/fields/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
 if(vErrors === null){
