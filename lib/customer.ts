@@ -132,6 +132,26 @@ export interface UnmergeSummary {
   moved: Identifier[];
 }
 
+/** An entry of a customer's history (SPEC section 15), as lib/history/entries.ts makes it and the store keeps it. */
+export const HISTORY_TYPES = ['created', 'merged', 'updated', 'identifiers_changed', 'merged_customer', 'unmerged'] as const;
+export type HistoryType = (typeof HISTORY_TYPES)[number];
+
+export interface HistoryEntry {
+  /** When the change was written (ISO 8601, milliseconds). */
+  at: string;
+  type: HistoryType;
+  sequence: number;
+  by: { till: string; origin: Origin };
+  requestId: string;
+  details: Record<string, unknown>;
+}
+
+/** An entry with what makes it one of several written for one change. */
+export interface KeyedEntry {
+  discriminator: string;
+  entry: HistoryEntry;
+}
+
 /** The key of a profile's place: one profile per source and account per customer. */
 export function sourceAccountOf(profile: Pick<Profile, 'source' | 'accountId'>): string {
   return profile.accountId ? `${profile.source}#${profile.accountId}` : profile.source;

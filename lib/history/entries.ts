@@ -4,30 +4,23 @@
 // discriminator, which together are its key: a redelivered record gives the same entries, written
 // over themselves.
 
-import { sourceAccountOf, type Identifier, type Origin, type Profile, type ProfileRef, type UnmergeSummary } from '../customer';
+import {
+  sourceAccountOf,
+  type HistoryEntry,
+  type HistoryType,
+  type Identifier,
+  type KeyedEntry,
+  type Origin,
+  type Profile,
+  type ProfileRef,
+  type UnmergeSummary,
+} from '../customer';
 
 export type { ProfileRef, UnmergeSummary };
 import { escapePointer } from '../pointer';
 import type { CustomerChange } from '../store/stream';
 
-export const HISTORY_TYPES = ['created', 'merged', 'updated', 'identifiers_changed', 'merged_customer', 'unmerged'] as const;
-export type HistoryType = (typeof HISTORY_TYPES)[number];
-
-export interface HistoryEntry {
-  /** When the change was written (ISO 8601, milliseconds). */
-  at: string;
-  type: HistoryType;
-  sequence: number;
-  by: { till: string; origin: Origin };
-  requestId: string;
-  details: Record<string, unknown>;
-}
-
-/** An entry with what makes it one of several written for one change. */
-export interface KeyedEntry {
-  discriminator: string;
-  entry: HistoryEntry;
-}
+export type { HistoryEntry, HistoryType, KeyedEntry } from '../customer';
 
 export function profileRef(profile: Pick<Profile, 'source' | 'accountId'>): ProfileRef {
   return { source: profile.source, accountId: profile.accountId || null };

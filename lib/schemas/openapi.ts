@@ -1021,6 +1021,14 @@ function operations(): OperationSpec[] {
             codes: [Code.customerNotFound],
             example: errorExample(problem(Code.customerNotFound, 'customer not found', '/id')),
           }),
+          409: errorResponse(409, {
+            codes: [Code.notMergeable],
+            description: 'the id is of a customer merged into another (SPEC section 15): erase its survivor, which erases it too',
+            headers: { ...rateHeaders(true), ...replayed },
+            example: errorExample(
+              problem(Code.notMergeable, 'customer 5723019384756123 was merged into customer 4810934829312737: erase that one', '/id'),
+            ),
+          }),
           422: keyReused(true),
           429: rateLimited,
           500: internal,

@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { HISTORY_TYPES } from '../customer';
 import { Code } from '../errors';
 import { COMM_CHANNEL_TYPES, END_POINTS, EXTENDED_FIELD_TYPES, IDENTIFIER_TYPES, LOYALTY_TYPES, SOURCES } from '../vocabulary';
 
@@ -295,7 +296,7 @@ export const historyEntrySchema = {
     at: { type: 'string', format: 'date-time', description: 'When the change was written, to the millisecond.' },
     type: {
       type: 'string',
-      enum: ['created', 'merged', 'updated', 'identifiers_changed', 'merged_customer', 'unmerged'],
+      enum: HISTORY_TYPES,
     },
     sequence: { type: 'integer', minimum: 1, description: "The customer's version after the change." },
     by: {

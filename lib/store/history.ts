@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tableName } from '../config';
-import type { HistoryEntry, KeyedEntry } from '../history/entries';
+import type { HistoryEntry, KeyedEntry } from '../customer';
 import { send } from './client';
 import { Entity, isHistorySortKey, keys } from './keys';
 import type { TransactItem } from './plans';

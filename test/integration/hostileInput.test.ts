@@ -337,9 +337,22 @@ function mutatedBodies(paths: fc.Arbitrary<Path>): fc.Arbitrary<Mutation> {
   });
 }
 
+/**
+ * A copy of a generated value, own keys (`__proto__` too) kept: two mutations may be handed the
+ * same generated object, and setting one inside the other would make the body circular.
+ */
+function copyOf(value: unknown): unknown {
+  if (Array.isArray(value)) return Array.from(value, copyOf);
+  if (value === null || typeof value !== 'object' || value instanceof Deep) return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) own(key, copyOf((value as Record<string, unknown>)[key]), copy);
+  return copy;
+}
+
 function build({ mobile, source, mutations }: Mutation): string {
   let body: unknown = validBody(mobile, source);
-  for (const [path, value] of mutations) {
+  for (const [path, generated] of mutations) {
+    const value = copyOf(generated);
     body = body !== null && typeof body === 'object' ? setAt(body as Record<string, any>, path, value) : setAt({}, path, value);
   }
   return serialise(body);
