@@ -6,7 +6,7 @@
 import type { Caller } from '../auth';
 import { Code, Problems } from '../errors';
 import { takeRequest } from '../rateLimit';
-import { loadCustomer } from '../store/customers';
+import { customerActivity } from '../store/customers';
 import { isEntryKey, readHistory } from '../store/history';
 import { answer, type Answer } from './answer';
 import { customerIdOf, customerNotFound } from './reads';
@@ -33,9 +33,10 @@ export async function customerHistory(caller: Caller, rawId: string | undefined,
   if (id === undefined) throw customerNotFound();
   const rate = await takeRequest(org);
   return withRateHeaders(rate.headers, async () => {
-    const customer = await loadCustomer(org.orgId, id);
-    // A merged victim keeps its own journal (what happened to it before the merge); an erased one has none.
-    if (!customer || (customer.activity !== 'ACTIVE' && customer.activity !== 'MERGED')) throw customerNotFound();
+    // One attribute, not the customer's partition. A merged victim keeps its own journal (what
+    // happened to it before the merge); an erased one has none.
+    const activity = await customerActivity(org.orgId, id);
+    if (activity !== 'ACTIVE' && activity !== 'MERGED') throw customerNotFound();
     const page = await readHistory(org.orgId, id, limit, after ?? undefined);
     return answer(200, { entries: page.entries, next: page.last ? cursorOf(page.last) : null }, 'ok', rate.headers);
   });

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { identifierTypesOf, sourceAccountOf, type Origin, type Profile, type UnmergeSummary } from '../customer';
 import type { CustomerChange, StoredCustomer } from '../store/stream';
+import { stableJson } from '../text';
 import { EVENT_VERSION, type CustomerEvent, type EventType, type ThinData } from './event';
 
 export function eventsOf(change: CustomerChange): CustomerEvent[] {
@@ -53,7 +54,7 @@ function modificationEvents(change: CustomerChange & { kind: 'customer' }, befor
   // A victim of an explicit merge: the survivor's customer.merged tells it.
   if (after.activity === 'MERGED') return [];
   const unmerge = after.lastUnmerge;
-  if (unmerge && (before.activity === 'MERGED' || stable(before.lastUnmerge ?? null) !== stable(unmerge))) {
+  if (unmerge && (before.activity === 'MERGED' || stableJson(before.lastUnmerge ?? null) !== stableJson(unmerge))) {
     return [unmergedEvent(change, after, unmerge)];
   }
   if ((after.profileCount ?? 0) > (before.profileCount ?? 0) && after.lastMerge) {
@@ -77,7 +78,8 @@ function modificationEvents(change: CustomerChange & { kind: 'customer' }, befor
     );
   }
   const detailsChanged = changedProfiles(before.profiles, after.profiles, detailSignature);
-  const customerLevelChanged = before.loyaltyType !== after.loyaltyType || stable(before.extendedFields) !== stable(after.extendedFields);
+  const customerLevelChanged =
+    before.loyaltyType !== after.loyaltyType || stableJson(before.extendedFields) !== stableJson(after.extendedFields);
   if (detailsChanged.length > 0 || customerLevelChanged) {
     events.push(
       event(change, 'customer.updated', origin, discriminator, at, {
@@ -178,7 +180,12 @@ function identifierSignature(profile: Profile): string {
 }
 
 function detailSignature(profile: Profile): string {
-  return stable({ firstName: profile.firstName, lastName: profile.lastName, fields: profile.fields, commChannels: profile.commChannels });
+  return stableJson({
+    firstName: profile.firstName,
+    lastName: profile.lastName,
+    fields: profile.fields,
+    commChannels: profile.commChannels,
+  });
 }
 
 /** The profiles (of after, or removed from before) whose signature differs. */
@@ -207,13 +214,4 @@ function changedIdentifierTypes(before: Profile[] = [], after: Profile[] = []): 
     for (const value of was) if (!is.has(value)) types.add(value.split('#')[0]);
   }
   return [...types].sort();
-}
-
-/** JSON with sorted keys, to compare parts regardless of key order. */
-function stable(value: unknown): string {
-  return JSON.stringify(value ?? null, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
 }

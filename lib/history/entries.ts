@@ -18,6 +18,7 @@ import {
 
 export type { ProfileRef, UnmergeSummary };
 import { escapePointer } from '../pointer';
+import { stableJson } from '../text';
 import type { CustomerChange } from '../store/stream';
 
 export type { HistoryEntry, HistoryType, KeyedEntry } from '../customer';
@@ -110,7 +111,7 @@ export function historyOf(change: CustomerChange): KeyedEntry[] {
   }
   changes.push(...leafChanges('/loyaltyType', before.loyaltyType, after.loyaltyType));
   changes.push(...leafChanges('/extendedFields', before.extendedFields ?? {}, after.extendedFields ?? {}));
-  if (stable(before.enrollments ?? []) !== stable(after.enrollments ?? [])) {
+  if (stableJson(before.enrollments ?? []) !== stableJson(after.enrollments ?? [])) {
     changes.push({ path: '/enrollments', old: before.enrollments ?? [], new: after.enrollments ?? [] });
   }
   if (changes.length > 0) {
@@ -125,7 +126,7 @@ function keyed(entries: HistoryEntry[]): KeyedEntry[] {
 }
 
 function changedSummary(was: UnmergeSummary | undefined, is: UnmergeSummary): boolean {
-  return stable(was ?? null) !== stable(is);
+  return stableJson(was ?? null) !== stableJson(is);
 }
 
 function unmergeDetails(summary: UnmergeSummary): Record<string, unknown> {
@@ -182,7 +183,7 @@ function detailChanges(before: Profile, after: Profile): Change[] {
     ...leafChanges(`${at}/firstName`, before.firstName ?? null, after.firstName ?? null),
     ...leafChanges(`${at}/lastName`, before.lastName ?? null, after.lastName ?? null),
     ...leafChanges(`${at}/fields`, before.fields ?? {}, after.fields ?? {}),
-    ...(stable(before.commChannels ?? []) !== stable(after.commChannels ?? [])
+    ...(stableJson(before.commChannels ?? []) !== stableJson(after.commChannels ?? [])
       ? [{ path: `${at}/commChannels`, old: before.commChannels ?? [], new: after.commChannels ?? [] }]
       : []),
   ];
@@ -194,15 +195,9 @@ function leafChanges(path: string, before: unknown, after: unknown): Change[] {
     const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return names.flatMap((name) => leafChanges(`${path}/${escapePointer(name)}`, before[name] ?? null, after[name] ?? null));
   }
-  return stable(before ?? null) === stable(after ?? null) ? [] : [{ path, old: before ?? null, new: after ?? null }];
+  return stableJson(before ?? null) === stableJson(after ?? null) ? [] : [{ path, old: before ?? null, new: after ?? null }];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function stable(value: unknown): string {
-  return JSON.stringify(value ?? null, (_key, v: unknown) =>
-    isObject(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
-  );
 }

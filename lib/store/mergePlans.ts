@@ -20,11 +20,12 @@ import {
   type UnmergeSummary,
   type VersionedCustomer,
 } from '../customer';
-import { liveEntries, putIdempotencyRecord, recordEntry } from './idempotencyRecords';
+import { liveEntries, recordEntry } from './idempotencyRecords';
 import { Entity, keys } from './keys';
 import {
   changedBy,
   changeTime,
+  withRecord,
   type ItemRole,
   type MergeSummary,
   type PlannedTransaction,
@@ -310,12 +311,4 @@ export function planUnmerge(write: UnmergeWrite, record?: RecordToClaim, token: 
     roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
   }
   return withRecord({ input: { TransactItems: items, ClientRequestToken: token }, roles }, record);
-}
-
-function withRecord(plan: PlannedTransaction, record: RecordToClaim | undefined): PlannedTransaction {
-  if (record) {
-    plan.input.TransactItems!.push(putIdempotencyRecord(record.key, record.response));
-    plan.roles.push({ kind: 'idempotencyRecord' });
-  }
-  return plan;
 }

@@ -303,7 +303,8 @@ function putIdentifier(table: string, orgId: number, identifier: Identifier, rec
   };
 }
 
-function withRecord(plan: PlannedTransaction, record: RecordToClaim | undefined): PlannedTransaction {
+/** Adds the idempotency record's Put to a planned transaction, last. */
+export function withRecord(plan: PlannedTransaction, record: RecordToClaim | undefined): PlannedTransaction {
   if (record) {
     plan.input.TransactItems!.push(putIdempotencyRecord(record.key, record.response));
     plan.roles.push({ kind: 'idempotencyRecord' });
