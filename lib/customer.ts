@@ -87,9 +87,10 @@ export interface Registration extends CustomerParts {
 
 /**
  * What a customer item's `activity` says: a live customer, one being erased in steps, a
- * tombstone, or a customer merged into another (SPEC section 15: its id answers the survivor).
+ * tombstone, a customer merged into another (SPEC section 15: its id answers the survivor), or
+ * one being merged into another in steps (it answers the survivor already, and takes nothing).
  */
-export type Activity = 'ACTIVE' | 'ERASING' | 'ERASED' | 'MERGED';
+export type Activity = 'ACTIVE' | 'ERASING' | 'ERASED' | 'MERGED' | 'MERGING';
 
 /** A customer with every profile, as `GET /v2/customers/{id}` shows it. */
 export interface Customer extends CustomerParts {
@@ -108,8 +109,12 @@ export interface VersionedCustomer extends Customer {
   profilesOnItem: number;
   /** The idempotency records written in its own transactions, as the customer item lists them (lib/store/idempotencyRecords.ts). */
   recordEntries?: string[];
-  /** A merged victim's survivor (activity MERGED). */
+  /** A merged victim's survivor (activity MERGED, or MERGING while a stepped merge runs). */
   mergedInto?: number;
+  /** The victim a stepped merge into this customer is taking in (set until its last step). */
+  mergingFrom?: number;
+  /** A stepped unmerge is still recording the customer's source accounts on the identifiers that stayed. */
+  refreshingIdentifiers?: boolean;
   /** Source account -> the customer an explicit merge brought the profile from (SPEC section 15). */
   mergedFrom?: Record<string, number>;
   /** The customers explicitly merged into this one, whose tombstones an erase of this one erases too. */

@@ -36,7 +36,7 @@ export async function customerHistory(caller: Caller, rawId: string | undefined,
     // One attribute, not the customer's partition. A merged victim keeps its own journal (what
     // happened to it before the merge); an erased one has none.
     const activity = await customerActivity(org.orgId, id);
-    if (activity !== 'ACTIVE' && activity !== 'MERGED') throw customerNotFound();
+    if (activity !== 'ACTIVE' && activity !== 'MERGED' && activity !== 'MERGING') throw customerNotFound();
     const page = await readHistory(org.orgId, id, limit, after ?? undefined);
     return answer(200, { entries: page.entries, next: page.last ? cursorOf(page.last) : null }, 'ok', rate.headers);
   });

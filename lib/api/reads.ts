@@ -17,8 +17,13 @@ import { customerDocument } from './customerDocument';
 export async function getCustomer(caller: Caller, rawId: string | undefined): Promise<Answer> {
   const id = customerIdOf(rawId);
   let customer = id !== undefined ? await loadCustomer(caller.org.orgId, id) : undefined;
-  // A merged victim answers its survivor's document, saying so (SPEC section 15, Capillary's 91009).
-  for (let hops = 0; customer?.activity === 'MERGED' && customer.mergedInto !== undefined && hops < MAX_MERGE_HOPS; hops++) {
+  // A merged victim answers its survivor's document, saying so (SPEC section 15, Capillary's 91009);
+  // so does one a stepped merge is moving into its survivor: the survivor holds its profiles already.
+  for (
+    let hops = 0;
+    (customer?.activity === 'MERGED' || customer?.activity === 'MERGING') && customer.mergedInto !== undefined && hops < MAX_MERGE_HOPS;
+    hops++
+  ) {
     customer = await loadCustomer(caller.org.orgId, customer.mergedInto);
   }
   if (!customer || customer.activity !== 'ACTIVE') throw customerNotFound();

@@ -52,7 +52,7 @@ function modificationEvents(change: CustomerChange & { kind: 'customer' }, befor
   }
   if (isErased(after)) return [];
   // A victim of an explicit merge: the survivor's customer.merged tells it.
-  if (after.activity === 'MERGED') return [];
+  if (after.activity === 'MERGED' || after.activity === 'MERGING') return [];
   const unmerge = after.lastUnmerge;
   if (unmerge && (before.activity === 'MERGED' || stableJson(before.lastUnmerge ?? null) !== stableJson(unmerge))) {
     return [unmergedEvent(change, after, unmerge)];

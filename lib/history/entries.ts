@@ -75,7 +75,7 @@ export function historyOf(change: CustomerChange): KeyedEntry[] {
     }
     return keyed(entries);
   }
-  if (after.activity === 'ERASED' || after.activity === 'ERASING' || after.activity === 'MERGED') return [];
+  if (after.activity === 'ERASED' || after.activity === 'ERASING' || after.activity === 'MERGED' || after.activity === 'MERGING') return [];
   const unmerge = after.lastUnmerge;
   if (unmerge && (before.activity === 'MERGED' || changedSummary(before.lastUnmerge, unmerge))) {
     add('unmerged', undefined, undefined, unmergeDetails(unmerge));

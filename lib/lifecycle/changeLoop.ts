@@ -53,6 +53,33 @@ export function notFound(): Problem[] {
   return [problem(Code.customerNotFound, 'customer not found', '/id')];
 }
 
+/**
+ * A customer a stepped merge is still putting a victim's parts into: a wait, not a refusal (its
+ * identifiers are half moved). Sending the merge again finishes one that was interrupted.
+ */
+export function takingIn(customer: VersionedCustomer): Error {
+  return unavailable(`customer ${customer.id} is taking in customer ${customer.mergingFrom} (a merge in progress); retry in a few seconds`);
+}
+
+/**
+ * Sends one step of a stepped erase or merge. A value the step found no longer naming the
+ * customer (an earlier send of the step moved or deleted it) is skipped, and the step sent again without it.
+ */
+export async function runStep(
+  run: (plan: PlannedTransaction) => Promise<TransactionResult>,
+  plan: PlannedTransaction,
+  skip: Set<string>,
+  whenUnknown: string,
+): Promise<'done' | 'again'> {
+  const result = await run(plan);
+  if (result.ok) return 'done';
+  if ('unknown' in result) throw unavailable(whenUnknown);
+  const { cancellation } = result;
+  if (cancellation.ownWrite) return 'done';
+  for (const key of cancellation.notReleased) skip.add(key);
+  return 'again';
+}
+
 export async function changeCustomer(
   orgId: number,
   customerId: number,
@@ -71,6 +98,7 @@ export async function changeCustomer(
   for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
     const customer = await loadCustomer(orgId, customerId, { consistent: true });
     if (!customer || customer.activity !== 'ACTIVE') return reject({ kind: 'rejected', problems: notFound(), warnings: [] });
+    if (customer.mergingFrom !== undefined) throw takingIn(customer);
     const decision = decide(customer);
     if (decision.kind === 'rejected') return reject(decision);
     const pending: Settled = { kind: 'changed', customerId, warnings: decision.warnings, sideEffects: decision.sideEffects };

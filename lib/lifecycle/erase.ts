@@ -30,7 +30,9 @@ import { claimIdempotencyRecord, type IdempotencyRecord, type RecordKey, type St
 import { MAX_TRANSACTION_ITEMS, type PlannedTransaction } from '../store/plans';
 import { unavailable } from '../store/storeError';
 import { runTransaction, type TransactionResult } from '../store/transactions';
-import { notFound } from './changeLoop';
+import { notFound, runStep, takingIn } from './changeLoop';
+
+const ERASE_UNKNOWN = 'the customer table did not answer in time during an erase; send the DELETE again to finish it';
 
 export type EraseOutcome =
   | { kind: 'erased'; customerId: number; steps: number }
@@ -86,11 +88,16 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
     if (customer?.victims) victims = customer.victims;
     if (!customer) return settle({ kind: 'rejected', problems: notFound() });
     if (customer.activity === 'ERASED') return settle(await withoutHistory({ kind: 'erased', customerId, steps }));
-    if (customer.activity === 'MERGED') {
+    if (customer.mergingFrom !== undefined) throw takingIn(customer);
+    if (customer.activity === 'MERGED' || customer.activity === 'MERGING') {
       return settle({
         kind: 'rejected',
         problems: [
-          problem(Code.notMergeable, `customer ${customerId} was merged into customer ${customer.mergedInto}: erase that one`, '/id'),
+          problem(
+            Code.notMergeable,
+            `customer ${customerId} ${customer.activity === 'MERGING' ? 'is being' : 'was'} merged into customer ${customer.mergedInto}: erase that one`,
+            '/id',
+          ),
         ],
       });
     }
@@ -103,7 +110,7 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
       plan = planErasure(customer, parts, now().toISOString(), record);
     } else if (customer.activity === 'ACTIVE') {
       // Too large for one transaction: mark it first, so that nothing merges into it meanwhile.
-      const marked = await runStep(run, planMarkErasing(customer), skip);
+      const marked = await runStep(run, planMarkErasing(customer), skip, ERASE_UNKNOWN);
       if (marked === 'done') steps += 1;
       else await backoff(++conflicts);
       continue;
@@ -111,7 +118,7 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
       const { steps: middle, last } = erasureSteps(parts, stepItems);
       let interrupted = false;
       for (const step of middle) {
-        if ((await runStep(run, planErasureStep(customer, step), skip)) !== 'done') {
+        if ((await runStep(run, planErasureStep(customer, step), skip, ERASE_UNKNOWN)) !== 'done') {
           interrupted = true;
           break;
         }
@@ -137,22 +144,6 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
     if (cancellation.conflict || cancellation.throttled || cancellation.customerChanged) await backoff(++conflicts);
   }
   throw unavailable(`customer ${customerId} kept changing during its erase; send the DELETE again to finish it`);
-}
-
-/** Runs one step; a release that found its value gone is skipped and the step sent again without it. */
-async function runStep(
-  run: (plan: PlannedTransaction) => Promise<TransactionResult>,
-  plan: PlannedTransaction,
-  skip: Set<string>,
-): Promise<'done' | 'again'> {
-  const result = await run(plan);
-  if (result.ok) return 'done';
-  if ('unknown' in result)
-    throw unavailable('the customer table did not answer in time during an erase; send the DELETE again to finish it');
-  const { cancellation } = result;
-  if (cancellation.ownWrite) return 'done';
-  for (const key of cancellation.notReleased) skip.add(key);
-  return 'again';
 }
 
 function without(parts: ErasureParts, skip: Set<string>, ownKey?: string): ErasureParts {

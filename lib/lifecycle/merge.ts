@@ -5,16 +5,30 @@
 
 import { backoff } from '../backoff';
 import { newCustomerId } from '../registration/register';
-import { identifierKeyOf, sourceAccountOf, type Identifier, type VersionedCustomer } from '../customer';
-import { Code, problem, type Problem } from '../errors';
+import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Identifier, type VersionedCustomer } from '../customer';
+import { ApiError, Code, problem, type Problem } from '../errors';
 import { profileRef } from '../history/entries';
 import { loadCustomer } from '../store/customers';
 import { claimIdempotencyRecord, type IdempotencyRecord, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
-import { mergeItemCount, planExplicitMerge, planUnmerge, unmergeItemCount, type UnmergeTarget } from '../store/mergePlans';
+import {
+  markMergingItemCount,
+  mergeItemCount,
+  mergeRemainder,
+  mergeSteps,
+  planExplicitMerge,
+  planFinishMerge,
+  planMarkMerging,
+  planMergeStep,
+  planIdentifierRefresh,
+  planUnmerge,
+  refreshSteps,
+  unmergeItemCount,
+  type UnmergeTarget,
+} from '../store/mergePlans';
 import { MAX_TRANSACTION_ITEMS, type PlannedTransaction } from '../store/plans';
 import { unavailable } from '../store/storeError';
 import { runTransaction, type TransactionResult } from '../store/transactions';
-import { MAX_CHANGE_ATTEMPTS, notFound } from './changeLoop';
+import { MAX_CHANGE_ATTEMPTS, notFound, runStep } from './changeLoop';
 import { mergeProblems, unmergeSplit } from './mergeRules';
 
 export type MergeOutcome =
@@ -50,43 +64,99 @@ async function settle<S extends { kind: string }>(
   return record ? { kind: 'recorded', record } : outcome;
 }
 
-/** Merges `victimId` into `survivorId`; with `preview`, only decides (nothing is written). */
+/** Reads in a row that made no progress (a concurrent write won each time) before giving up. */
+const MAX_STALLED_ATTEMPTS = 12;
+
+const MERGE_UNKNOWN = 'the customer table did not answer in time during a merge; send the merge again to finish it';
+
+/**
+ * Merges `victimId` into `survivorId`; with `preview`, only decides (nothing is written). A merge
+ * that fits one transaction is one; a larger one goes in steps (lib/store/mergePlans.ts), and
+ * the same merge sent again carries on where an interrupted one stopped.
+ */
 export async function mergeCustomers(
   orgId: number,
   survivorId: number,
   victimId: number,
   maxProfiles: number | undefined,
-  options: Options<SettledMerge> & { preview?: boolean } = {},
+  options: Options<SettledMerge> & { preview?: boolean; stepItems?: number } = {},
 ): Promise<MergeOutcome> {
   const run = options.run ?? runTransaction;
   const claimRecord = options.claimRecord ?? claimIdempotencyRecord;
+  const stepItems = options.stepItems ?? MAX_TRANSACTION_ITEMS;
   const reject = (problems: Problem[]) =>
     settle<SettledMerge>({ kind: 'rejected', problems }, options, claimRecord) as Promise<MergeOutcome>;
+  // Identifiers a step found moved already (an earlier send of it): skipped.
+  const skip = new Set<string>();
+  let steps = 0;
   let conflicts = 0;
-  for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
+  let progress = -1;
+  for (let stalled = 0; stalled < MAX_STALLED_ATTEMPTS;) {
+    stalled = steps + skip.size === progress ? stalled + 1 : 0;
+    progress = steps + skip.size;
+    if (stalled >= MAX_STALLED_ATTEMPTS) break;
     const [survivor, victim] = await Promise.all([
       loadCustomer(orgId, survivorId, { consistent: true }),
       loadCustomer(orgId, victimId, { consistent: true }),
     ]);
     if (!survivor || survivor.activity === 'ERASED') return reject(notFound());
     if (!victim || victim.activity === 'ERASED') return reject([problem(Code.customerNotFound, 'customer not found', '/victimId')]);
-    const problems = mergeProblems(survivor, victim, maxProfiles);
-    if (problems.length > 0) return reject(problems);
-    if (options.preview) return { kind: 'merged', survivor, victim };
-    const items = mergeItemCount(survivor, victim);
-    if (items > MAX_TRANSACTION_ITEMS) return reject(tooLarge(items));
-    const pending: SettledMerge = { kind: 'merged', survivor, victim };
+    const resuming = victim.activity === 'MERGING' && victim.mergedInto === survivor.id && survivor.mergingFrom === victim.id;
+    if (!resuming) {
+      const problems = mergeProblems(survivor, victim, maxProfiles);
+      if (problems.length > 0) return reject(problems);
+      if (options.preview) return { kind: 'merged', survivor, victim };
+      if (mergeItemCount(survivor, victim) <= stepItems) {
+        const pending: SettledMerge = { kind: 'merged', survivor, victim };
+        const record = options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
+        const result = await run(planExplicitMerge(survivor, victim, record));
+        if (result.ok) return pending;
+        if ('unknown' in result)
+          throw unavailable('the customer table did not answer in time: the merge may have been applied; read the survivor to see');
+        if (result.cancellation.ownWrite) return pending;
+        if (result.cancellation.record) return { kind: 'recorded', record: result.cancellation.record };
+        // Either customer changed under the merge (a registration, a change, another merge, an erase): decide again.
+        await backoff(++conflicts);
+        continue;
+      }
+      const items = markMergingItemCount(victim);
+      if (items > stepItems) return reject(tooLarge(items));
+      // Too large for one transaction: mark the victim first (and the survivor), then move its parts.
+      if ((await runStep(run, planMarkMerging(survivor, victim), skip, MERGE_UNKNOWN)) === 'done') steps += 1;
+      else await backoff(++conflicts);
+      continue;
+    }
+    // The survivor as read holds the victim's profiles already: the answer is the survivor as it stands.
+    const pending: SettledMerge = { kind: 'merged', survivor, victim: { ...victim, profiles: [] } };
+    if (options.preview) return pending;
     const record = options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
-    const result = await run(planExplicitMerge(survivor, victim, record));
+    const remainder = mergeRemainder(victim);
+    const { steps: middle, last } = mergeSteps(
+      { ...remainder, identifiers: remainder.identifiers.filter((i) => !skip.has(identifierKeyOf(i))) },
+      stepItems,
+      record !== undefined,
+    );
+    let interrupted = false;
+    for (const part of middle) {
+      if ((await runStep(run, planMergeStep(survivor, victim, part), skip, MERGE_UNKNOWN)) !== 'done') {
+        interrupted = true;
+        break;
+      }
+      steps += 1;
+    }
+    if (interrupted) {
+      await backoff(++conflicts);
+      continue;
+    }
+    const result = await run(planFinishMerge(survivor, victim, last, record));
     if (result.ok) return pending;
-    if ('unknown' in result)
-      throw unavailable('the customer table did not answer in time: the merge may have been applied; read the survivor to see');
+    if ('unknown' in result) throw unavailable(MERGE_UNKNOWN);
     if (result.cancellation.ownWrite) return pending;
     if (result.cancellation.record) return { kind: 'recorded', record: result.cancellation.record };
-    // Either customer changed under the merge (a registration, a change, another merge, an erase): decide again.
-    await backoff(++conflicts);
+    for (const key of result.cancellation.notReleased) skip.add(key);
+    if (result.cancellation.conflict || result.cancellation.throttled || result.cancellation.customerChanged) await backoff(++conflicts);
   }
-  throw unavailable('the customers kept changing under the merge; retry later');
+  throw unavailable('the customers kept changing under the merge; send the merge again to finish it');
 }
 
 /** Splits the profile at `source`/`accountId` out of a customer (the rules decide where it goes). */
@@ -94,9 +164,10 @@ export async function unmergeProfile(
   orgId: number,
   customerId: number,
   profileIndex: (customer: VersionedCustomer) => number | Problem[],
-  options: Options<SettledUnmerge> & { maxProfiles?: number } = {},
+  options: Options<SettledUnmerge> & { maxProfiles?: number; stepItems?: number } = {},
 ): Promise<UnmergeOutcome> {
   const run = options.run ?? runTransaction;
+  const stepItems = options.stepItems ?? MAX_TRANSACTION_ITEMS;
   const claimRecord = options.claimRecord ?? claimIdempotencyRecord;
   const reject = (problems: Problem[]) =>
     settle<SettledUnmerge>({ kind: 'rejected', problems }, options, claimRecord) as Promise<UnmergeOutcome>;
@@ -105,6 +176,11 @@ export async function unmergeProfile(
   for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
     const customer = await loadCustomer(orgId, customerId, { consistent: true });
     if (!customer || customer.activity === 'ERASED') return reject(notFound());
+    // An earlier stepped unmerge left its refresh unfinished (interrupted): finish it first.
+    if (customer.refreshingIdentifiers) {
+      await refreshIdentifiers(orgId, customerId, run, stepItems);
+      continue;
+    }
     const index = profileIndex(customer);
     if (Array.isArray(index)) return reject(index);
     const split = unmergeSplit(customer, index);
@@ -121,27 +197,35 @@ export async function unmergeProfile(
       victim && (victim.activity === 'MERGED' || (victim.activity === 'ACTIVE' && joins(victim)))
         ? { kind: 'victim', victim }
         : { kind: 'new', customerId: (newId ??= newCustomerId()) };
-    const items = unmergeItemCount(customer, target);
-    if (items > MAX_TRANSACTION_ITEMS) return reject(tooLarge(items));
     const to = target.kind === 'new' ? target.customerId : target.victim.id;
     const pending: SettledUnmerge = { kind: 'unmerged', customerId, to, kept: split.kept, moved: split.moved };
     const record = options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
     // The profile leaves without the values that stay: each identifier belongs to one customer.
     const keptKeys = new Set(split.kept.map(identifierKeyOf));
     const leaving = { ...profile, identifiers: profile.identifiers.filter((i) => !keptKeys.has(identifierKeyOf(i))) };
-    const plan = planUnmerge(
-      {
-        customer: { ...customer, profiles: customer.profiles.map((p, i) => (i === index ? leaving : p)) },
-        index,
-        target,
-        kept: split.kept,
-        moved: split.moved,
-        summary: { profile: profileRef(profile), from: customerId, to, kept: split.kept, moved: split.moved },
-      },
-      record,
-    );
+    const write = {
+      customer: { ...customer, profiles: customer.profiles.map((p, i) => (i === index ? leaving : p)) },
+      index,
+      target,
+      kept: split.kept,
+      moved: split.moved,
+      summary: { profile: profileRef(profile), from: customerId, to, kept: split.kept, moved: split.moved },
+    };
+    // One transaction when it fits; else the split first, and the identifiers that stay refreshed in steps after it.
+    const stepped = unmergeItemCount(customer, target) > stepItems;
+    const plan = planUnmerge(write, record, undefined, { refreshLater: stepped });
+    const items = plan.input.TransactItems!.length;
+    if (items > stepItems) return reject(tooLarge(items));
     const result = await run(plan);
-    if (result.ok) return pending;
+    if (result.ok) {
+      // The outcome is settled with the split; a refresh cut short leaves the mark, and the next unmerge of the customer finishes it.
+      if (stepped) {
+        await refreshIdentifiers(orgId, customerId, run, stepItems).catch((error: unknown) => {
+          if (!(error instanceof ApiError)) throw error;
+        });
+      }
+      return pending;
+    }
     if ('unknown' in result)
       throw unavailable('the customer table did not answer in time: the unmerge may have been applied; read the customer to see');
     if (result.cancellation.ownWrite) return pending;
@@ -151,4 +235,37 @@ export async function unmergeProfile(
     await backoff(++conflicts);
   }
   throw unavailable('the customer kept changing under the unmerge; retry later');
+}
+
+const REFRESH_UNKNOWN = 'the customer table did not answer in time during an unmerge; send the unmerge again to finish it';
+
+/**
+ * The steps after a stepped unmerge's split: every identifier that stayed records the customer's
+ * source accounts, and the last step clears the mark (lib/store/mergePlans.ts). Read again when
+ * the customer changes meanwhile; the mark stays if it keeps changing.
+ */
+async function refreshIdentifiers(
+  orgId: number,
+  customerId: number,
+  run: (plan: PlannedTransaction) => Promise<TransactionResult>,
+  stepItems: number,
+): Promise<void> {
+  const skip = new Set<string>();
+  for (let attempt = 1; attempt <= MAX_CHANGE_ATTEMPTS; attempt++) {
+    const customer = await loadCustomer(orgId, customerId, { consistent: true });
+    if (!customer?.refreshingIdentifiers || customer.activity !== 'ACTIVE') return;
+    const chunks = refreshSteps(
+      uniqueIdentifiers(customer.profiles).filter((i) => !skip.has(identifierKeyOf(i))),
+      stepItems,
+    );
+    let done = true;
+    for (const [i, chunk] of chunks.entries()) {
+      if ((await runStep(run, planIdentifierRefresh(customer, chunk, i === chunks.length - 1), skip, REFRESH_UNKNOWN)) !== 'done') {
+        done = false;
+        break;
+      }
+    }
+    if (done) return;
+    await backoff(attempt);
+  }
 }

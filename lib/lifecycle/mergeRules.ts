@@ -10,6 +10,12 @@ function unmergeable(customer: VersionedCustomer, role: string): Problem | undef
   if (customer.activity === 'MERGED') {
     return problem(Code.notMergeable, `the ${role} ${customer.id} was merged into customer ${customer.mergedInto}`);
   }
+  if (customer.activity === 'MERGING') {
+    return problem(Code.notMergeable, `the ${role} ${customer.id} is being merged into customer ${customer.mergedInto}`);
+  }
+  if (customer.mergingFrom !== undefined) {
+    return problem(Code.notMergeable, `the ${role} ${customer.id} is taking in customer ${customer.mergingFrom} (a merge in progress)`);
+  }
   return undefined;
 }
 

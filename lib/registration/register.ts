@@ -103,6 +103,7 @@ export async function registerCustomer(
     return false;
   };
   let conflicts = 0;
+  let merging: number | undefined;
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     profiles = withCardNumbers(profiles, org, owners);
@@ -163,9 +164,20 @@ export async function registerCustomer(
     }
     // Its identifiers are still that customer's, and it takes no merges until its erase ends (SPEC section 12).
     if (result.cancellation.customerChanged?.activity === 'ERASING') throw beingErased(pending.customerId);
+    // Being merged into another in steps: its values move to the survivor; ask the table again who holds them.
+    if (result.cancellation.customerChanged?.activity === 'MERGING') {
+      merging = pending.customerId;
+      for (const [key, owner] of owners) if (owner === merging) owners.delete(key);
+      takenSourceAccounts.delete(merging);
+      await backoff(++conflicts);
+      continue;
+    }
     // No room for the profiles on the customer's count: the next decision refuses with 8901.
     if (result.cancellation.full) profileCounts.set(result.cancellation.full.customerId, result.cancellation.full.profileCount);
     if (learn(result.cancellation, owners, takenSourceAccounts)) await backoff(++conflicts);
+  }
+  if (merging !== undefined) {
+    throw unavailable(`an identifier belongs to customer ${merging}, which is being merged into another; retry in a few seconds`);
   }
   throw unavailable('registration kept conflicting with concurrent requests; retry later');
 }

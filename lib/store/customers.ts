@@ -56,6 +56,8 @@ export async function loadCustomer(
     profilesOnItem: customer.profiles.length,
     recordEntries: [...(customer.recordKeys ?? [])].sort(),
     ...(typeof customer.mergedInto === 'number' ? { mergedInto: customer.mergedInto } : {}),
+    ...(typeof customer.mergingFrom === 'number' ? { mergingFrom: customer.mergingFrom } : {}),
+    ...(customer.refreshingIdentifiers === true ? { refreshingIdentifiers: true } : {}),
     ...(Object.keys(mergedFrom).length > 0 ? { mergedFrom } : {}),
     ...(customer.victims && customer.victims.length > 0 ? { victims: [...customer.victims] } : {}),
   };
@@ -70,7 +72,7 @@ export async function findOwner(orgId: number, identifier: Identifier): Promise<
 }
 
 /**
- * What a customer item's `activity` says (ACTIVE, ERASING, ERASED), or undefined for no such
+ * What a customer item's `activity` says (ACTIVE, ERASING, ERASED, MERGED, MERGING), or undefined for no such
  * customer. A strongly consistent read of one attribute: a registration the identity rules
  * refuse asks it of the customers its values belong to, to tell a refusal from a wait for an erase.
  */

@@ -25,6 +25,7 @@ import { Entity, keys } from './keys';
 import {
   changedBy,
   changeTime,
+  MAX_TRANSACTION_ITEMS,
   withRecord,
   type ItemRole,
   type MergeSummary,
@@ -208,7 +209,12 @@ export function unmergeItemCount(customer: VersionedCustomer, target: UnmergeTar
  * the target gets it, the identifiers only it lists move to the target, and every identifier
  * that stays records the source accounts the customer keeps (so that none names one it left).
  */
-export function planUnmerge(write: UnmergeWrite, record?: RecordToClaim, token: string = randomUUID()): PlannedTransaction {
+export function planUnmerge(
+  write: UnmergeWrite,
+  record?: RecordToClaim,
+  token: string = randomUUID(),
+  options: { refreshLater?: boolean } = {},
+): PlannedTransaction {
   const { customer, index, target, moved } = write;
   const { orgId } = customer;
   const profile = customer.profiles[index];
@@ -226,6 +232,12 @@ export function planUnmerge(write: UnmergeWrite, record?: RecordToClaim, token: 
         lastUnmerge: write.summary,
         victims: victims.length > 0 ? victims : undefined,
         recordKeys: recordList([customer.recordEntries ?? []], record),
+        // Too many identifiers stay for one transaction: their source accounts are refreshed in the steps after it.
+        ...(options.refreshLater
+          ? { refreshingIdentifiers: true }
+          : customer.refreshingIdentifiers
+            ? { refreshingIdentifiers: undefined }
+            : {}),
       },
       [],
       versionCondition(customer.version),
@@ -305,10 +317,251 @@ export function planUnmerge(write: UnmergeWrite, record?: RecordToClaim, token: 
     roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
   }
   const staying = remaining.map(sourceAccountOf);
-  for (const identifier of uniqueIdentifiers(remaining)) {
+  for (const identifier of options.refreshLater ? [] : uniqueIdentifiers(remaining)) {
     if (movedKeys.has(identifierKeyOf(identifier))) continue;
     items.push(moveIdentifier(orgId, identifier, customer.id, customer.id, staying));
     roles.push({ kind: 'identifier', key: identifierKeyOf(identifier) });
   }
   return withRecord({ input: { TransactItems: items, ClientRequestToken: token }, roles }, record);
+}
+
+// A merge too large for one transaction (SPEC section 15: "in steps like an erase, the victim
+// marked first"). The first transaction marks the victim MERGING, naming its survivor, and puts
+// its profiles into the survivor, raising the survivor's profile count by them: from then on a
+// read of the victim answers the survivor, nothing registers into the victim or changes it, no
+// registration takes one of those source accounts in the survivor, and maxProfilesPerCustomer
+// holds. The survivor is marked as taking the victim in (`mergingFrom`), which refuses its
+// changes, erases, merges and unmerges until the last step. The steps after it move the
+// victim's identifiers (each only while it still names the victim), then delete the victim's
+// profile items, and the last one makes the victim a tombstone and clears the mark. Every step
+// can be run again: the merge sent again finds the marks and carries on.
+
+/** The items of a stepped merge's first transaction: both customer items and a profile item per profile of the victim. */
+export function markMergingItemCount(victim: VersionedCustomer): number {
+  return 2 + victim.profiles.length;
+}
+
+export function planMarkMerging(survivor: VersionedCustomer, victim: VersionedCustomer, token: string = randomUUID()): PlannedTransaction {
+  const { orgId } = survivor;
+  const moved = victim.profiles;
+  const summary: MergeSummary = {
+    sourceAccounts: moved.map(sourceAccountOf),
+    identifierTypes: identifierTypesOf(moved),
+    victimId: victim.id,
+  };
+  const victims = [...new Set([...(survivor.victims ?? []), ...(victim.victims ?? []), victim.id])];
+  const items: TransactItem[] = [
+    customerUpdate(
+      survivor,
+      {
+        profileCount: survivor.profiles.length + moved.length,
+        lastMerge: summary,
+        lastUnmerge: undefined,
+        victims,
+        mergingFrom: victim.id,
+      },
+      [],
+      versionCondition(survivor.version),
+      token,
+    ),
+    customerUpdate(victim, { activity: 'MERGING', mergedInto: survivor.id }, [], versionCondition(victim.version), token),
+  ];
+  const roles: ItemRole[] = [
+    { kind: 'customerVersion', customerId: survivor.id },
+    { kind: 'customerVersion', customerId: victim.id },
+  ];
+  for (const profile of moved) {
+    const sourceAccount = sourceAccountOf(profile);
+    items.push(profileItem(orgId, survivor.id, profile, token, victim.mergedFrom?.[sourceAccount] ?? victim.id));
+    roles.push({ kind: 'profile', customerId: survivor.id, sourceAccount });
+  }
+  return { input: { TransactItems: items, ClientRequestToken: token }, roles };
+}
+
+/** What is left of a stepped merge: the victim's identifiers to move and its profile items to delete (by source account). */
+export interface MergeRemainder {
+  identifiers: Identifier[];
+  profileItems: string[];
+}
+
+/** All of it, from the victim as read (while its identifiers move, its profiles list them all). */
+export function mergeRemainder(victim: VersionedCustomer): MergeRemainder {
+  return {
+    identifiers: uniqueIdentifiers(victim.profiles),
+    profileItems: victim.profiles.slice(victim.profilesOnItem).map(sourceAccountOf),
+  };
+}
+
+/**
+ * Splits the remainder into transactions of at most `size` items, identifiers first (so that an
+ * interrupted merge still finds, on the victim's profile items, every identifier not yet
+ * moved); the last one also holds both customer items and the record.
+ */
+export function mergeSteps(
+  remainder: MergeRemainder,
+  size = MAX_TRANSACTION_ITEMS,
+  recorded = false,
+): { steps: MergeRemainder[]; last: MergeRemainder } {
+  const all = [
+    ...remainder.identifiers.map((identifier) => ({ identifier })),
+    ...remainder.profileItems.map((profileItem) => ({ profileItem })),
+  ];
+  const toRemainder = (chunk: typeof all): MergeRemainder => ({
+    identifiers: chunk.flatMap((c) => ('identifier' in c ? [c.identifier] : [])),
+    profileItems: chunk.flatMap((c) => ('profileItem' in c ? [c.profileItem] : [])),
+  });
+  const lastSize = size - 2 - (recorded ? 1 : 0);
+  // A middle step also checks that the victim is still marked for this survivor.
+  const stepSize = size - 1;
+  const steps: MergeRemainder[] = [];
+  let rest = all;
+  while (rest.length > lastSize) {
+    steps.push(toRemainder(rest.slice(0, stepSize)));
+    rest = rest.slice(stepSize);
+  }
+  return { steps, last: toRemainder(rest) };
+}
+
+function remainderItems(survivor: VersionedCustomer, victim: VersionedCustomer, part: MergeRemainder, roles: ItemRole[]): TransactItem[] {
+  const { orgId } = survivor;
+  // The survivor as read holds the victim's profiles already (the first step put them there).
+  const sourceAccounts = [...new Set(survivor.profiles.map(sourceAccountOf))];
+  const items: TransactItem[] = [];
+  for (const identifier of part.identifiers) {
+    items.push(moveIdentifier(orgId, identifier, victim.id, survivor.id, sourceAccounts));
+    // One that no longer names the victim moved in an earlier send of this step: skipped next time.
+    roles.push({ kind: 'release', key: identifierKeyOf(identifier) });
+  }
+  for (const sourceAccount of part.profileItems) {
+    // Unconditional: a resumed merge deletes again what an earlier send deleted.
+    items.push({ Delete: { TableName: tableName(), Key: keys.mergedProfile(orgId, victim.id, sourceAccount) } });
+    roles.push({ kind: 'mergedProfileChange', customerId: victim.id });
+  }
+  return items;
+}
+
+const MERGING_CONDITION = 'activity = :merging AND mergedInto = :survivor';
+
+/** A middle step of a stepped merge, conditioned on the victim still being merged into this survivor. */
+export function planMergeStep(
+  survivor: VersionedCustomer,
+  victim: VersionedCustomer,
+  part: MergeRemainder,
+  token: string = randomUUID(),
+): PlannedTransaction {
+  const items: TransactItem[] = [
+    {
+      ConditionCheck: {
+        TableName: tableName(),
+        Key: keys.customer(victim.orgId, victim.id),
+        ConditionExpression: MERGING_CONDITION,
+        ExpressionAttributeValues: { ':merging': 'MERGING', ':survivor': survivor.id },
+        ReturnValuesOnConditionCheckFailure: ALL_OLD,
+      },
+    },
+  ];
+  const roles: ItemRole[] = [{ kind: 'customerVersion', customerId: victim.id }];
+  items.push(...remainderItems(survivor, victim, part, roles));
+  return { input: { TransactItems: items, ClientRequestToken: token }, roles };
+}
+
+/**
+ * The last step of a stepped merge: the victim becomes the tombstone naming its survivor, the
+ * survivor's mark is cleared and it lists the victim's records and the merge's own. The
+ * survivor is conditioned on its mark, not on a version: registrations into it go on during
+ * the steps, so its version and records are raised, never set from the read.
+ */
+export function planFinishMerge(
+  survivor: VersionedCustomer,
+  victim: VersionedCustomer,
+  part: MergeRemainder,
+  record?: RecordToClaim,
+  token: string = randomUUID(),
+): PlannedTransaction {
+  const by = changedBy();
+  const records = new Set([...liveEntries(victim.recordEntries ?? []), ...(record ? [recordEntry(record.key)] : [])]);
+  const items: TransactItem[] = [
+    {
+      Update: {
+        TableName: tableName(),
+        Key: keys.customer(survivor.orgId, survivor.id),
+        UpdateExpression: `SET version = if_not_exists(version, :zero) + :one, changedAt = :at, writtenBy = :token${by.expression} REMOVE mergingFrom${
+          records.size > 0 ? ' ADD recordKeys :records' : ''
+        }`,
+        ConditionExpression: 'mergingFrom = :victim',
+        ExpressionAttributeValues: {
+          ':victim': victim.id,
+          ':zero': 0,
+          ':one': 1,
+          ':at': changeTime(),
+          ':token': token,
+          ...by.values,
+          ...(records.size > 0 ? { ':records': records } : {}),
+        },
+        ReturnValuesOnConditionCheckFailure: ALL_OLD,
+      },
+    },
+    customerUpdate(
+      victim,
+      { activity: 'MERGED', mergedAt: changeTime(), profiles: [], profileCount: 0 },
+      ['recordKeys', 'victims', 'lastMerge', 'lastUnmerge'],
+      { expression: MERGING_CONDITION, values: { ':merging': 'MERGING', ':survivor': survivor.id } },
+      token,
+    ),
+  ];
+  const roles: ItemRole[] = [
+    { kind: 'customerVersion', customerId: survivor.id },
+    { kind: 'customerVersion', customerId: victim.id },
+  ];
+  items.push(...remainderItems(survivor, victim, part, roles));
+  return withRecord({ input: { TransactItems: items, ClientRequestToken: token }, roles }, record);
+}
+
+// An unmerge whose staying identifiers do not fit its transaction: the split is one transaction
+// (the profile, its own identifiers and the record), which marks the customer
+// `refreshingIdentifiers`; the steps after it record the customer's source accounts on each
+// identifier that stays, each step conditioned on the customer's version read (a registration
+// appending a source account meanwhile makes the step read again, so none is overwritten), and
+// the last clears the mark. Until then a registration through a value that stayed, in the
+// source account that left, is refused as if the customer still had it (8006): never a wrong
+// merge. An unmerge of the customer sent again carries on first.
+
+/** Splits the identifiers to refresh into transactions of at most `size` items (each also checks or writes the customer item). */
+export function refreshSteps(identifiers: Identifier[], size = MAX_TRANSACTION_ITEMS): Identifier[][] {
+  const chunks: Identifier[][] = [];
+  for (let i = 0; i < identifiers.length; i += size - 1) chunks.push(identifiers.slice(i, i + size - 1));
+  return chunks.length > 0 ? chunks : [[]];
+}
+
+/**
+ * One step of a refresh: each identifier (still naming the customer) records the customer's
+ * source accounts as read; `last` also clears the mark on the customer item, else only checks its version.
+ */
+export function planIdentifierRefresh(
+  customer: VersionedCustomer,
+  identifiers: Identifier[],
+  last: boolean,
+  token: string = randomUUID(),
+): PlannedTransaction {
+  const condition = versionCondition(customer.version);
+  const items: TransactItem[] = [
+    last
+      ? customerUpdate(customer, { refreshingIdentifiers: undefined }, [], condition, token)
+      : {
+          ConditionCheck: {
+            TableName: tableName(),
+            Key: keys.customer(customer.orgId, customer.id),
+            ConditionExpression: condition.expression,
+            ExpressionAttributeValues: condition.values,
+            ReturnValuesOnConditionCheckFailure: ALL_OLD,
+          },
+        },
+  ];
+  const roles: ItemRole[] = [{ kind: 'customerVersion', customerId: customer.id }];
+  const sourceAccounts = [...new Set(customer.profiles.map(sourceAccountOf))];
+  for (const identifier of identifiers) {
+    items.push(moveIdentifier(customer.orgId, identifier, customer.id, customer.id, sourceAccounts));
+    roles.push({ kind: 'release', key: identifierKeyOf(identifier) });
+  }
+  return { input: { TransactItems: items, ClientRequestToken: token }, roles };
 }

@@ -14,8 +14,7 @@ import { allItems, useDemoTable } from '../support/table';
 import { Entity, keys } from '../../lib/store/keys';
 import { IDENTIFIER_TYPES } from '../../lib/vocabulary';
 import { eraseCustomer as eraseInSteps } from '../../lib/lifecycle/erase';
-import { runTransaction, type TransactionResult } from '../../lib/store/transactions';
-import type { PlannedTransaction } from '../../lib/store/plans';
+import { runner } from '../support/steps';
 
 // Erase (SPEC section 12): the values are freed, the merged profiles and personal data go, a
 // tombstone keeps the id, erasedAt and the enrollments with their points; only allowed tills may
@@ -127,18 +126,6 @@ function outcomeOf(reply: Reply): string {
 function expectErasedReply(reply: Reply, id: number): void {
   expect(reply.status).toBe(200);
   expect(reply.body).toEqual({ entity: { id, status: 'ERASED' }, warnings: [] });
-}
-
-/** A transaction runner that counts and checks the size of what it sends, and fails after `failAfter` transactions. */
-function runner(options: { failAfter?: number; most?: number } = {}) {
-  const sent: PlannedTransaction[] = [];
-  const run = async (plan: PlannedTransaction): Promise<TransactionResult> => {
-    if (options.failAfter !== undefined && sent.length >= options.failAfter) throw new Error('simulated crash of the function');
-    sent.push(plan);
-    if (options.most !== undefined) expect(plan.input.TransactItems!.length).toBeLessThanOrEqual(options.most);
-    return runTransaction(plan);
-  };
-  return { run, sent };
 }
 
 /**

@@ -1,7 +1,19 @@
 import type { VersionedCustomer } from '../../lib/customer';
 import { tableName } from '../../lib/config';
 import { withRequestStamp } from '../../lib/requestContext';
-import { mergeItemCount, planExplicitMerge, planUnmerge } from '../../lib/store/mergePlans';
+import {
+  markMergingItemCount,
+  mergeItemCount,
+  mergeRemainder,
+  mergeSteps,
+  planExplicitMerge,
+  planFinishMerge,
+  planIdentifierRefresh,
+  planMarkMerging,
+  planMergeStep,
+  planUnmerge,
+  refreshSteps,
+} from '../../lib/store/mergePlans';
 import { Entity, keys } from '../../lib/store/keys';
 import { profile } from './registrations';
 
@@ -229,5 +241,158 @@ describe('planUnmerge', () => {
       ConditionExpression: 'attribute_not_exists(pk)',
     });
     expect(plan.roles.map((r) => r.kind)).toEqual(['customerVersion', 'customer', 'identifier', 'identifier']);
+  });
+});
+
+describe('a stepped merge', () => {
+  const survivor = customer(1);
+  const victim = customer(2, { profiles: [wechatProfile, lineProfile], profilesOnItem: 1, version: 7 });
+
+  test('marks the victim MERGING and the survivor as taking it in, conditioned on both versions, and puts the profiles into the survivor', () => {
+    const plan = planMarkMerging(survivor, victim, TOKEN);
+    const [survivorItem, victimItem, ...profiles] = plan.input.TransactItems!;
+    expect(markMergingItemCount(victim)).toBe(4);
+    expect(plan.input.TransactItems).toHaveLength(4);
+    expect(survivorItem.Update).toMatchObject({
+      Key: keys.customer(ORG, 1),
+      ConditionExpression: 'activity = :activity AND version = :version',
+      ExpressionAttributeValues: expect.objectContaining({
+        ':version': 3,
+        ':set_profileCount': 3,
+        ':set_mergingFrom': 2,
+        ':set_victims': [2],
+      }),
+    });
+    expect(survivorItem.Update!.UpdateExpression).toContain('mergingFrom = :set_mergingFrom');
+    expect(victimItem.Update).toMatchObject({
+      Key: keys.customer(ORG, 2),
+      ConditionExpression: 'activity = :activity AND version = :version',
+      ExpressionAttributeValues: expect.objectContaining({ ':version': 7, ':set_activity': 'MERGING', ':set_mergedInto': 1 }),
+    });
+    expect(profiles.map((i) => [i.Put!.Item!.sk, i.Put!.Item!.mergedFrom, i.Put!.ConditionExpression])).toEqual([
+      ['PROFILE#WECHAT#wx-main', 2, 'attribute_not_exists(pk)'],
+      ['PROFILE#LINE#line-main', 2, 'attribute_not_exists(pk)'],
+    ]);
+    expect(plan.roles.map((r) => r.kind)).toEqual(['customerVersion', 'customerVersion', 'profile', 'profile']);
+  });
+
+  test('splits what is left into steps, identifiers first, the last with room for both customer items and the record', () => {
+    const remainder = mergeRemainder(victim);
+    expect(remainder).toEqual({ identifiers: [WECHAT, EMAIL, LINE], profileItems: ['LINE#line-main'] });
+    // Steps of 4: a middle step holds 3 (and the victim's check), the last 1 (and both customers and the record).
+    expect(mergeSteps(remainder, 4, true)).toEqual({
+      steps: [{ identifiers: [WECHAT, EMAIL, LINE], profileItems: [] }],
+      last: { identifiers: [], profileItems: ['LINE#line-main'] },
+    });
+    expect(mergeSteps(remainder, 100, true)).toEqual({ steps: [], last: remainder });
+  });
+
+  test('a middle step checks the victim is still MERGING into this survivor and moves identifiers only while they name the victim', () => {
+    const plan = planMergeStep(
+      customer(1, { profiles: [...survivor.profiles, wechatProfile, lineProfile] }),
+      victim,
+      {
+        identifiers: [WECHAT],
+        profileItems: ['LINE#line-main'],
+      },
+      TOKEN,
+    );
+    expect(plan.input.TransactItems).toStrictEqual([
+      {
+        ConditionCheck: {
+          TableName: tableName(),
+          Key: keys.customer(ORG, 2),
+          ConditionExpression: 'activity = :merging AND mergedInto = :survivor',
+          ExpressionAttributeValues: { ':merging': 'MERGING', ':survivor': 1 },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      {
+        Update: {
+          TableName: tableName(),
+          Key: keys.identifier(ORG, 'wechat', 'wx-asha'),
+          UpdateExpression: 'SET customerId = :to, customerSourceAccounts = :sourceAccounts',
+          ConditionExpression: 'customerId = :from',
+          ExpressionAttributeValues: { ':to': 1, ':from': 2, ':sourceAccounts': ['INSTORE', 'WECHAT#wx-main', 'LINE#line-main'] },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      { Delete: { TableName: tableName(), Key: keys.mergedProfile(ORG, 2, 'LINE#line-main') } },
+    ]);
+    expect(plan.roles).toEqual([
+      { kind: 'customerVersion', customerId: 2 },
+      { kind: 'release', key: 'wechat#wx-asha' },
+      { kind: 'mergedProfileChange', customerId: 2 },
+    ]);
+  });
+
+  test('the last step raises the survivor (conditioned on its mark, not a version) and makes the victim the tombstone', () => {
+    const plan = planFinishMerge(survivor, { ...victim, recordEntries: [] }, { identifiers: [], profileItems: [] }, undefined, TOKEN);
+    const [survivorItem, victimItem] = plan.input.TransactItems!;
+    expect(survivorItem.Update).toStrictEqual({
+      TableName: tableName(),
+      Key: keys.customer(ORG, 1),
+      UpdateExpression: 'SET version = if_not_exists(version, :zero) + :one, changedAt = :at, writtenBy = :token REMOVE mergingFrom',
+      ConditionExpression: 'mergingFrom = :victim',
+      ExpressionAttributeValues: { ':victim': 2, ':zero': 0, ':one': 1, ':at': NOW, ':token': TOKEN },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect(victimItem.Update).toMatchObject({
+      ConditionExpression: 'activity = :merging AND mergedInto = :survivor',
+      ExpressionAttributeValues: expect.objectContaining({ ':set_activity': 'MERGED', ':set_profiles': [], ':set_profileCount': 0 }),
+    });
+    expect(victimItem.Update!.UpdateExpression).toContain('REMOVE recordKeys, victims, lastMerge, lastUnmerge');
+  });
+});
+
+describe('a stepped unmerge', () => {
+  const automatic = customer(5, {
+    profiles: [profile('INSTORE', [MOBILE, EMAIL]), profile('LINE', [MOBILE, LINE], { accountId: 'line-main' })],
+  });
+
+  test('the split leaves the staying identifiers alone and marks the customer', () => {
+    const write = {
+      customer: { ...automatic, profiles: [automatic.profiles[0], profile('LINE', [LINE], { accountId: 'line-main' })] },
+      index: 1,
+      target: { kind: 'new' as const, customerId: 9 },
+      kept: [MOBILE],
+      moved: [LINE],
+      summary: { profile: { source: 'LINE', accountId: 'line-main' }, from: 5, to: 9, kept: [MOBILE], moved: [LINE] },
+    };
+    const whole = planUnmerge(write, undefined, TOKEN);
+    const split = planUnmerge(write, undefined, TOKEN, { refreshLater: true });
+    const touched = (plan: typeof whole) =>
+      plan.input.TransactItems!.flatMap((i) => (i.Update && i.Update.Key!.sk === 'ID' ? [i.Update.Key!.pk] : []));
+    expect(touched(whole)).toEqual([
+      keys.identifier(ORG, 'line', 'line-asha').pk,
+      keys.identifier(ORG, 'mobile', MOBILE.value).pk,
+      keys.identifier(ORG, 'email', EMAIL.value).pk,
+    ]);
+    expect(touched(split)).toEqual([keys.identifier(ORG, 'line', 'line-asha').pk]);
+    expect(split.input.TransactItems![0].Update!.ExpressionAttributeValues).toMatchObject({ ':set_refreshingIdentifiers': true });
+    expect(whole.input.TransactItems![0].Update!.UpdateExpression).not.toContain('refreshingIdentifiers');
+  });
+
+  test('the refresh records the customer’s source accounts on each identifier, checking the version read; the last step clears the mark', () => {
+    const marked = customer(5, { refreshingIdentifiers: true, profiles: [profile('INSTORE', [MOBILE, EMAIL])] });
+    expect(refreshSteps([MOBILE, EMAIL, LINE], 3)).toEqual([[MOBILE, EMAIL], [LINE]]);
+    const middle = planIdentifierRefresh(marked, [MOBILE], false, TOKEN);
+    expect(middle.input.TransactItems![0]).toStrictEqual({
+      ConditionCheck: {
+        TableName: tableName(),
+        Key: keys.customer(ORG, 5),
+        ConditionExpression: 'activity = :activity AND version = :version',
+        ExpressionAttributeValues: { ':activity': 'ACTIVE', ':version': 3 },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    });
+    expect(middle.input.TransactItems![1].Update!.ExpressionAttributeValues).toEqual({
+      ':to': 5,
+      ':from': 5,
+      ':sourceAccounts': ['INSTORE'],
+    });
+    const last = planIdentifierRefresh(marked, [EMAIL], true, TOKEN);
+    expect(last.input.TransactItems![0].Update!.UpdateExpression).toContain('REMOVE refreshingIdentifiers');
+    expect(last.input.TransactItems![0].Update!.ConditionExpression).toBe('activity = :activity AND version = :version');
   });
 });
