@@ -18,6 +18,7 @@ import {
 import { codes } from '../support/http';
 import { streamCursor } from '../support/stream';
 import { allItems, useDemoTable } from '../support/table';
+import { mergeCustomers as mergeInSteps } from '../../lib/lifecycle/merge';
 
 // SPEC section 15 against DynamoDB Local: the history is written by the stream publisher from
 // the table's real stream, read newest first a page at a time, idempotent under redelivery,
@@ -237,4 +238,48 @@ test("an erase of a survivor deletes its victims' journals and every value of bo
   const again = await unmergeCustomer(customer, { source: 'LINE', accountId: 'line-main' }, { headers: key });
   expect(JSON.stringify(again.body)).not.toContain(mail);
   expect(JSON.stringify(again.body)).not.toContain(String(split.body.entity.id));
+});
+
+test('a merge in steps is one merged_customer entry and one customer.merged event, on the survivor only', async () => {
+  const cursor = await streamCursor();
+  const survivor = (await addCustomer({ profiles: [instoreProfile([{ type: 'mobile', value: uniqueMobile() }])] })).body
+    .createdId as number;
+  const mobile = uniqueMobile();
+  const victim = (
+    await addCustomer({
+      profiles: [
+        {
+          source: 'WECHAT',
+          accountId: 'wx-main',
+          identifiers: [
+            { type: 'mobile', value: mobile },
+            { type: 'email', value: email() },
+          ],
+        },
+      ],
+    })
+  ).body.createdId as number;
+  const line = await addCustomer({
+    profiles: [
+      {
+        source: 'LINE',
+        accountId: 'line-main',
+        identifiers: [
+          { type: 'mobile', value: mobile },
+          { type: 'line', value: email() },
+        ],
+      },
+    ],
+  });
+  expect(line.body.createdId).toBe(victim);
+  await publish(await cursor.next());
+
+  // Steps of 4 items: the mark, two middle steps and the last.
+  const outcome = await mergeInSteps(ORG, survivor, victim, undefined, { stepItems: 4 });
+  expect(outcome.kind).toBe('merged');
+  const events = await publish(await cursor.next());
+  expect(events.map((e) => [e.type, e.customerId])).toEqual([['customer.merged', survivor]]);
+  expect(events[0].data).toMatchObject({ victimId: victim, sourceAccounts: ['WECHAT#wx-main', 'LINE#line-main'] });
+  expect((await historyOf(survivor)).entries.map((e) => e.type)).toEqual(['merged_customer', 'created']);
+  expect((await historyOf(victim)).entries.map((e) => e.type)).toEqual(['merged', 'created']);
 });
