@@ -1,0 +1,253 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { signedHeaders } from '../../lib/webhooks/signature';
+import stages from '../../config/stages.json';
+import { ROOT, useOffline } from '../support/offline';
+
+// Every command block of the README and of docs/, run as a newcomer would paste them, in order,
+// one shell per page, against serverless offline (the port of this run's server for
+// localhost:3000), twice, as a second run on the same data is: answers checked against what the
+// page says of them. A block is tagged by its fence: `sh` runs; `sh setup` (install, start, test)
+// names npm scripts that must exist; `sh aws` needs an AWS account, and every flag it uses must
+// be one its command's --help lists. Links between the pages must land on a heading or an anchor.
+
+const run = promisify(execFile);
+const offline = useOffline();
+
+const PAGES = ['README.md', 'docs/integrating.md', 'docs/importing.md', 'docs/operating.md', 'docs/design.md', 'docs/CHANGELOG.md'];
+const read = (page: string) => readFileSync(join(ROOT, page), 'utf8');
+
+interface Block {
+  page: string;
+  language: string;
+  tag: string;
+  text: string;
+}
+
+function blocksOf(page: string): Block[] {
+  return [...read(page).matchAll(/^```(\S*)[ \t]*([^\n]*)\n([\s\S]*?)^```$/gm)].map((m) => ({
+    page,
+    language: m[1],
+    tag: m[2].trim(),
+    text: m[3],
+  }));
+}
+
+const shellBlocks = (page: string, tag = '') => blocksOf(page).filter((b) => b.language === 'sh' && b.tag === tag);
+
+/** Runs a page's `sh` blocks in one bash, in order; returns each block's output lines (blank lines dropped). */
+async function runPage(page: string, seed: number, cwd = ROOT): Promise<string[][]> {
+  const port = new URL(offline.url).port;
+  const blocks = shellBlocks(page);
+  const script = [
+    'set -euo pipefail',
+    `RANDOM=${seed}`,
+    // Each answer on a line of its own, as a terminal shows them one after the other.
+    'curl() { command curl "$@"; echo; }',
+    ...blocks.map((b, i) => `echo "=== block ${i}"\n${b.text}\necho`),
+  ]
+    .join('\n')
+    .replaceAll('localhost:3000', `127.0.0.1:${port}`);
+  const { stdout } = await run('bash', ['-c', script], {
+    cwd,
+    maxBuffer: 20 * 1024 * 1024,
+    env: { ...process.env, LOG_LEVEL: 'silent', FORCE_COLOR: '0' },
+  });
+  return stdout
+    .split(/^=== block \d+\n/m)
+    .slice(1)
+    .map((out) => out.split('\n').filter((line) => line.trim() !== ''));
+}
+
+const json = (line: string | undefined) => JSON.parse(line ?? 'null');
+const codes = (items: { code: number }[]) => items.map((i) => i.code);
+
+test('every command block is tagged for how it runs, and every link between the pages lands', () => {
+  const problems: string[] = [];
+  for (const page of PAGES) {
+    for (const block of blocksOf(page)) {
+      if (block.language === 'sh' && !['', 'setup', 'aws'].includes(block.tag)) problems.push(`${page}: sh block tagged "${block.tag}"`);
+      if (block.language === '' && /^\s*(npm|npx|curl)\s/m.test(block.text)) problems.push(`${page}: an untagged block holds commands`);
+    }
+    const text = read(page).replace(/^```[\s\S]*?^```$/gm, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const [file, anchor] = target.split('#');
+      const path = file === '' ? join(ROOT, page) : join(ROOT, dirname(page), file);
+      if (!existsSync(path)) {
+        problems.push(`${page}: link to missing ${target}`);
+        continue;
+      }
+      if (anchor && path.endsWith('.md') && !anchorsOf(readFileSync(path, 'utf8')).has(anchor))
+        problems.push(`${page}: no anchor for ${target}`);
+    }
+  }
+  expect(problems).toEqual([]);
+  expect(read('README.md').split('\n').length).toBeLessThanOrEqual(150);
+  expect(read('README.md')).toContain('```mermaid');
+});
+
+/** The anchors GitHub makes of a page's headings, and its explicit `<a id>`s. */
+function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  const text = markdown.replace(/^```[\s\S]*?^```$/gm, '');
+  for (const [, heading] of text.matchAll(/^#{1,6} (.+)$/gm)) {
+    anchors.add(
+      heading
+        .toLowerCase()
+        .replace(/[`*_]/g, '')
+        .replace(/[^\p{L}\p{N} -]/gu, '')
+        .replace(/ /g, '-'),
+    );
+  }
+  for (const [, id] of text.matchAll(/<a id="([^"]+)"><\/a>/g)) anchors.add(id);
+  return anchors;
+}
+
+test('setup blocks name npm scripts that exist; AWS blocks use stages that exist and flags their commands document', async () => {
+  const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+  for (const page of PAGES) {
+    for (const block of shellBlocks(page, 'setup')) {
+      for (const [, name] of block.text.matchAll(/npm (?:run )?([a-z:-]+)/g)) {
+        if (name !== 'ci' && name !== 'run') expect({ page, name, exists: name in scripts }).toEqual({ page, name, exists: true });
+      }
+    }
+    for (const block of shellBlocks(page, 'aws')) {
+      for (const line of block.text.split('\n').filter((l) => /^(npm|npx) /.test(l))) {
+        const stage = /--stage (\S+)/.exec(line)?.[1];
+        if (stage) expect({ line, stage: stage in stages }).toEqual({ line, stage: true });
+        const script = /^npm run (\S+) --/.exec(line)?.[1];
+        if (!script) continue;
+        const { stdout } = await run('npm', ['run', '-s', script, '--', '--help'], { cwd: ROOT });
+        for (const [, flag] of line.matchAll(/ (--[a-z-]+)/g))
+          expect({ line, flag, documented: stdout.includes(flag) }).toEqual({ line, flag, documented: true });
+      }
+    }
+  }
+}, 120_000);
+
+test('the README’s first request runs as written, and again: a new customer, the same shopper merged, its history', async () => {
+  for (const seed of [101, 202]) {
+    const [first] = await runPage('README.md', seed);
+    const id = Number(first[0]);
+    expect(Number.isSafeInteger(id) && id > 0).toBe(true);
+    const merged = json(first[1]);
+    expect({ id: merged.createdId, warnings: codes(merged.warnings) }).toEqual({ id, warnings: [8050] });
+    const history = json(first[2]);
+    expect(history.entries.at(-1).type).toBe('created');
+    for (const entry of history.entries) expect(['created', 'merged']).toContain(entry.type);
+  }
+}, 120_000);
+
+test('integrating.md runs in order as written, twice on the same data, and answers what it says', async () => {
+  for (const seed of [303, 404]) {
+    const [calling, full, bulk, changing, merging, events] = await runPage('docs/integrating.md', seed);
+
+    // The call, the merge (same id, 8050), the lookup, the GET document, the extended fields.
+    const id = Number(calling[0]);
+    expect(Number.isSafeInteger(id) && id > 0).toBe(true);
+    const merged = json(calling[1]);
+    expect({ id: merged.createdId, warnings: codes(merged.warnings) }).toEqual({ id, warnings: [8050] });
+    expect(json(calling[2])).toEqual({ entity: id, warnings: [] });
+    const customer = json(calling[3]);
+    expect({ id: customer.id, sources: customer.profiles.map((p: { source: string }) => p.source) }).toEqual({
+      id,
+      sources: ['INSTORE', 'WECHAT'],
+    });
+    expect(json(calling[4]).success).toBe(true);
+
+    // The full request: a new customer with a card and points, as the page's answer shows.
+    expect(json(full[0])).toEqual({
+      createdId: expect.any(Number),
+      warnings: [],
+      sideEffects: [
+        { type: 'card', cardNumber: expect.stringMatching(/^DEMO\d{12}$/), seriesId: 501, seriesCode: 'DEMO-GEN', statusLabel: 'ACTIVE' },
+        { type: 'points', entityType: 'USER', programId: 1, awardedPoints: 500 },
+      ],
+    });
+
+    // The bulk add: a new customer, the same shopper merged from ECOMMERCE, an invalid mobile.
+    const items = json(bulk[0]);
+    expect(items.map((item: { status: number }) => item.status)).toEqual([200, 200, 400]);
+    expect(items[1].entity).toEqual(items[0].entity);
+    expect(items[2].errors[0]).toEqual(expect.objectContaining({ code: 8014, path: '/profiles/0/identifiers/0/value' }));
+
+    // Changing and erasing: the update, the new mobile, the GET showing both, the export, the erase, then 404 twice.
+    const updated = json(changing[0]);
+    const changedId = updated.createdId;
+    expect(updated).toEqual({ createdId: expect.any(Number), warnings: [], sideEffects: [] });
+    expect(json(changing[1])).toEqual({ createdId: changedId, warnings: [], sideEffects: [] });
+    const changed = json(changing[2]);
+    expect(changed.profiles).toHaveLength(1);
+    expect(changed.profiles[0]).toMatchObject({
+      firstName: 'Ravi',
+      lastName: 'Nair-Menon',
+      source: 'INSTORE',
+      identifiers: [{ type: 'mobile', value: expect.stringMatching(/^919846\d{6}$/) }],
+      commChannels: [expect.objectContaining({ type: 'email', value: expect.stringMatching(/^ravi\.\d{6}@example\.com$/) })],
+      fields: { preferred_language: 'ml' },
+      attribution: expect.objectContaining({
+        createdBy: { code: 'demo.till', type: 'TILL' },
+        modifiedBy: { code: 'demo.till', type: 'TILL' },
+      }),
+    });
+    expect(changed.extendedFields).toEqual({ city: 'Kochi' });
+    const exported = json(changing[3]);
+    expect(exported.customer).toEqual(changed);
+    expect(exported).toMatchObject({ enrollments: [{ programId: 1, tierNumber: 1, loyaltyPoints: 0 }], idempotencyKeys: [] });
+    for (const entry of exported.history) expect(['created', 'updated', 'identifiers_changed']).toContain(entry.type);
+    expect(json(changing[4])).toEqual({ entity: { id: changedId, status: 'ERASED' }, warnings: [] });
+    for (const gone of [changing[5], changing[6]])
+      expect(json(gone)).toEqual({ errors: [expect.objectContaining({ status: false, code: 8015 })], warnings: [] });
+
+    // Merging, unmerging and the history: the preview, the merge, the victim answering the survivor (91009), the unmerge, the history.
+    const preview = json(merging[0]);
+    expect(preview.profiles.map((p: { source: string }) => p.source)).toEqual(['INSTORE', 'WECHAT']);
+    expect(json(merging[1])).toEqual(preview);
+    const asVictim = json(merging[2]);
+    expect({ id: asVictim.id, warnings: codes(asVictim.warnings) }).toEqual({ id: preview.id, warnings: [91009] });
+    const unmerged = json(merging[3]);
+    expect(unmerged).toEqual({
+      entity: { id: expect.any(Number) },
+      kept: [],
+      moved: [{ type: 'email', value: expect.stringMatching(/^meera\.\d{6}@example\.com$/) }],
+      warnings: [],
+    });
+    const history = json(merging[4]);
+    expect(history.entries.map((e: { type: string }) => e.type)).toEqual(['unmerged', 'merged_customer', 'created']);
+    expect(history.entries[1].details.victimId).toBe(unmerged.entity.id);
+
+    // The example events through invoke local: a registration (200 the first time, 409 / 8006 once it exists) and a GET of customer 1 (404).
+    const answers = events.join('\n').match(/"statusCode": \d+/g);
+    expect(answers?.[0]).toMatch(seed === 303 ? /200|409/ : /409/);
+    expect(answers?.[1]).toBe('"statusCode": 404');
+  }
+}, 300_000);
+
+test('the webhook signature checks of integrating.md accept a delivery signed by the service and refuse a forged one', async () => {
+  const [ts] = blocksOf('docs/integrating.md').filter((b) => b.language === 'ts');
+  const [python] = blocksOf('docs/integrating.md').filter((b) => b.language === 'python');
+  const secret = `whsec_${Buffer.from('a demo secret of 32 bytes, ok!!!').toString('base64')}`;
+  const body = JSON.stringify({ id: 'evt_1', type: 'customer.created', sequence: 1 });
+  const headers = signedHeaders('evt_1', body, [secret]);
+  const forged = { ...headers, 'webhook-signature': headers['webhook-signature'].replace(/.{4}$/, 'AAAA') };
+  const dir = mkdtempSync(join(tmpdir(), 'webhook-check-'));
+
+  writeFileSync(
+    join(dir, 'check.ts'),
+    `${ts.text}\nconsole.log(JSON.stringify([verifiedEvent(${JSON.stringify(secret)}, ${JSON.stringify(headers)}, ${JSON.stringify(body)})?.id ?? null, verifiedEvent(${JSON.stringify(secret)}, ${JSON.stringify(forged)}, ${JSON.stringify(body)}) ?? null]));\n`,
+  );
+  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+  const fromTs = await run(tsx, [join(dir, 'check.ts')], { cwd: ROOT, env: { ...process.env, NODE_PATH: join(ROOT, 'node_modules') } });
+  expect(JSON.parse(fromTs.stdout)).toEqual(['evt_1', null]);
+
+  writeFileSync(
+    join(dir, 'check.py'),
+    `${python.text}\nimport json\nprint(json.dumps([verified(${JSON.stringify(secret)}, ${JSON.stringify(headers)}, ${JSON.stringify(body)}.encode()), verified(${JSON.stringify(secret)}, ${JSON.stringify(forged)}, ${JSON.stringify(body)}.encode())]))\n`,
+  );
+  const fromPython = await run('python3', [join(dir, 'check.py')]);
+  expect(JSON.parse(fromPython.stdout)).toEqual([true, false]);
+}, 60_000);
