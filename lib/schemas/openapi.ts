@@ -55,6 +55,7 @@ export interface OpenApiDocument {
   openapi: '3.1.0';
   info: JsonObject;
   servers: JsonObject[];
+  externalDocs: JsonObject;
   security: JsonObject[];
   tags: JsonObject[];
   paths: Record<string, Record<string, JsonObject>>;
@@ -1364,7 +1365,7 @@ function operations(): OperationSpec[] {
           200: {
             description: 'The OpenAPI 3.1 document.',
             content: json(schemaRef('OpenApiDocument'), {
-              example: { openapi: '3.1.0', info: { title: 'Loyalty customer registration', version: '0.1.0' }, paths: {} },
+              example: { openapi: '3.1.0', info: { title: 'Loyalty customer registration', version: '0.2.0' }, paths: {} },
             }),
           },
           500: internal,
@@ -1480,6 +1481,11 @@ export function openApiDocument(events: ApiEvent[], version: string): OpenApiDoc
       version,
       description: DESCRIPTION,
       license: { name: 'MIT', identifier: 'MIT' },
+    },
+    // Error answers keep Capillary's shape (status, code, message, path): the codes' explanations are linked from here, not from each answer.
+    externalDocs: {
+      description: 'Every error and warning code with its meaning, one anchor per code (integrating.md#8006), beside this document in docs/',
+      url: 'integrating.md#error-codes',
     },
     servers: [{ url: 'http://localhost:3000', description: '`npm start`: serverless offline with the demo orgs' }],
     security: [{ [SECURITY_SCHEME]: [] }],
