@@ -1,10 +1,13 @@
-import type { Answer } from '../lib/api/answer';
+import { openApiAnswer } from '../lib/api/openApi';
+import { stageIsLocal } from '../lib/config';
 import { route } from '../lib/http/route';
-import document from '../docs/openapi.json';
 
-// The committed document (`npm run build:openapi`; a unit test keeps it equal to what the
-// schemas generate), bundled as data and serialised once per instance.
-const answer: Answer = { status: 200, body: JSON.stringify(document), headers: {}, outcome: 'ok' };
-
-/** GET /v2/openapi.json, without credentials. */
-export const handler = route('getOpenApi', { auth: false }, () => answer);
+/** GET /v2/openapi.json, without credentials: the document naming the server it was fetched from. */
+export const handler = route('getOpenApi', { auth: false }, (request) =>
+  openApiAnswer({
+    host: request.header('host'),
+    domainName: request.event.requestContext?.domainName,
+    stage: request.event.requestContext?.stage,
+    local: stageIsLocal(),
+  }),
+);

@@ -17,6 +17,8 @@ export const Entity = {
   idempotency: 'idempotency',
   /** A webhook subscription's mark: disabled by a receiver's 410 (lib/store/webhookSubscriptions.ts). */
   webhookSubscription: 'webhookSubscription',
+  /** Where the local stage delivers a subscription for now (`npm run webhook-receiver`; lib/store/webhookSubscriptions.ts). */
+  localWebhookTarget: 'localWebhookTarget',
   /** An entry of a customer's history (SPEC section 15), written from the table's stream. */
   historyEntry: 'historyEntry',
 } as const;
@@ -58,6 +60,11 @@ export const keys = {
   idempotency: (orgId: number, key: string): Key => ({ pk: `ORG#${orgId}#IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' }),
   /** The state of one of an org's webhook subscriptions, by the subscription's id in the org file. */
   webhookSubscription: (orgId: number, subscriptionId: string): Key => ({ pk: `ORG#${orgId}#WEBHOOK#${subscriptionId}`, sk: 'WEBHOOK' }),
+  /** The local stage's delivery target of a subscription, beside its mark. */
+  localWebhookTarget: (orgId: number, subscriptionId: string): Key => ({
+    pk: `ORG#${orgId}#WEBHOOK#${subscriptionId}`,
+    sk: 'LOCALTARGET',
+  }),
   /**
    * An entry of a customer's history: its own partition (a customer read never reads it), sorted
    * by the customer's version after the change, so that a page newest first is one query.

@@ -1,10 +1,18 @@
 'use strict';
 
+const { connect } = require('node:net');
+
+/** Long enough for a DynamoDB Local on this machine, short next to the SDK's retries (seconds). */
+const PROBE_TIMEOUT_MS = 1000;
+
 /**
  * Refuses to package or deploy a regional stage while DYNAMODB_ENDPOINT is set in the shell. The
  * functions' environment comes from stageEnvironment.js, never from the shell; the refusal is
  * there so that an operator who exported a local endpoint (for a local command) learns at once
  * that it does not apply, instead of wondering which table the stage uses.
+ *
+ * `serverless invoke local` on the local stage first checks that its DynamoDB Local accepts a
+ * connection: without `npm start` the function would only answer 503 after the SDK's retries.
  */
 class LocalEndpointGuard {
   constructor(serverless) {
@@ -18,7 +26,21 @@ class LocalEndpointGuard {
         check();
       },
       'before:deploy:deploy': deploying,
+      // Before the bundle is built: the answer comes at once.
+      'before:invoke:local:loadEnvVars': () => this.probeLocalTable(),
     };
+  }
+
+  async probeLocalTable() {
+    const service = this.serverless.service;
+    if (service.provider.stage !== 'local') return;
+    const endpoint = (service.provider.environment || {}).DYNAMODB_ENDPOINT;
+    if (!endpoint || (await accepts(endpoint))) return;
+    // One line, as the project's scripts say it; a thrown error would come in a framed report.
+    process.stderr.write(
+      `serverless: the local stage needs DynamoDB Local (nothing answers on ${endpoint}): start it with \`npm start\` in another terminal\n`,
+    );
+    process.exit(1);
   }
 
   /** The local stage is DynamoDB Local's and allows loopback webhooks: never deployed to AWS. */
@@ -39,6 +61,28 @@ class LocalEndpointGuard {
       'LOCAL_ENDPOINT_IN_REGIONAL_STAGE',
     );
   }
+}
+
+/** Whether something accepts a TCP connection at the endpoint's host and port within PROBE_TIMEOUT_MS. */
+function accepts(endpoint) {
+  let url;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return Promise.resolve(false);
+  }
+  const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 module.exports = LocalEndpointGuard;

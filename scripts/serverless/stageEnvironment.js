@@ -24,10 +24,25 @@ function announcedEndpoint() {
   }
 }
 
+/** The stages of config/stages.json (its `//` note is none). */
+function stageNames() {
+  return Object.keys(require('../../config/stages.json')).filter((name) => !name.startsWith('/'));
+}
+
+/**
+ * One line and exit status 2, as the project's scripts answer a bad `--stage`. A thrown error
+ * would reach the person as a stack trace among the other variables that cannot resolve
+ * without the stage's settings.
+ */
+function refuseUnknownStage(stage) {
+  process.stderr.write(`serverless: unknown stage ${stage}; one of ${stageNames().join(', ')}\n`);
+  process.exit(2);
+}
+
 module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
-  const settings = require('../../config/stages.json')[stage];
-  if (!settings) throw new Error(`config/stages.json has no stage ${stage}`);
+  const settings = stageNames().includes(stage) ? require('../../config/stages.json')[stage] : undefined;
+  if (!settings) refuseUnknownStage(stage);
   if (stage === 'local') {
     return {
       dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT || announcedEndpoint() || 'http://127.0.0.1:8000',

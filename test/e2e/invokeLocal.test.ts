@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from '../../scripts/dynamodbLocal';
 import { expectDocumented } from '../support/contract';
 import { prepareLocalTable, ROOT, SERVERLESS } from '../support/offline';
 
@@ -89,3 +90,20 @@ test('the stream example is published as one customer.created event, with no rec
   ]);
   expect(stdout).toContain('"batchItemFailures": []');
 }, 120_000);
+
+test('without a running DynamoDB Local, invoke local says to start it with `npm start` in one line and exits 1, running nothing', async () => {
+  // A loopback port nothing listens on, as when `npm start` is not running.
+  const endpoint = `http://127.0.0.1:${await freePort()}`;
+  const result = await run(process.execPath, [SERVERLESS, 'invoke', 'local', '-f', 'addCustomer', '-p', 'events/add-customer.json'], {
+    cwd: ROOT,
+    env: { ...process.env, DYNAMODB_ENDPOINT: endpoint, LOG_LEVEL: 'silent' },
+  }).then(
+    () => ({ code: 0, stdout: '', stderr: '' }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+  expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
+    code: 1,
+    stdout: '',
+    stderr: `serverless: the local stage needs DynamoDB Local (nothing answers on ${endpoint}): start it with \`npm start\` in another terminal\n`,
+  });
+}, 60_000);

@@ -25,6 +25,8 @@ interface Running {
   lines: string[];
   /** Resolves once the receiver has printed `count` lines about deliveries. */
   deliveries(count: number): Promise<string[]>;
+  /** The receiver's line number `index` (from 0), once printed. */
+  line(index: number): Promise<string>;
 }
 
 const running = new Set<ChildProcess>();
@@ -37,6 +39,7 @@ async function startReceiver(...args: string[]): Promise<Running> {
   const port = await freePort();
   const child = spawn(process.execPath, [TSX_CLI, RECEIVER, '--port', String(port), ...args], {
     cwd: ROOT,
+    env: withoutLocalStack(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -72,7 +75,21 @@ async function startReceiver(...args: string[]): Promise<Running> {
       await until(() => deliveryLines().length >= count);
       return deliveryLines();
     },
+    line: async (index) => {
+      await until(() => lines.length > index);
+      return lines[index];
+    },
   };
+}
+
+/**
+ * A shell with no `npm start` running: no DynamoDB endpoint and an announcement file that does not
+ * exist, so that the receiver only listens (and a person's own local stack is left alone).
+ */
+function withoutLocalStack(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOCAL_STAGE_FILE: join(ROOT, '.local', 'no-such-announcement.json') };
+  delete env.DYNAMODB_ENDPOINT;
+  return env;
 }
 
 let sequence = 0;
@@ -108,6 +125,15 @@ describe('npm run webhook-receiver', () => {
       new RegExp(`^${TIME} ${event.id} customer\\.merged customer ${event.customerId} org 100 origin bulk signature ok answer 200$`),
     );
     expect(receiver.lines).toContain(`  data ${JSON.stringify(event.data)}`);
+    await stopProcess(receiver.child);
+    expect(receiver.child.exitCode).toBe(0);
+  });
+
+  test('without a running `npm start` it says it redirects nothing and only listens', async () => {
+    const receiver = await startReceiver();
+    expect(await receiver.line(1)).toBe(
+      "not redirecting org 100's subscription: the local stage needs DynamoDB Local: start it with `npm start` in another terminal, then run this again",
+    );
     await stopProcess(receiver.child);
     expect(receiver.child.exitCode).toBe(0);
   });
@@ -160,8 +186,26 @@ describe('npm run webhook-receiver', () => {
     [['--fail-first=-1'], 'webhook-receiver: --fail-first must be a whole number, not "-1" (see --help)'],
     [['--secret', 'hunter2'], 'webhook-receiver: --secret must be "whsec_" followed by the base64 of 24 to 64 random bytes (see --help)'],
     [['--colour'], "webhook-receiver: Unknown option '--colour' (see --help)"],
+    [
+      ['--stage', 'emea'],
+      "webhook-receiver: only the local stage's deliveries can be redirected; stage emea delivers where its org file says (see --help)",
+    ],
+    [
+      ['--forward-to', 'ftp://127.0.0.1/x'],
+      'webhook-receiver: --forward-to must be an http or https URL, not "ftp://127.0.0.1/x" (see --help)',
+    ],
+    [
+      ['--forward-to', 'http://127.0.0.1:9/x', '--answer', '500'],
+      'webhook-receiver: --forward-to receives nothing here: it takes no --answer (see --help)',
+    ],
+    [['--subscription', 'a b'], 'webhook-receiver: --subscription must be 1 to 64 of A-Z a-z 0-9 _ -, not "a b" (see --help)'],
   ])('refuses %j with one line and exit status 2', (args, message) => {
-    const run = spawnSync(process.execPath, [TSX_CLI, RECEIVER, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, [TSX_CLI, RECEIVER, ...args], {
+      cwd: ROOT,
+      env: withoutLocalStack(),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect({ status: run.status, stderr: run.stderr, stdout: run.stdout }).toEqual({ status: 2, stderr: `${message}\n`, stdout: '' });
   });
 
@@ -170,5 +214,6 @@ describe('npm run webhook-receiver', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^usage: npm run webhook-receiver -- \[options\]/);
     expect(run.stdout).toContain('--fail-first <n>');
+    expect(run.stdout).toContain('--forward-to <url>');
   });
 });
