@@ -10,9 +10,10 @@ import { ROOT, useOffline } from '../support/offline';
 // Every command block of the README and of docs/, run as a newcomer would paste them, in order,
 // one shell per page, against serverless offline (the port of this run's server for
 // localhost:3000), twice, as a second run on the same data is: answers checked against what the
-// page says of them. A block is tagged by its fence: `sh` runs; `sh setup` (install, start, test)
-// names npm scripts that must exist; `sh aws` needs an AWS account, and every flag it uses must
-// be one its command's --help lists. Links between the pages must land on a heading or an anchor.
+// page says of them. A block is tagged by its fence: `sh` runs; `sh terminal` runs in a terminal
+// of its own (started in the background, stopped with Ctrl-C once the page has run); `sh setup`
+// (install, start, test) names npm scripts that must exist; `sh aws` needs an AWS account, and
+// every flag it uses must be one its command's --help lists. Links between the pages must land on a heading or an anchor.
 
 const run = promisify(execFile);
 const offline = useOffline();
@@ -38,16 +39,35 @@ function blocksOf(page: string): Block[] {
 
 const shellBlocks = (page: string, tag = '') => blocksOf(page).filter((b) => b.language === 'sh' && b.tag === tag);
 
-/** Runs a page's `sh` blocks in one bash, in order; returns each block's output lines (blank lines dropped). */
-async function runPage(page: string, seed: number, cwd = ROOT): Promise<string[][]> {
+/**
+ * Runs a page's `sh` and `sh terminal` blocks in one bash, in order; returns each `sh` block's
+ * output lines (blank lines dropped) and each terminal's output after its Ctrl-C.
+ */
+async function runPage(page: string, seed: number, cwd = ROOT): Promise<{ blocks: string[][]; terminals: string[][] }> {
   const port = new URL(offline.url).port;
-  const blocks = shellBlocks(page);
+  const logs = mkdtempSync(join(tmpdir(), 'docs-terminals-'));
+  const blocks = blocksOf(page).filter((b) => b.language === 'sh' && (b.tag === '' || b.tag === 'terminal'));
+  let terminals = 0;
   const script = [
     'set -euo pipefail',
+    // Job control: each terminal is a process group of its own, which a Ctrl-C (SIGINT) stops.
+    'set -m',
     `RANDOM=${seed}`,
+    'TERMINALS=()',
     // Each answer on a line of its own, as a terminal shows them one after the other.
     'curl() { command curl "$@"; echo; }',
-    ...blocks.map((b, i) => `echo "=== block ${i}"\n${b.text}\necho`),
+    ...blocks.map((b, i) => {
+      if (b.tag === '') return `echo "=== block ${i}"\n${b.text}\necho`;
+      const log = join(logs, `terminal-${terminals++}.log`);
+      // Started as a person starts it in another terminal, then given time to say it is ready.
+      return [
+        `(\n${b.text}\n) > ${log} 2>&1 &`,
+        'TERMINALS+=($!)',
+        // Ready once it printed two lines of its own (npm's banner lines start with "> ").
+        `for _ in $(seq 150); do [ "$(grep -c -v -e '^>' -e '^$' ${log} 2>/dev/null || true)" -ge 2 ] && break; sleep 0.2; done`,
+      ].join('\n');
+    }),
+    'for pid in "${TERMINALS[@]}"; do kill -INT -- "-$pid" 2>/dev/null || true; wait "$pid" || true; done',
   ]
     .join('\n')
     .replaceAll('localhost:3000', `127.0.0.1:${port}`);
@@ -56,10 +76,14 @@ async function runPage(page: string, seed: number, cwd = ROOT): Promise<string[]
     maxBuffer: 20 * 1024 * 1024,
     env: { ...process.env, LOG_LEVEL: 'silent', FORCE_COLOR: '0' },
   });
-  return stdout
-    .split(/^=== block \d+\n/m)
-    .slice(1)
-    .map((out) => out.split('\n').filter((line) => line.trim() !== ''));
+  const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
+  return {
+    blocks: stdout
+      .split(/^=== block \d+\n/m)
+      .slice(1)
+      .map(lines),
+    terminals: Array.from({ length: terminals }, (_, i) => lines(readFileSync(join(logs, `terminal-${i}.log`), 'utf8'))),
+  };
 }
 
 const json = (line: string | undefined) => JSON.parse(line ?? 'null');
@@ -69,7 +93,8 @@ test('every command block is tagged for how it runs, and every link between the 
   const problems: string[] = [];
   for (const page of PAGES) {
     for (const block of blocksOf(page)) {
-      if (block.language === 'sh' && !['', 'setup', 'aws'].includes(block.tag)) problems.push(`${page}: sh block tagged "${block.tag}"`);
+      if (block.language === 'sh' && !['', 'terminal', 'setup', 'aws'].includes(block.tag))
+        problems.push(`${page}: sh block tagged "${block.tag}"`);
       if (block.language === '' && /^\s*(npm|npx|curl)\s/m.test(block.text)) problems.push(`${page}: an untagged block holds commands`);
     }
     const text = read(page).replace(/^```[\s\S]*?^```$/gm, '');
@@ -131,7 +156,9 @@ test('setup blocks name npm scripts that exist; AWS blocks use stages that exist
 
 test('the README’s first request runs as written, and again: a new customer, the same shopper merged, its history', async () => {
   for (const seed of [101, 202]) {
-    const [first] = await runPage('README.md', seed);
+    const {
+      blocks: [first],
+    } = await runPage('README.md', seed);
     const id = Number(first[0]);
     expect(Number.isSafeInteger(id) && id > 0).toBe(true);
     const merged = json(first[1]);
@@ -144,7 +171,10 @@ test('the README’s first request runs as written, and again: a new customer, t
 
 test('integrating.md runs in order as written, twice on the same data, and answers what it says', async () => {
   for (const seed of [303, 404]) {
-    const [calling, full, bulk, changing, merging, events] = await runPage('docs/integrating.md', seed);
+    const {
+      blocks: [calling, full, bulk, changing, merging, registered, events],
+      terminals: [receiver],
+    } = await runPage('docs/integrating.md', seed);
 
     // The call, the merge (same id, 8050), the lookup, the GET document, the extended fields.
     const id = Number(calling[0]);
@@ -219,6 +249,14 @@ test('integrating.md runs in order as written, twice on the same data, and answe
     const history = json(merging[4]);
     expect(history.entries.map((e: { type: string }) => e.type)).toEqual(['unmerged', 'merged_customer', 'created']);
     expect(history.entries[1].details.victimId).toBe(unmerged.entity.id);
+
+    // The webhook receiver on port 4600: the new customer's customer.created refused once, then delivered with the same webhook-id.
+    const created = json(registered[0]).createdId as number;
+    const deliveries = receiver.filter((line) => line.includes(`customer.created customer ${created} `));
+    expect(deliveries.map((line) => /signature (\S+) answer (\d+)/.exec(line)?.slice(1).join(' '))).toEqual(['ok 500', 'ok 200']);
+    expect(new Set(deliveries.map((line) => line.split(' ')[1])).size).toBe(1);
+    expect(receiver.join('\n')).toContain('org 100 subscription demo-receiver of the local stack');
+    expect(receiver.join('\n')).toContain('delivers to http://127.0.0.1:4500/webhooks again');
 
     // The example events through invoke local: a registration (200 the first time, 409 / 8006 once it exists) and a GET of customer 1 (404).
     const answers = events.join('\n').match(/"statusCode": \d+/g);
