@@ -24,8 +24,8 @@ export interface Offline {
   stop(): Promise<void>;
 }
 
-/** Boots `serverless offline` on free localhost ports against the run's DynamoDB Local. */
-export async function startOffline(): Promise<Offline> {
+/** Boots `serverless offline` on free localhost ports against the run's DynamoDB Local (or `env`'s DYNAMODB_ENDPOINT). */
+export async function startOffline(options: { env?: Record<string, string> } = {}): Promise<Offline> {
   const httpPort = await freePort();
   const lambdaPort = await freePort();
   const child = spawn(
@@ -34,7 +34,12 @@ export async function startOffline(): Promise<Offline> {
     {
       cwd: ROOT,
       // The stream's checkpoints of this run stay out of the checkout.
-      env: { ...process.env, LOG_LEVEL: 'silent', STREAM_CHECKPOINT_FILE: join(tmpdir(), `stream-checkpoints-${httpPort}.json`) },
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'silent',
+        STREAM_CHECKPOINT_FILE: join(tmpdir(), `stream-checkpoints-${httpPort}.json`),
+        ...options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: false,
     },
