@@ -54,9 +54,12 @@ export class InlineDeliveries implements DeliveryQueue {
   constructor(
     private readonly send: SendRound,
     private readonly delaysMs: number[] = [1000, 3000],
+    /** Batches being delivered at once; past it, enqueue waits, so a slow receiver slows the publisher instead of filling memory. */
+    private readonly most = 32,
   ) {}
 
   async enqueue(deliveries: WebhookDelivery[]): Promise<void> {
+    while (this.inFlight.size >= this.most) await Promise.race(this.inFlight);
     const running = this.deliver(deliveries).catch((error: Error) =>
       log.error('local webhook delivery failed', { error, deliveries: deliveries.length }),
     );

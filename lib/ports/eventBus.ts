@@ -1,5 +1,5 @@
 // Where events go for the rest of a brand's stack: the stage's EventBridge bus in AWS (other
-// teams subscribe with rules of their own), in memory locally and in tests.
+// teams subscribe with rules of their own), log lines locally, kept in memory in tests.
 
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { CustomerEvent } from '../events/event';
@@ -52,23 +52,30 @@ export function entrySize(entry: PutEventsRequestEntry): number {
   );
 }
 
-/** Locally: one log line per event, and kept for tests. */
-export class MemoryBus implements EventBus {
-  readonly published: CustomerEvent[] = [];
-
+/** Locally: one log line per event, and nothing kept (an import publishes an event per line, millions of them). */
+export class LogBus implements EventBus {
   async publish(events: CustomerEvent[]): Promise<void> {
     for (const event of events) {
-      this.published.push(event);
       log.info('event', { eventId: event.id, type: event.type, orgId: event.orgId, customerId: event.customerId, origin: event.origin });
     }
   }
 }
 
+/** In tests: every event kept in `published`, and logged. */
+export class MemoryBus extends LogBus {
+  readonly published: CustomerEvent[] = [];
+
+  override async publish(events: CustomerEvent[]): Promise<void> {
+    this.published.push(...events);
+    await super.publish(events);
+  }
+}
+
 let configured: EventBus | undefined;
 
-/** The stage's bus: EventBridge when EVENT_BUS_NAME is set, else in memory. */
+/** The stage's bus: EventBridge when EVENT_BUS_NAME is set, else log lines. */
 export function stageBus(): EventBus {
   const name = eventBusName();
-  configured ??= name ? new EventBridgeBus(name) : new MemoryBus();
+  configured ??= name ? new EventBridgeBus(name) : new LogBus();
   return configured;
 }

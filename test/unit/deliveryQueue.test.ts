@@ -33,3 +33,34 @@ test('local deliveries run beside the publisher and retry what the round answers
   await queue.settled();
   expect(rounds).toEqual([1, 2, 3]);
 });
+
+test('local deliveries to a slow receiver hold up the publisher past a bound, rather than pile up in memory', async () => {
+  const delivery = { orgId: 100, subscriptionId: 'demo', event: { id: 'evt_1' } } as unknown as WebhookDelivery;
+  const releases: (() => void)[] = [];
+  let started = 0;
+  const queue = new InlineDeliveries(
+    async () => {
+      started += 1;
+      await new Promise<void>((resolve) => releases.push(resolve));
+      return [];
+    },
+    [],
+    2,
+  );
+  await queue.enqueue([delivery]);
+  await queue.enqueue([delivery]);
+  let third = false;
+  const enqueued = queue.enqueue([delivery]).then(() => (third = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  // Two batches are being delivered: the third waits for one of them.
+  expect({ started, third }).toEqual({ started: 2, third: false });
+  releases.shift()!();
+  await enqueued;
+  expect(third).toBe(true);
+  while (releases.length > 0 || started < 3) {
+    await new Promise((resolve) => setImmediate(resolve));
+    releases.shift()?.();
+  }
+  await queue.settled();
+  expect(started).toBe(3);
+});

@@ -111,3 +111,16 @@ describe('an event too large to send with its customer document', () => {
     expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(MAX_EVENT_BYTES);
   });
 });
+
+test('the local stage’s bus logs each event and keeps none (an import publishes millions); the tests’ bus keeps them', async () => {
+  const { LogBus, stageBus } = await import('../../lib/ports/eventBus');
+  const event = { id: 'evt_1', type: 'customer.created', orgId: 100, customerId: 1, origin: 'import' } as never;
+  const local = stageBus();
+  expect(local).toBeInstanceOf(LogBus);
+  expect(local).not.toBeInstanceOf(MemoryBus);
+  await local.publish([event, event]);
+  expect(Object.values(local).flat()).toEqual([]);
+  const kept = new MemoryBus();
+  await kept.publish([event]);
+  expect(kept.published).toEqual([event]);
+});
