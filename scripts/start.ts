@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { JavaMissingError, startDynamoDbLocal, stopProcess, type DynamoDbLocal } from './dynamodbLocal';
 import { DEMO_ORGS_FILE, loadOrgFiles } from './loadOrgs';
@@ -16,6 +17,16 @@ async function main(): Promise<void> {
   const inMemory = process.argv.includes('--in-memory') || process.env.DYNAMODB_IN_MEMORY === 'true';
   const httpPort = Number(process.env.PORT || 3000);
   const dbPath = join(root, '.dynamodb');
+  noticeOldNode();
+  // Before anything starts: serverless offline would otherwise fail on the port with a page of stack trace.
+  for (const port of [httpPort, httpPort + 2]) {
+    if (!(await portIsFree(port))) {
+      console.error(
+        `start: port ${port} on 127.0.0.1 is in use (another npm start?); stop it, or start on another port: PORT=${httpPort + 1000} npm start`,
+      );
+      process.exit(1);
+    }
+  }
   if (!inMemory) mkdirSync(dbPath, { recursive: true });
 
   let dynamo: DynamoDbLocal;
@@ -80,6 +91,21 @@ async function main(): Promise<void> {
   offline.on('exit', (code) => void stop(code ?? 1));
 }
 
+/** Whether a server could listen on 127.0.0.1:port now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** Node releases past their end of life still run this, with a notice; the supported LTS lines are 22 and 24. */
+function noticeOldNode(): void {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 22) console.error(`start: Node ${process.versions.node} is past its end of life; use Node 22 or 24 (LTS). Starting anyway.`);
+}
+
 function announce(port: number, endpoint: string): void {
   const auth = Buffer.from('demo.till:' + createHash('md5').update('demo-password').digest('hex')).toString('base64');
   console.log(`
@@ -88,7 +114,9 @@ API ready on http://localhost:${port}  (Ctrl-C stops it and DynamoDB Local)
   curl -s http://localhost:${port}/v2/customers \\
     -H 'Authorization: Basic ${auth}' \\
     -H 'Content-Type: application/json' \\
-    -d '{"profiles":[{"source":"INSTORE","firstName":"Asha","identifiers":[{"type":"mobile","value":"9811122233"},{"type":"email","value":"demo.shopper@example.com"}]}]}'
+    -d '{"profiles":[{"source":"INSTORE","firstName":"Asha","identifiers":[{"type":"mobile","value":"9845'$((100000 + RANDOM))'"}]}]}'
+
+  (a fresh mobile each time it is pasted)
 
   npx serverless invoke local -f addCustomer -p events/add-customer.json   (DynamoDB Local: ${endpoint})
 `);
