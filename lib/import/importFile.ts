@@ -6,7 +6,8 @@
 // time, and a job is for one file), and the outputs of an earlier run are checked against their
 // checkpoint (repair.ts). Then the file is streamed: lines are read while there is room (at most
 // a few thousand held), results are written in line order, and a checkpoint records the
-// finished prefix every second, on a stop (the signal: lines in flight finish first), on a
+// finished prefix every second, on a stop (the signal: tries under way finish first; a line
+// waiting to be tried again while DynamoDB is unavailable is left for the rerun at once), on a
 // failure and at the end.
 
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -36,7 +37,7 @@ export interface ImportOptions {
   job?: string;
   /** Default: csv for a `.csv` file, else jsonl. */
   format?: ImportFormat;
-  /** Aborting stops taking lines; lines in flight finish, the checkpoint is written. */
+  /** Aborting stops taking lines; tries under way finish, pauses before a retry end, the checkpoint is written. */
   signal?: AbortSignal;
   progress?: Progress;
   retry?: RetryPolicy;
@@ -135,7 +136,11 @@ async function runJob({ options, started, size, format, header, target, lock }: 
     target,
     concurrency: options.concurrency,
     pacing: new TokenBucket(options.rate),
-    retry: options.retry ?? DEFAULT_RETRY,
+    retry: {
+      ...(options.retry ?? DEFAULT_RETRY),
+      signal: stop.signal,
+      onPause: (pauseMs, attempt, attempts) => progress.retrying(pauseMs, attempt, attempts),
+    },
     onResult: (record, result) => {
       outputs.finish(record.line, result, record.bytes, record.end);
       progress.update(outputs.prefix.offset, linesOf(outputs.runTally));

@@ -6,9 +6,12 @@
 //
 // When a line fails for good (DynamoDB stayed unavailable, or an unexpected error), no further
 // registration starts, since a later line sharing an identifier must not overtake it; the ones
-// under way finish, and `drain` throws the failure.
+// under way finish, and `drain` throws the failure. The retry policy's signal stops the pipeline
+// the same way without a failure: lines not started, or waiting to be tried again, are left
+// unfinished (no result) for a rerun.
 
 import { OrderedRunner } from '../registration/ordering';
+import { LineInterruptedError } from './errors';
 import { prepareLine, registerLine, type ImportTarget, type LineInput, type LineResult } from './lineCore';
 import type { Pacing, RetryPolicy } from './pacing';
 
@@ -23,7 +26,7 @@ export interface PipelineOptions<I extends LineInput> {
   onResult: (input: I, result: LineResult) => void;
 }
 
-/** Thrown for registrations skipped after the pipeline failed; never surfaces. */
+/** Thrown for registrations skipped after the pipeline failed or stopped; never surfaces. */
 class Skipped extends Error {}
 
 export class LinePipeline<I extends LineInput = LineInput> {
@@ -51,13 +54,16 @@ export class LinePipeline<I extends LineInput = LineInput> {
       onResult(input, prepared.result);
       return;
     }
-    const task = () => (this.failure !== undefined ? Promise.reject(new Skipped()) : registerLine(prepared, target, pacing, retry));
+    // Once the job stops, a line that has not started is left for the rerun: one that shares an
+    // identifier with a line left unfinished must not overtake it.
+    const task = () =>
+      this.failure !== undefined || retry.signal?.aborted ? Promise.reject(new Skipped()) : registerLine(prepared, target, pacing, retry);
     this.runner
       .submit(prepared.orderingKeys, task)
       .then(
         (result) => this.hand(() => onResult(input, result)),
         (error) => {
-          if (!(error instanceof Skipped)) this.failure ??= error;
+          if (!(error instanceof Skipped) && !(error instanceof LineInterruptedError)) this.failure ??= error;
         },
       )
       // The runner counts the task finished a few microtasks later: wake pushers after that.

