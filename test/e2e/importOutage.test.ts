@@ -35,6 +35,9 @@ interface Running {
   exited: Promise<Exit>;
 }
 
+/** Process groups started here, stopped after the tests whatever they found. */
+const started: number[] = [];
+
 function importer(endpoint: string, args: string[]): Running {
   const child = spawn(NPM, ['run', '--silent', 'import', '--', '--stage', 'local', '--org', '100', ...args], {
     cwd: ROOT,
@@ -42,6 +45,7 @@ function importer(endpoint: string, args: string[]): Running {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
+  started.push(child.pid!);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += String(chunk)));
@@ -141,6 +145,7 @@ describe('npm run import while DynamoDB goes away', () => {
   }, 120_000);
 
   afterAll(async () => {
+    for (const group of started.filter(groupAlive)) process.kill(-group, 'SIGKILL');
     await dynamo?.stop();
   });
 
