@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import { handler as importWorker } from '../../handlers/importWorker';
 import { ImportError } from '../../lib/import/errors';
 import { importFile, type ImportOptions, type ImportSummary } from '../../lib/import/importFile';
+import { silentProgress } from '../../lib/import/progress';
 import { captureStdoutLines } from '../support/logLines';
 import { documentClient } from '../../lib/store/client';
 import { Entity } from '../../lib/store/keys';
@@ -319,6 +320,54 @@ describe('DynamoDB throttling an import', () => {
       expect(resultsOf(second).map((r) => r.line)).toEqual(lines.map((_, i) => i + 1));
       const uninterrupted = await inTable(`${table.name()}-throttled-reference`, async () => {
         await run(fileOf('outage-reference.jsonl', lines));
+        return tableShape();
+      });
+      expect(await tableShape()).toEqual(uninterrupted);
+    });
+  });
+});
+
+describe('a stop while DynamoDB is unavailable', () => {
+  it('ends the pause before a retry at once, writes no result for the waiting lines, and a rerun finishes with each line once', async () => {
+    await inTable(`${table.name()}-stopped-in-pause`, async () => {
+      const lines = [...sampleMembers({ count: 150, seed: 33 })];
+      const file = fileOf('stopped-in-pause.jsonl', lines);
+      let transactions = 0;
+      const restore = throttleTransactions(() => ++transactions > 30);
+      const stop = new AbortController();
+      const pauses: { pauseMs: number; attempt: number; attempts: number }[] = [];
+      let first: ImportSummary;
+      try {
+        // A pause of ten minutes before every retry: the job ends only if the stop cuts it short.
+        first = await run(file, {
+          concurrency: 4,
+          signal: stop.signal,
+          retry: { attempts: 8, baseDelayMs: 600_000, maxDelayMs: 600_000 },
+          progress: {
+            ...silentProgress,
+            retrying: (pauseMs, attempt, attempts) => {
+              pauses.push({ pauseMs, attempt, attempts });
+              stop.abort();
+            },
+          },
+        });
+      } finally {
+        restore();
+      }
+      expect(pauses[0]).toEqual({ pauseMs: expect.any(Number), attempt: 1, attempts: 8 });
+      expect(pauses[0].pauseMs).toBeGreaterThanOrEqual(300_000);
+      expect(first.complete).toBe(false);
+      expect(first.prefixLine).toBeLessThan(lines.length);
+      expect(resultsOf(first).map((r) => r.line)).toEqual(lines.slice(0, first.prefixLine).map((_, i) => i + 1));
+      expect(resultsOf(first).filter((r) => r.status === 503)).toEqual([]);
+      expect(JSON.parse(readFileSync(first.paths.checkpoint, 'utf8'))).toMatchObject({ prefixLine: first.prefixLine, complete: false });
+
+      const second = await run(file);
+      expect(second.complete).toBe(true);
+      expect(second.skipped).toBe(first.prefixLine);
+      expect(resultsOf(second).map((r) => r.line)).toEqual(lines.map((_, i) => i + 1));
+      const uninterrupted = await inTable(`${table.name()}-stopped-in-pause-reference`, async () => {
+        await run(fileOf('stopped-in-pause-reference.jsonl', lines));
         return tableShape();
       });
       expect(await tableShape()).toEqual(uninterrupted);
