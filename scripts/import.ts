@@ -72,8 +72,8 @@ there, and repairs output files that disagree with the checkpoint.
 
 The progress shows lines written, the rate and the ETA of the last 20 s (-- until known). When
 DynamoDB does not answer, it says so instead ("DynamoDB unavailable, retrying in 8s (retry 4 of
-7)"): a line is tried 8 times, with pauses growing to 30 s, before the job stops (exit 1, run it
-again to go on); a Ctrl-C meanwhile ends the pause at once and writes the checkpoint.
+7)") and lines are tried again after growing pauses; if it stays away for about a minute the job
+stops with one line (exit 1: run it again to go on). A Ctrl-C meanwhile ends the pause at once.
 
 In AWS (--aws), with the operator's credentials for the stage's region:
 

@@ -10,6 +10,7 @@
 // waiting to be tried again while DynamoDB is unavailable is left for the rerun at once), on a
 // failure and at the end.
 
+import { setMaxListeners } from 'node:events';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -126,6 +127,8 @@ async function runJob({ options, started, size, format, header, target, lock }: 
 
   // Reading stops on the caller's signal, or when the lock is lost (another importer may have the files).
   const stop = new AbortController();
+  // Every line pausing before a retry listens to it, up to the concurrency: no leak to warn of.
+  setMaxListeners(0, stop.signal);
   if (options.signal?.aborted) stop.abort();
   options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   lock.onLost(() => stop.abort());
