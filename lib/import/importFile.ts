@@ -187,7 +187,8 @@ async function feed(
     if (signal?.aborted || pipeline.failed !== undefined) return false;
     if (record.line <= skipThrough) continue;
     // A failure stops lines finishing, so the wait looks at it again every so often.
-    while (outputs.waiting >= MAX_WAITING && pipeline.failed === undefined) await Promise.race([outputs.whenAdvanced(), sleep(100)]);
+    while (outputs.waiting >= MAX_WAITING && pipeline.failed === undefined && !signal?.aborted)
+      await Promise.race([outputs.whenAdvanced(), sleep(100)]);
     outputs.expect(record.line);
     try {
       await pipeline.push(record);

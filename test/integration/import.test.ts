@@ -375,6 +375,65 @@ describe('a stop while DynamoDB is unavailable', () => {
   });
 });
 
+/** Makes the service's client hold transactions unanswered while `hung()` says so, until `release` is called. */
+function hangTransactions(hung: () => boolean): { release: () => void; held: () => number } {
+  const name = `importHang${randomUUID()}`;
+  const client = documentClient();
+  const waiting: (() => void)[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (/^TransactWrite/.test(context.commandName ?? '') && hung()) await new Promise<void>((resolve) => waiting.push(resolve));
+      return next(args);
+    },
+    { step: 'initialize', name, priority: 'high' },
+  );
+  return {
+    held: () => waiting.length,
+    release: () => {
+      client.middlewareStack.remove(name);
+      waiting.splice(0).forEach((resolve) => resolve());
+    },
+  };
+}
+
+describe('a stop while tries hang', () => {
+  it('waits a few seconds for the tries under way, then stops without their results, and a rerun finishes with each line once', async () => {
+    await inTable(`${table.name()}-stopped-hung`, async () => {
+      const lines = [...sampleMembers({ count: 120, seed: 34 })];
+      const file = fileOf('stopped-hung.jsonl', lines);
+      let transactions = 0;
+      const hang = hangTransactions(() => ++transactions > 30);
+      const stop = new AbortController();
+      let first: ImportSummary;
+      try {
+        const running = run(file, { concurrency: 4, signal: stop.signal });
+        while (hang.held() < 4) await new Promise((resolve) => setTimeout(resolve, 20));
+        stop.abort();
+        // The tries never answer until the test lets them: the job ends all the same.
+        first = await running;
+        expect(first.complete).toBe(false);
+        expect(resultsOf(first).map((r) => r.line)).toEqual(lines.slice(0, first.prefixLine).map((_, i) => i + 1));
+        expect(JSON.parse(readFileSync(first.paths.checkpoint, 'utf8'))).toMatchObject({ prefixLine: first.prefixLine, complete: false });
+      } finally {
+        hang.release();
+      }
+      // The abandoned tries go on and register their lines: the rerun replays those, and writes each once.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const resultsBefore = readFileSync(first.paths.results, 'utf8');
+      expect(resultsOf(first)).toHaveLength(first.prefixLine);
+      expect(resultsBefore.trimEnd().split('\n')).toHaveLength(first.prefixLine + 1);
+      const second = await run(file);
+      expect(second.complete).toBe(true);
+      expect(resultsOf(second).map((r) => r.line)).toEqual(lines.map((_, i) => i + 1));
+      const uninterrupted = await inTable(`${table.name()}-stopped-hung-reference`, async () => {
+        await run(fileOf('stopped-hung-reference.jsonl', lines));
+        return tableShape();
+      });
+      expect(await tableShape()).toEqual(uninterrupted);
+    });
+  });
+});
+
 describe('a CSV file with a header row', () => {
   const header =
     'firstName,lastName,source,accountId,mobile,email,externalId,cardSeriesId,cardStatus,field.favourite_brand,ext.city,ext.household_size,createDate';
