@@ -67,8 +67,13 @@ order mark at the start of the file is ignored.
 
 One importer runs a job at a time: a second one refuses at once, naming the running one (exit
 1). A lock left by a process of this host that is gone is taken over at once, any other after
-its 60 s lease. Ctrl-C stops after the lines in flight; the same command again goes on from
+its 60 s lease. Ctrl-C stops after the lines being sent; the same command again goes on from
 there, and repairs output files that disagree with the checkpoint.
+
+The progress shows lines written, the rate and the ETA of the last 20 s (-- until known). When
+DynamoDB does not answer, it says so instead ("DynamoDB unavailable, retrying in 8s (retry 4 of
+7)") and lines are tried again after growing pauses; if it stays away for about a minute the job
+stops with one line (exit 1: run it again to go on). A Ctrl-C meanwhile ends the pause at once.
 
 In AWS (--aws), with the operator's credentials for the stage's region:
 
@@ -236,12 +241,9 @@ async function main(argv: string[], deps: ImportDeps = {}): Promise<number> {
     if (error instanceof StageError) throw new UsageError(error.message);
     throw error;
   }
-  const stop = new AbortController();
-  process.on('SIGINT', () => {
-    if (stop.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping: the lines in flight finish, then the checkpoint is written (Ctrl-C again to quit at once)\n');
-    stop.abort();
-  });
+  const stop = ctrlC(() =>
+    process.stderr.write('\nstopping: the lines being sent finish, then the checkpoint is written (Ctrl-C again to quit at once)\n'),
+  );
   const summary = await importFile({
     file: flags.file,
     orgId: flags.orgId,
@@ -250,7 +252,7 @@ async function main(argv: string[], deps: ImportDeps = {}): Promise<number> {
     concurrency: flags.concurrency,
     job: flags.job,
     format: flags.format,
-    signal: stop.signal,
+    signal: stop,
     progress: progressFor(process.stderr),
     notice: (message) => process.stderr.write(`import: ${message}\n`),
   });
@@ -258,15 +260,25 @@ async function main(argv: string[], deps: ImportDeps = {}): Promise<number> {
   return summary.complete ? 0 : 130;
 }
 
-/** In AWS, Ctrl-C stops following (importAws.ts says so); twice quits at once. */
-function ctrlC(): AbortSignal {
+/**
+ * The first Ctrl-C aborts the signal (in AWS it stops following, importAws.ts says so); another
+ * quits at once. A second SIGINT within a second is the same Ctrl-C: `npm run import` starts the
+ * import under tsx, which relays the terminal's SIGINT again when the import is slow to take it.
+ */
+function ctrlC(first: () => void = () => {}): AbortSignal {
   const stop = new AbortController();
+  let at = 0;
   process.on('SIGINT', () => {
-    if (stop.signal.aborted) process.exit(130);
-    stop.abort();
+    if (!stop.signal.aborted) {
+      at = performance.now();
+      first();
+      stop.abort();
+    } else if (performance.now() - at > SAME_CTRL_C_MS) process.exit(130);
   });
   return stop.signal;
 }
+
+const SAME_CTRL_C_MS = 1000;
 
 function describe(error: Error): string {
   return error instanceof ImportError || error instanceof ImportUnavailableError || error instanceof AwsImportError

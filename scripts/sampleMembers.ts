@@ -1,9 +1,15 @@
+import { closeSync, existsSync, openSync, statSync, writeSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { normaliseMobile } from '../lib/identifiers';
+import { commandStatus, runCommand, UsageError } from './cli';
 
-// Writes realistic sample members for org 100 to stdout, one add-customer body per line (or CSV
-// rows under a header), to try `npm run import` on:
+// Writes realistic sample members for org 100 to a file (or stdout), one add-customer body per
+// line (or CSV rows under a header), to try `npm run import` on:
 //
-//   npm run sample-members -- --count 100000 [--seed N] [--format jsonl|csv] > members.jsonl
+//   npm run sample-members -- --count 100000 [--seed N] [--format jsonl|csv] --out members.jsonl
+//
+// `--out` because `npm run` prints its banner lines to stdout: a redirect would catch them in
+// the file too (unless `npm run --silent`), and the importer rejects them as lines not JSON.
 //
 // Most lines are new people (Indian names, valid mobiles starting 6-9 in the ways tills type
 // them, emails, POS external ids, some extended fields) in INSTORE, ECOMMERCE, WECHAT (wx-main)
@@ -320,40 +326,86 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const USAGE = `usage: npm run sample-members -- --count N [--seed N] [--format jsonl|csv] > members.jsonl
+const USAGE = `usage: npm run sample-members -- --count N [--seed N] [--format jsonl|csv] [--out FILE]
 
-Writes N realistic sample members of org 100 to stdout: new people in INSTORE, ECOMMERCE,
-WECHAT (wx-main) and MOBILE_APP (app-ios), with about 5% exact repeats (8006), 7% the same
-person from another source (merge, 8050), 1% placeholder values (9999999999, test@test.com)
-and 2% invalid lines (not JSON or a malformed CSV row, an invalid mobile). Deterministic for a
-seed (default 1).`;
+Writes N realistic sample members of org 100: new people in INSTORE, ECOMMERCE, WECHAT (wx-main)
+and MOBILE_APP (app-ios), with about 5% exact repeats (8006), 7% the same person from another
+source (merge, 8050), 1% placeholder values (9999999999, test@test.com) and 2% invalid lines (not
+JSON or a malformed CSV row, an invalid mobile). Deterministic for a seed (default 1).
 
-async function main(argv: string[]): Promise<void> {
-  let count: number | undefined;
-  let seed = 1;
-  let format: SampleFormat = 'jsonl';
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    if (flag === '--help' || flag === '-h') {
-      console.log(USAGE);
-      return;
-    } else if (flag === '--count' && value !== undefined && /^\d+$/.test(value)) {
-      count = Number(value);
-      i++;
-    } else if (flag === '--seed' && value !== undefined && /^\d+$/.test(value)) {
-      seed = Number(value);
-      i++;
-    } else if (flag === '--format' && (value === 'jsonl' || value === 'csv')) {
-      format = value;
-      i++;
-    } else {
-      throw new Error(`bad argument ${flag}${value !== undefined && !value.startsWith('--') ? ` ${value}` : ''} (see --help)`);
-    }
+options:
+  --count N            members to write (required)
+  --seed N             the same seed gives the same file (default 1)
+  --format jsonl|csv   one add-customer body per line, or CSV rows under a header (default jsonl)
+  --out FILE           write the members to FILE and one summary line to stderr; without it they
+                       go to stdout, where \`npm run\` prints its own banner lines first (so
+                       \`> FILE\` needs \`npm run --silent\`)
+  -h, --help           this text
+
+  npm run sample-members -- --count 100000 --out members.jsonl`;
+
+/** Where the command writes its help and its one-line messages; a test replaces them. */
+export interface SampleIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const PROCESS_IO: SampleIo = { out: (line) => console.log(line), err: (line) => console.error(line) };
+
+/** A file `--out` names cannot be written: the message is the one line to print. */
+class OutError extends Error {}
+
+function readFlags(argv: string[]): { count: number; seed: number; format: SampleFormat; out?: string } | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        count: { type: 'string' },
+        seed: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]);
   }
-  if (count === undefined) throw new Error('--count N is required (see --help)');
+  const { values } = parsed;
+  if (values.help) return 'help';
+  if (values.count === undefined) throw new UsageError('--count N is required');
+  if (!/^\d+$/.test(values.count) || !Number.isSafeInteger(Number(values.count)) || Number(values.count) < 1)
+    throw new UsageError(`--count must be a positive integer, not ${values.count}`);
+  const seed = values.seed ?? '1';
+  if (!/^\d+$/.test(seed) || !Number.isSafeInteger(Number(seed)))
+    throw new UsageError(`--seed must be an integer of 0 or more, not ${seed}`);
+  const format = values.format ?? 'jsonl';
+  if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format must be jsonl or csv, not ${format}`);
+  if (values.out === '') throw new UsageError('--out needs a file name');
+  return { count: Number(values.count), seed: Number(seed), format, out: values.out };
+}
+
+async function main(argv: string[], io: SampleIo): Promise<number> {
+  const flags = readFlags(argv);
+  if (flags === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  const lines = sampleMembers(flags);
+  if (flags.out === undefined) {
+    await toStdout(lines);
+    return 0;
+  }
+  const bytes = toFile(flags.out, lines);
+  io.err(`sample-members: wrote ${flags.count} members (${flags.format}, seed ${flags.seed}, ${sizeOf(bytes)}) to ${flags.out}`);
+  return 0;
+}
+
+async function toStdout(lines: Iterable<string>): Promise<void> {
   let buffer = '';
-  for (const line of sampleMembers({ count, seed, format })) {
+  for (const line of lines) {
     buffer += `${line}\n`;
     if (buffer.length >= 64 * 1024) {
       if (!process.stdout.write(buffer)) await new Promise((resolve) => process.stdout.once('drain', resolve));
@@ -363,9 +415,51 @@ async function main(argv: string[]): Promise<void> {
   if (buffer) process.stdout.write(buffer);
 }
 
+/** Writes the lines to `file`; the bytes written. */
+function toFile(file: string, lines: Iterable<string>): number {
+  let fd: number;
+  try {
+    if (existsSync(file) && statSync(file).isDirectory()) throw new OutError(`cannot write ${file}: it is a directory`);
+    fd = openSync(file, 'w');
+  } catch (error) {
+    if (error instanceof OutError) throw error;
+    const code = (error as { code?: string }).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'no such directory'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (error as Error).message;
+    throw new OutError(`cannot write ${file}: ${reason}`);
+  }
+  let bytes = 0;
+  try {
+    let buffer = '';
+    for (const line of lines) {
+      buffer += `${line}\n`;
+      if (buffer.length >= 64 * 1024) {
+        bytes += writeSync(fd, buffer);
+        buffer = '';
+      }
+    }
+    if (buffer) bytes += writeSync(fd, buffer);
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
+
+function sizeOf(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** The command's exit status: 0, 2 for bad flags, 1 for a file that cannot be written; its failure's one line to `io.err`. */
+export function sampleMembersCommand(argv: string[], io: SampleIo = PROCESS_IO): Promise<number> {
+  return commandStatus('sample-members', () => main(argv, io), undefined, io.err);
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).catch((error) => {
-    console.error(`sample-members: ${(error as Error).message}`);
-    process.exit(2);
-  });
+  runCommand('sample-members', () => main(process.argv.slice(2), PROCESS_IO));
 }

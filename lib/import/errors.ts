@@ -23,3 +23,15 @@ export class ImportUnavailableError extends Error {
     this.name = 'ImportUnavailable';
   }
 }
+
+/**
+ * A line left unfinished because the job stopped (Ctrl-C, a lost lock) while it waited to be
+ * tried again or for its turn. It is not a result: it stays out of the results, so the
+ * checkpoint's prefix ends before it and a rerun registers it (or replays it from its record).
+ */
+export class LineInterruptedError extends Error {
+  constructor(readonly line: number | null) {
+    super(`line ${line ?? '(no number)'} was left for a rerun: the job stopped`);
+    this.name = 'LineInterrupted';
+  }
+}

@@ -6,9 +6,11 @@
 // time, and a job is for one file), and the outputs of an earlier run are checked against their
 // checkpoint (repair.ts). Then the file is streamed: lines are read while there is room (at most
 // a few thousand held), results are written in line order, and a checkpoint records the
-// finished prefix every second, on a stop (the signal: lines in flight finish first), on a
+// finished prefix every second, on a stop (the signal: tries under way finish first; a line
+// waiting to be tried again while DynamoDB is unavailable is left for the rerun at once), on a
 // failure and at the end.
 
+import { setMaxListeners } from 'node:events';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,7 +38,7 @@ export interface ImportOptions {
   job?: string;
   /** Default: csv for a `.csv` file, else jsonl. */
   format?: ImportFormat;
-  /** Aborting stops taking lines; lines in flight finish, the checkpoint is written. */
+  /** Aborting stops taking lines; tries under way finish, pauses before a retry end, the checkpoint is written. */
   signal?: AbortSignal;
   progress?: Progress;
   retry?: RetryPolicy;
@@ -125,6 +127,8 @@ async function runJob({ options, started, size, format, header, target, lock }: 
 
   // Reading stops on the caller's signal, or when the lock is lost (another importer may have the files).
   const stop = new AbortController();
+  // Every line pausing before a retry listens to it, up to the concurrency: no leak to warn of.
+  setMaxListeners(0, stop.signal);
   if (options.signal?.aborted) stop.abort();
   options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
   lock.onLost(() => stop.abort());
@@ -135,7 +139,11 @@ async function runJob({ options, started, size, format, header, target, lock }: 
     target,
     concurrency: options.concurrency,
     pacing: new TokenBucket(options.rate),
-    retry: options.retry ?? DEFAULT_RETRY,
+    retry: {
+      ...(options.retry ?? DEFAULT_RETRY),
+      signal: stop.signal,
+      onPause: (pauseMs, attempt, attempts) => progress.retrying(pauseMs, attempt, attempts),
+    },
     onResult: (record, result) => {
       outputs.finish(record.line, result, record.bytes, record.end);
       progress.update(outputs.prefix.offset, linesOf(outputs.runTally));
@@ -179,7 +187,8 @@ async function feed(
     if (signal?.aborted || pipeline.failed !== undefined) return false;
     if (record.line <= skipThrough) continue;
     // A failure stops lines finishing, so the wait looks at it again every so often.
-    while (outputs.waiting >= MAX_WAITING && pipeline.failed === undefined) await Promise.race([outputs.whenAdvanced(), sleep(100)]);
+    while (outputs.waiting >= MAX_WAITING && pipeline.failed === undefined && !signal?.aborted)
+      await Promise.race([outputs.whenAdvanced(), sleep(100)]);
     outputs.expect(record.line);
     try {
       await pipeline.push(record);

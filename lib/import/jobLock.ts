@@ -41,6 +41,8 @@ export interface LockOptions {
 
 export class JobLock {
   private lost: ImportError | undefined;
+  /** The last renewal got no answer from DynamoDB (as opposed to none being due yet). */
+  private unanswered = false;
   private readonly timer: NodeJS.Timeout;
   private renewing: Promise<void> | undefined;
   private readonly listeners: (() => void)[] = [];
@@ -62,7 +64,8 @@ export class JobLock {
   /** Whether this importer may still write the job's files. */
   holds(): boolean {
     if (this.lost === undefined && Date.now() > this.holder.leaseUntil - this.leaseMs / 6) {
-      this.lose(`could not renew the lock of job ${this.job.job} before its lease ran out; stopped: run the job again to go on`);
+      const why = this.unanswered ? ' (DynamoDB did not answer)' : '';
+      this.lose(`could not renew the lock of job ${this.job.job} before its lease ran out${why}; stopped: run the job again to go on`);
     }
     return this.lost === undefined;
   }
@@ -94,8 +97,10 @@ export class JobLock {
       write = await renewImportLock(this.job, renewed);
     } catch {
       // DynamoDB did not answer: the next tick tries again while the lease lasts.
+      this.unanswered = true;
       return;
     }
+    this.unanswered = false;
     if (write.written) this.holder = renewed;
     else
       this.lose(

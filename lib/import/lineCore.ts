@@ -17,7 +17,7 @@ import type { OrgConfig } from '../org';
 import { orderingKeys } from '../registration/ordering';
 import { MAX_BODY_BYTES } from '../schemas/addCustomer.schema';
 import type { RecordKey } from '../store/idempotencyRecords';
-import { ImportUnavailableError } from './errors';
+import { ImportUnavailableError, LineInterruptedError } from './errors';
 import { backoffDelay, type Pacing, type RetryPolicy } from './pacing';
 
 /** Idempotency records of an import are kept 30 days, so a job can be rerun for a month. */
@@ -90,7 +90,8 @@ export function prepareLine(input: LineInput, target: ImportTarget, now = new Da
 /**
  * Registers a prepared line, paced, retrying while DynamoDB answers 503. A key used before with
  * another body is the line's 422; a fault that outlasts the retries throws ImportUnavailableError;
- * anything else unexpected is thrown as it is.
+ * the retry policy's signal ends a pause (or a wait for a slot) with LineInterruptedError, and
+ * a try under way runs to its end; anything else unexpected is thrown as it is.
  */
 export async function registerLine(
   ready: Extract<PreparedLine, { kind: 'ready' }>,
@@ -100,16 +101,24 @@ export async function registerLine(
 ): Promise<LineResult> {
   for (let attempt = 1; ; attempt++) {
     await pacing.take();
+    if (retry.signal?.aborted) throw new LineInterruptedError(ready.line);
     try {
       return resultOf(ready, await registerPrepared(ready.registration, target.org, ready.key));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (error.status !== Code.unavailable) return rejected(ready.line, error, [ready.body, ready.registration.profiles]);
       pacing.throttled();
+      if (retry.signal?.aborted) throw new LineInterruptedError(ready.line);
       const pause = backoffDelay(attempt, retry);
       const left = retry.timeLeft?.() ?? Infinity;
       if (attempt >= retry.attempts || left < pause) throw new ImportUnavailableError(ready.line, error.message);
-      await sleep(pause);
+      retry.onPause?.(pause, attempt, retry.attempts);
+      try {
+        await sleep(pause, undefined, retry.signal ? { signal: retry.signal } : undefined);
+      } catch (aborted) {
+        if (retry.signal?.aborted) throw new LineInterruptedError(ready.line);
+        throw aborted;
+      }
     }
   }
 }

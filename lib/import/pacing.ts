@@ -23,6 +23,10 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** Milliseconds left for the whole job (a Lambda's deadline); Infinity for none. */
   timeLeft?: () => number;
+  /** Told of each pause before a retry, as it begins (the CLI shows the wait on its progress). */
+  onPause?: (pauseMs: number, attempt: number, attempts: number) => void;
+  /** Aborted when the job stops (Ctrl-C, a lost lock): a pause ends at once and the line is left unfinished. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 500, maxDelayMs: 30_000 };

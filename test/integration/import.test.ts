@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import { handler as importWorker } from '../../handlers/importWorker';
 import { ImportError } from '../../lib/import/errors';
 import { importFile, type ImportOptions, type ImportSummary } from '../../lib/import/importFile';
+import { silentProgress } from '../../lib/import/progress';
 import { captureStdoutLines } from '../support/logLines';
 import { documentClient } from '../../lib/store/client';
 import { Entity } from '../../lib/store/keys';
@@ -319,6 +320,113 @@ describe('DynamoDB throttling an import', () => {
       expect(resultsOf(second).map((r) => r.line)).toEqual(lines.map((_, i) => i + 1));
       const uninterrupted = await inTable(`${table.name()}-throttled-reference`, async () => {
         await run(fileOf('outage-reference.jsonl', lines));
+        return tableShape();
+      });
+      expect(await tableShape()).toEqual(uninterrupted);
+    });
+  });
+});
+
+describe('a stop while DynamoDB is unavailable', () => {
+  it('ends the pause before a retry at once, writes no result for the waiting lines, and a rerun finishes with each line once', async () => {
+    await inTable(`${table.name()}-stopped-in-pause`, async () => {
+      const lines = [...sampleMembers({ count: 150, seed: 33 })];
+      const file = fileOf('stopped-in-pause.jsonl', lines);
+      let transactions = 0;
+      const restore = throttleTransactions(() => ++transactions > 30);
+      const stop = new AbortController();
+      const pauses: { pauseMs: number; attempt: number; attempts: number }[] = [];
+      let first: ImportSummary;
+      try {
+        // A pause of ten minutes before every retry: the job ends only if the stop cuts it short.
+        first = await run(file, {
+          concurrency: 4,
+          signal: stop.signal,
+          retry: { attempts: 8, baseDelayMs: 600_000, maxDelayMs: 600_000 },
+          progress: {
+            ...silentProgress,
+            retrying: (pauseMs, attempt, attempts) => {
+              pauses.push({ pauseMs, attempt, attempts });
+              stop.abort();
+            },
+          },
+        });
+      } finally {
+        restore();
+      }
+      expect(pauses[0]).toEqual({ pauseMs: expect.any(Number), attempt: 1, attempts: 8 });
+      expect(pauses[0].pauseMs).toBeGreaterThanOrEqual(300_000);
+      expect(first.complete).toBe(false);
+      expect(first.prefixLine).toBeLessThan(lines.length);
+      expect(resultsOf(first).map((r) => r.line)).toEqual(lines.slice(0, first.prefixLine).map((_, i) => i + 1));
+      expect(resultsOf(first).filter((r) => r.status === 503)).toEqual([]);
+      expect(JSON.parse(readFileSync(first.paths.checkpoint, 'utf8'))).toMatchObject({ prefixLine: first.prefixLine, complete: false });
+
+      const second = await run(file);
+      expect(second.complete).toBe(true);
+      expect(second.skipped).toBe(first.prefixLine);
+      expect(resultsOf(second).map((r) => r.line)).toEqual(lines.map((_, i) => i + 1));
+      const uninterrupted = await inTable(`${table.name()}-stopped-in-pause-reference`, async () => {
+        await run(fileOf('stopped-in-pause-reference.jsonl', lines));
+        return tableShape();
+      });
+      expect(await tableShape()).toEqual(uninterrupted);
+    });
+  });
+});
+
+/** Makes the service's client hold transactions unanswered while `hung()` says so, until `release` is called. */
+function hangTransactions(hung: () => boolean): { release: () => void; held: () => number } {
+  const name = `importHang${randomUUID()}`;
+  const client = documentClient();
+  const waiting: (() => void)[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (/^TransactWrite/.test(context.commandName ?? '') && hung()) await new Promise<void>((resolve) => waiting.push(resolve));
+      return next(args);
+    },
+    { step: 'initialize', name, priority: 'high' },
+  );
+  return {
+    held: () => waiting.length,
+    release: () => {
+      client.middlewareStack.remove(name);
+      waiting.splice(0).forEach((resolve) => resolve());
+    },
+  };
+}
+
+describe('a stop while tries hang', () => {
+  it('waits a few seconds for the tries under way, then stops without their results, and a rerun finishes with each line once', async () => {
+    await inTable(`${table.name()}-stopped-hung`, async () => {
+      const lines = [...sampleMembers({ count: 120, seed: 34 })];
+      const file = fileOf('stopped-hung.jsonl', lines);
+      let transactions = 0;
+      const hang = hangTransactions(() => ++transactions > 30);
+      const stop = new AbortController();
+      let first: ImportSummary;
+      try {
+        const running = run(file, { concurrency: 4, signal: stop.signal });
+        while (hang.held() < 4) await new Promise((resolve) => setTimeout(resolve, 20));
+        stop.abort();
+        // The tries never answer until the test lets them: the job ends all the same.
+        first = await running;
+        expect(first.complete).toBe(false);
+        expect(resultsOf(first).map((r) => r.line)).toEqual(lines.slice(0, first.prefixLine).map((_, i) => i + 1));
+        expect(JSON.parse(readFileSync(first.paths.checkpoint, 'utf8'))).toMatchObject({ prefixLine: first.prefixLine, complete: false });
+      } finally {
+        hang.release();
+      }
+      // The abandoned tries go on and register their lines: the rerun replays those, and writes each once.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const resultsBefore = readFileSync(first.paths.results, 'utf8');
+      expect(resultsOf(first)).toHaveLength(first.prefixLine);
+      expect(resultsBefore.trimEnd().split('\n')).toHaveLength(first.prefixLine + 1);
+      const second = await run(file);
+      expect(second.complete).toBe(true);
+      expect(resultsOf(second).map((r) => r.line)).toEqual(lines.map((_, i) => i + 1));
+      const uninterrupted = await inTable(`${table.name()}-stopped-hung-reference`, async () => {
+        await run(fileOf('stopped-hung-reference.jsonl', lines));
         return tableShape();
       });
       expect(await tableShape()).toEqual(uninterrupted);
