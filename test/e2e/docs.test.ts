@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -289,3 +289,39 @@ test('the webhook signature checks of integrating.md accept a delivery signed by
   const fromPython = await run('python3', [join(dir, 'check.py')]);
   expect(JSON.parse(fromPython.stdout)).toEqual([true, false]);
 }, 60_000);
+
+describe('importing.md and operating.md', () => {
+  const outputs = ['members.jsonl', 'members.jsonl.results.csv', 'members.jsonl.rejects.jsonl', 'members.jsonl.checkpoint.json'];
+  afterAll(() => {
+    // The sample and the import's outputs land beside it in the checkout (git-ignored): a test leaves none behind.
+    for (const file of outputs) rmSync(join(ROOT, file), { force: true });
+  });
+
+  test('importing.md runs as written, twice: a sample of 2000 written to its file, imported, and every line replayed by the reruns', async () => {
+    for (const seed of [505, 606]) {
+      const {
+        blocks: [first, rerun],
+      } = await runPage('docs/importing.md', seed);
+      const text = first.join('\n');
+      expect(text).toMatch(/sample-members: wrote 2000 members \(jsonl, seed 1, [^)]*\) to members\.jsonl/);
+      const lines = readFileSync(join(ROOT, 'members.jsonl'), 'utf8').split('\n').filter(Boolean);
+      expect(lines).toHaveLength(2000);
+      for (const line of lines.slice(0, 50)) expect(() => JSON.parse(line)).not.toThrow();
+      // The first run of the first seed imports; every later run finds each line's record and replays it.
+      expect(text).toMatch(/2000 lines/);
+      expect(rerun.join('\n')).toMatch(/replayed 2000|2000 lines/);
+      const results = readFileSync(join(ROOT, 'members.jsonl.results.csv'), 'utf8').trim().split('\n');
+      expect(results).toHaveLength(2001);
+    }
+  }, 300_000);
+
+  test('operating.md runs as written: an org file loaded into the local stage, and the smoke check passes', async () => {
+    const {
+      blocks: [loaded, smoke],
+    } = await runPage('docs/operating.md', 707);
+    expect(loaded.join('\n')).toMatch(/4100/);
+    expect(smoke.join('\n')).toMatch(
+      /^smoke: OK http:\/\/127\.0\.0\.1:\d+ \(openapi, register 200 in \d+ ms, replay, lookup, read\) customer \d+$/m,
+    );
+  }, 120_000);
+});
