@@ -1484,7 +1484,8 @@ export function openApiDocument(events: ApiEvent[], version: string): OpenApiDoc
     },
     // Error answers keep Capillary's shape (status, code, message, path): the codes' explanations are linked from here, not from each answer.
     externalDocs: {
-      description: 'Every error and warning code with its meaning, one anchor per code (integrating.md#8006), beside this document in docs/',
+      description:
+        'Every error and warning code with its meaning, one anchor per code (integrating.md#8006), beside this document in docs/',
       url: 'integrating.md#error-codes',
     },
     servers: [{ url: 'http://localhost:3000', description: '`npm start`: serverless offline with the demo orgs' }],
