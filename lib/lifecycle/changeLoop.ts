@@ -17,6 +17,7 @@ import type { PlannedTransaction } from '../store/plans';
 import { unavailable } from '../store/storeError';
 import { runTransaction, type TransactionResult } from '../store/transactions';
 import type { NamedIdentifier } from './identifierChange';
+import { finishSteppedWork } from './steppedWork';
 
 /** What the rules make of a change applied to the customer as read. */
 export type ChangeDecision =
@@ -53,33 +54,6 @@ export function notFound(): Problem[] {
   return [problem(Code.customerNotFound, 'customer not found', '/id')];
 }
 
-/**
- * A customer a stepped merge is still putting a victim's parts into: a wait, not a refusal (its
- * identifiers are half moved). Sending the merge again finishes one that was interrupted.
- */
-export function takingIn(customer: VersionedCustomer): Error {
-  return unavailable(`customer ${customer.id} is taking in customer ${customer.mergingFrom} (a merge in progress); retry in a few seconds`);
-}
-
-/**
- * Sends one step of a stepped erase or merge. A value the step found no longer naming the
- * customer (an earlier send of the step moved or deleted it) is skipped, and the step sent again without it.
- */
-export async function runStep(
-  run: (plan: PlannedTransaction) => Promise<TransactionResult>,
-  plan: PlannedTransaction,
-  skip: Set<string>,
-  whenUnknown: string,
-): Promise<'done' | 'again'> {
-  const result = await run(plan);
-  if (result.ok) return 'done';
-  if ('unknown' in result) throw unavailable(whenUnknown);
-  const { cancellation } = result;
-  if (cancellation.ownWrite) return 'done';
-  for (const key of cancellation.notReleased) skip.add(key);
-  return 'again';
-}
-
 export async function changeCustomer(
   orgId: number,
   customerId: number,
@@ -98,7 +72,12 @@ export async function changeCustomer(
   for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
     const customer = await loadCustomer(orgId, customerId, { consistent: true });
     if (!customer || customer.activity !== 'ACTIVE') return reject({ kind: 'rejected', problems: notFound(), warnings: [] });
-    if (customer.mergingFrom !== undefined) throw takingIn(customer);
+    // A merge into it cut short between its steps: finished first (its identifiers are half moved).
+    if (customer.mergingFrom !== undefined) {
+      await finishSteppedWork(orgId, customerId, run);
+      await backoff(++conflicts);
+      continue;
+    }
     const decision = decide(customer);
     if (decision.kind === 'rejected') return reject(decision);
     const pending: Settled = { kind: 'changed', customerId, warnings: decision.warnings, sideEffects: decision.sideEffects };

@@ -30,7 +30,8 @@ import { claimIdempotencyRecord, type IdempotencyRecord, type RecordKey, type St
 import { MAX_TRANSACTION_ITEMS, type PlannedTransaction } from '../store/plans';
 import { unavailable } from '../store/storeError';
 import { runTransaction, type TransactionResult } from '../store/transactions';
-import { notFound, runStep, takingIn } from './changeLoop';
+import { notFound } from './changeLoop';
+import { finishSteppedWork, runStep } from './steppedWork';
 
 const ERASE_UNKNOWN = 'the customer table did not answer in time during an erase; send the DELETE again to finish it';
 
@@ -88,16 +89,17 @@ export async function eraseCustomer(orgId: number, customerId: number, options: 
     if (customer?.victims) victims = customer.victims;
     if (!customer) return settle({ kind: 'rejected', problems: notFound() });
     if (customer.activity === 'ERASED') return settle(await withoutHistory({ kind: 'erased', customerId, steps }));
-    if (customer.mergingFrom !== undefined) throw takingIn(customer);
-    if (customer.activity === 'MERGED' || customer.activity === 'MERGING') {
+    // A merge into it or of it that was cut short: finished first (then it is erased, or it is a victim: erase its survivor).
+    if (customer.mergingFrom !== undefined || customer.activity === 'MERGING') {
+      await finishSteppedWork(orgId, customerId, run, stepItems);
+      await backoff(++conflicts);
+      continue;
+    }
+    if (customer.activity === 'MERGED') {
       return settle({
         kind: 'rejected',
         problems: [
-          problem(
-            Code.notMergeable,
-            `customer ${customerId} ${customer.activity === 'MERGING' ? 'is being' : 'was'} merged into customer ${customer.mergedInto}: erase that one`,
-            '/id',
-          ),
+          problem(Code.notMergeable, `customer ${customerId} was merged into customer ${customer.mergedInto}: erase that one`, '/id'),
         ],
       });
     }

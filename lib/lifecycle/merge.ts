@@ -5,31 +5,32 @@
 
 import { backoff } from '../backoff';
 import { newCustomerId } from '../registration/register';
-import { identifierKeyOf, sourceAccountOf, uniqueIdentifiers, type Identifier, type VersionedCustomer } from '../customer';
+import { identifierKeyOf, sourceAccountOf, type Identifier, type VersionedCustomer } from '../customer';
 import { ApiError, Code, problem, type Problem } from '../errors';
 import { profileRef } from '../history/entries';
-import { loadCustomer } from '../store/customers';
-import { claimIdempotencyRecord, type IdempotencyRecord, type RecordKey, type StoredResponse } from '../store/idempotencyRecords';
+import { customerActivity, loadCustomer } from '../store/customers';
+import {
+  claimIdempotencyRecord,
+  dropStaleRecord,
+  type IdempotencyRecord,
+  type RecordKey,
+  type StoredResponse,
+} from '../store/idempotencyRecords';
 import {
   markMergingItemCount,
   mergeItemCount,
-  mergeRemainder,
-  mergeSteps,
   planExplicitMerge,
-  planFinishMerge,
   planMarkMerging,
-  planMergeStep,
-  planIdentifierRefresh,
   planUnmerge,
-  refreshSteps,
   unmergeItemCount,
   type UnmergeTarget,
 } from '../store/mergePlans';
 import { MAX_TRANSACTION_ITEMS, type PlannedTransaction } from '../store/plans';
 import { unavailable } from '../store/storeError';
 import { runTransaction, type TransactionResult } from '../store/transactions';
-import { MAX_CHANGE_ATTEMPTS, notFound, runStep } from './changeLoop';
+import { MAX_CHANGE_ATTEMPTS, notFound } from './changeLoop';
 import { mergeProblems, unmergeSplit } from './mergeRules';
+import { finishSteppedWork, hasStepsLeft, MERGE_UNKNOWN, mergingInto, refreshIdentifiers, runMergeSteps, runStep } from './steppedWork';
 
 export type MergeOutcome =
   | { kind: 'merged'; survivor: VersionedCustomer; victim: VersionedCustomer }
@@ -44,7 +45,7 @@ export type UnmergeOutcome =
 interface Options<Settled> {
   idempotency?: { key: RecordKey; response: (outcome: Settled) => StoredResponse };
   run?: (plan: PlannedTransaction) => Promise<TransactionResult>;
-  claimRecord?: (key: RecordKey, response: StoredResponse) => Promise<IdempotencyRecord | undefined>;
+  claimRecord?: (key: RecordKey, response: StoredResponse, names: number[]) => Promise<IdempotencyRecord | undefined>;
 }
 
 type SettledMerge = Exclude<MergeOutcome, { kind: 'recorded' }>;
@@ -54,20 +55,35 @@ function tooLarge(items: number): Problem[] {
   return [problem(Code.tooLargeToMerge, `the ${items} items to write do not fit one transaction of ${MAX_TRANSACTION_ITEMS}`)];
 }
 
+/**
+ * Records a refusal under the request's key, naming the customers it names: a refusal found in
+ * place is replayed only while they are there (SPEC section 12: a replay never hands back an
+ * erased customer's id); one naming a customer since erased is dropped, and this refusal taken.
+ */
 async function settle<S extends { kind: string }>(
   outcome: S & { kind: 'rejected' },
   options: Options<S>,
-  claimRecord: NonNullable<Options<S>['claimRecord']>,
+  names: number[],
 ): Promise<S | { kind: 'recorded'; record: IdempotencyRecord }> {
   if (!options.idempotency) return outcome;
-  const record = await claimRecord(options.idempotency.key, options.idempotency.response(outcome));
-  return record ? { kind: 'recorded', record } : outcome;
+  const claimRecord =
+    options.claimRecord ??
+    ((key: RecordKey, response: StoredResponse, named: number[]) => claimIdempotencyRecord(key, response, undefined, named));
+  const { key } = options.idempotency;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const record = await claimRecord(key, options.idempotency.response(outcome), names);
+    if (!record) return outcome;
+    const gone = await Promise.all(
+      (record.names ?? []).map(async (id) => ['ERASED', undefined].includes(await customerActivity(key.orgId, id))),
+    );
+    if (!gone.some(Boolean)) return { kind: 'recorded', record };
+    await dropStaleRecord(key.orgId, key.key, record);
+  }
+  return outcome;
 }
 
 /** Reads in a row that made no progress (a concurrent write won each time) before giving up. */
 const MAX_STALLED_ATTEMPTS = 12;
-
-const MERGE_UNKNOWN = 'the customer table did not answer in time during a merge; send the merge again to finish it';
 
 /**
  * Merges `victimId` into `survivorId`; with `preview`, only decides (nothing is written). A merge
@@ -82,26 +98,26 @@ export async function mergeCustomers(
   options: Options<SettledMerge> & { preview?: boolean; stepItems?: number } = {},
 ): Promise<MergeOutcome> {
   const run = options.run ?? runTransaction;
-  const claimRecord = options.claimRecord ?? claimIdempotencyRecord;
   const stepItems = options.stepItems ?? MAX_TRANSACTION_ITEMS;
   const reject = (problems: Problem[]) =>
-    settle<SettledMerge>({ kind: 'rejected', problems }, options, claimRecord) as Promise<MergeOutcome>;
+    settle<SettledMerge>({ kind: 'rejected', problems }, options, [survivorId, victimId]) as Promise<MergeOutcome>;
   // Identifiers a step found moved already (an earlier send of it): skipped.
   const skip = new Set<string>();
-  let steps = 0;
   let conflicts = 0;
-  let progress = -1;
-  for (let stalled = 0; stalled < MAX_STALLED_ATTEMPTS;) {
-    stalled = steps + skip.size === progress ? stalled + 1 : 0;
-    progress = steps + skip.size;
-    if (stalled >= MAX_STALLED_ATTEMPTS) break;
+  for (let attempt = 0; attempt < MAX_STALLED_ATTEMPTS; attempt++) {
     const [survivor, victim] = await Promise.all([
       loadCustomer(orgId, survivorId, { consistent: true }),
       loadCustomer(orgId, victimId, { consistent: true }),
     ]);
     if (!survivor || survivor.activity === 'ERASED') return reject(notFound());
     if (!victim || victim.activity === 'ERASED') return reject([problem(Code.customerNotFound, 'customer not found', '/victimId')]);
-    const resuming = victim.activity === 'MERGING' && victim.mergedInto === survivor.id && survivor.mergingFrom === victim.id;
+    const resuming = mergingInto(survivor, victim);
+    // Either in the middle of other stepped work (a merge killed midway, an unmerge's refresh): finish it, then decide.
+    if (!resuming && (hasStepsLeft(survivor) || hasStepsLeft(victim))) {
+      for (const customer of [survivor, victim]) if (hasStepsLeft(customer)) await finishSteppedWork(orgId, customer.id, run, stepItems);
+      await backoff(++conflicts);
+      continue;
+    }
     if (!resuming) {
       const problems = mergeProblems(survivor, victim, maxProfiles);
       if (problems.length > 0) return reject(problems);
@@ -122,39 +138,20 @@ export async function mergeCustomers(
       const items = markMergingItemCount(victim);
       if (items > stepItems) return reject(tooLarge(items));
       // Too large for one transaction: mark the victim first (and the survivor), then move its parts.
-      if ((await runStep(run, planMarkMerging(survivor, victim), skip, MERGE_UNKNOWN)) === 'done') steps += 1;
-      else await backoff(++conflicts);
+      if ((await runStep(run, planMarkMerging(survivor, victim), skip, MERGE_UNKNOWN)) !== 'done') await backoff(++conflicts);
       continue;
     }
     // The survivor as read holds the victim's profiles already: the answer is the survivor as it stands.
     const pending: SettledMerge = { kind: 'merged', survivor, victim: { ...victim, profiles: [] } };
     if (options.preview) return pending;
     const record = options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
-    const remainder = mergeRemainder(victim);
-    const { steps: middle, last } = mergeSteps(
-      { ...remainder, identifiers: remainder.identifiers.filter((i) => !skip.has(identifierKeyOf(i))) },
-      stepItems,
-      record !== undefined,
-    );
-    let interrupted = false;
-    for (const part of middle) {
-      if ((await runStep(run, planMergeStep(survivor, victim, part), skip, MERGE_UNKNOWN)) !== 'done') {
-        interrupted = true;
-        break;
-      }
-      steps += 1;
-    }
-    if (interrupted) {
-      await backoff(++conflicts);
-      continue;
-    }
-    const result = await run(planFinishMerge(survivor, victim, last, record));
-    if (result.ok) return pending;
-    if ('unknown' in result) throw unavailable(MERGE_UNKNOWN);
-    if (result.cancellation.ownWrite) return pending;
-    if (result.cancellation.record) return { kind: 'recorded', record: result.cancellation.record };
-    for (const key of result.cancellation.notReleased) skip.add(key);
-    if (result.cancellation.conflict || result.cancellation.throttled || result.cancellation.customerChanged) await backoff(++conflicts);
+    const before = skip.size;
+    const steps = await runMergeSteps(survivor, victim, record, run, stepItems, skip);
+    if (steps.kind === 'done') return pending;
+    if (steps.kind === 'recorded') return steps;
+    // A send that found identifiers moved already made progress: it does not count against the limit.
+    if (skip.size === before) await backoff(++conflicts);
+    else attempt -= 1;
   }
   throw unavailable('the customers kept changing under the merge; send the merge again to finish it');
 }
@@ -168,17 +165,17 @@ export async function unmergeProfile(
 ): Promise<UnmergeOutcome> {
   const run = options.run ?? runTransaction;
   const stepItems = options.stepItems ?? MAX_TRANSACTION_ITEMS;
-  const claimRecord = options.claimRecord ?? claimIdempotencyRecord;
   const reject = (problems: Problem[]) =>
-    settle<SettledUnmerge>({ kind: 'rejected', problems }, options, claimRecord) as Promise<UnmergeOutcome>;
+    settle<SettledUnmerge>({ kind: 'rejected', problems }, options, [customerId]) as Promise<UnmergeOutcome>;
   let conflicts = 0;
   let newId: number | undefined;
   for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt++) {
     const customer = await loadCustomer(orgId, customerId, { consistent: true });
     if (!customer || customer.activity === 'ERASED') return reject(notFound());
-    // An earlier stepped unmerge left its refresh unfinished (interrupted): finish it first.
-    if (customer.refreshingIdentifiers) {
-      await refreshIdentifiers(orgId, customerId, run, stepItems);
+    // In the middle of stepped work (a merge into or of it killed midway, an earlier unmerge's refresh): finish it first.
+    if (hasStepsLeft(customer)) {
+      await finishSteppedWork(orgId, customerId, run, stepItems);
+      await backoff(++conflicts);
       continue;
     }
     const index = profileIndex(customer);
@@ -235,37 +232,4 @@ export async function unmergeProfile(
     await backoff(++conflicts);
   }
   throw unavailable('the customer kept changing under the unmerge; retry later');
-}
-
-const REFRESH_UNKNOWN = 'the customer table did not answer in time during an unmerge; send the unmerge again to finish it';
-
-/**
- * The steps after a stepped unmerge's split: every identifier that stayed records the customer's
- * source accounts, and the last step clears the mark (lib/store/mergePlans.ts). Read again when
- * the customer changes meanwhile; the mark stays if it keeps changing.
- */
-async function refreshIdentifiers(
-  orgId: number,
-  customerId: number,
-  run: (plan: PlannedTransaction) => Promise<TransactionResult>,
-  stepItems: number,
-): Promise<void> {
-  const skip = new Set<string>();
-  for (let attempt = 1; attempt <= MAX_CHANGE_ATTEMPTS; attempt++) {
-    const customer = await loadCustomer(orgId, customerId, { consistent: true });
-    if (!customer?.refreshingIdentifiers || customer.activity !== 'ACTIVE') return;
-    const chunks = refreshSteps(
-      uniqueIdentifiers(customer.profiles).filter((i) => !skip.has(identifierKeyOf(i))),
-      stepItems,
-    );
-    let done = true;
-    for (const [i, chunk] of chunks.entries()) {
-      if ((await runStep(run, planIdentifierRefresh(customer, chunk, i === chunks.length - 1), skip, REFRESH_UNKNOWN)) !== 'done') {
-        done = false;
-        break;
-      }
-    }
-    if (done) return;
-    await backoff(attempt);
-  }
 }

@@ -18,9 +18,10 @@ import {
   type StoredResponse,
 } from '../store/idempotencyRecords';
 import { planCreateCustomer, planMergeProfiles, type PlannedTransaction, type RecordToClaim } from '../store/plans';
-import { customerActivity } from '../store/customers';
+import { customerActivity, customerState, type CustomerState } from '../store/customers';
 import { unavailable } from '../store/storeError';
 import { runTransaction, type Cancellation, type TransactionResult } from '../store/transactions';
+import { finishSteppedWork, hasStepsLeft } from '../lifecycle/steppedWork';
 import { decideRegistration } from './decide';
 
 /** A registration that was written. */
@@ -61,6 +62,10 @@ export interface RegisterOptions {
   dropRecord?: (orgId: number, key: string, record: IdempotencyRecord) => Promise<void>;
   /** The activity of a customer the request's values belong to; the store's by default. */
   activityOf?: (orgId: number, customerId: number) => Promise<Activity | undefined>;
+  /** What a refusal reads of each customer it names (its activity, stepped work under way); from activityOf, or the store's. */
+  stateOf?: (orgId: number, customerId: number) => Promise<CustomerState>;
+  /** Finishes the stepped work under way on a customer (a merge cut short, an unmerge's refresh); the lifecycle's by default. */
+  finishSteps?: (orgId: number, customerId: number) => Promise<boolean>;
 }
 
 /** Transactions before giving up on conflicts and on id or card number collisions. */
@@ -76,6 +81,17 @@ export async function registerCustomer(
     options.claimRecord ??
     ((key: RecordKey, response: StoredResponse, names: number[]) => claimIdempotencyRecord(key, response, undefined, names));
   const activityOf = options.activityOf ?? customerActivity;
+  const stateOf =
+    options.stateOf ??
+    (options.activityOf ? async (orgId: number, id: number) => ({ activity: await activityOf(orgId, id) }) : customerState);
+  const finishSteps = options.finishSteps ?? ((orgId: number, id: number) => finishSteppedWork(orgId, id));
+  /** Forgets what was learnt of a customer whose stepped work was just finished: its values may have moved. */
+  const forget = (id: number) => {
+    for (const [key, owner] of owners) if (owner === id) owners.delete(key);
+    takenSourceAccounts.delete(id);
+    profileCounts.delete(id);
+  };
+  let finished = 0;
   const claim = (pending: Registered): RecordToClaim | undefined =>
     options.idempotency && { key: options.idempotency.key, response: options.idempotency.response(pending) };
   const owners = new Map<string, number>();
@@ -103,7 +119,6 @@ export async function registerCustomer(
     return false;
   };
   let conflicts = 0;
-  let merging: number | undefined;
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     profiles = withCardNumbers(profiles, org, owners);
@@ -116,8 +131,17 @@ export async function registerCustomer(
 
     if (decision.kind === 'reject') {
       // A customer being erased still holds its values for a few seconds: that is a wait, not a refusal.
-      const erasing = await ownerBeingErased(current, owners, activityOf);
+      const states = await Promise.all(ownersOf(current, owners).map(async (id) => [id, await stateOf(registration.orgId, id)] as const));
+      const erasing = states.find(([, state]) => state.activity === 'ERASING')?.[0];
       if (erasing !== undefined) throw beingErased(erasing);
+      // A refusal decided on a customer in the middle of stepped work (a merge cut short, an unmerge's
+      // refresh) may rest on values about to move or source accounts it no longer has: finish it, decide again.
+      const stepping = states.filter(([, state]) => hasStepsLeft({ ...state, activity: state.activity ?? 'ERASED' })).map(([id]) => id);
+      if (stepping.length > 0 && finished < MAX_ATTEMPTS) {
+        for (const id of stepping) if (await finishSteps(registration.orgId, id)) forget(id);
+        finished += 1;
+        continue;
+      }
       const rejected: Rejected = { kind: 'rejected', problems: decision.problems, warnings: registration.warnings };
       if (!options.idempotency) return rejected;
       // A copy of this request may have committed while this one's transaction conflicted with
@@ -164,20 +188,16 @@ export async function registerCustomer(
     }
     // Its identifiers are still that customer's, and it takes no merges until its erase ends (SPEC section 12).
     if (result.cancellation.customerChanged?.activity === 'ERASING') throw beingErased(pending.customerId);
-    // Being merged into another in steps: its values move to the survivor; ask the table again who holds them.
+    // Being merged into another in steps: the merge is finished first, then the table is asked again who holds the values.
     if (result.cancellation.customerChanged?.activity === 'MERGING') {
-      merging = pending.customerId;
-      for (const [key, owner] of owners) if (owner === merging) owners.delete(key);
-      takenSourceAccounts.delete(merging);
+      await finishSteps(registration.orgId, pending.customerId);
+      forget(pending.customerId);
       await backoff(++conflicts);
       continue;
     }
     // No room for the profiles on the customer's count: the next decision refuses with 8901.
     if (result.cancellation.full) profileCounts.set(result.cancellation.full.customerId, result.cancellation.full.profileCount);
     if (learn(result.cancellation, owners, takenSourceAccounts)) await backoff(++conflicts);
-  }
-  if (merging !== undefined) {
-    throw unavailable(`an identifier belongs to customer ${merging}, which is being merged into another; retry in a few seconds`);
   }
   throw unavailable('registration kept conflicting with concurrent requests; retry later');
 }
@@ -205,17 +225,6 @@ function ownersOf(registration: Registration, owners: Map<string, number>): numb
     if (owner !== undefined) ids.add(owner);
   }
   return [...ids].sort((a, b) => a - b);
-}
-
-/** The first customer the registration's known values belong to that is being erased, if any. */
-async function ownerBeingErased(
-  registration: Registration,
-  owners: Map<string, number>,
-  activityOf: (orgId: number, customerId: number) => Promise<Activity | undefined>,
-): Promise<number | undefined> {
-  const ids = ownersOf(registration, owners);
-  const activities = await Promise.all(ids.map(async (id) => [id, await activityOf(registration.orgId, id)] as const));
-  return activities.find(([, activity]) => activity === 'ERASING')?.[0];
 }
 
 function beingErased(customerId: number): ApiError {

@@ -87,3 +87,27 @@ export async function customerActivity(orgId: number, customerId: number): Promi
   );
   return Item?.activity as Activity | undefined;
 }
+
+/** What a refusal reads of a customer its values belong to: its activity, and whether stepped work is under way on it. */
+export interface CustomerState {
+  activity?: Activity;
+  mergingFrom?: number;
+  refreshingIdentifiers?: boolean;
+}
+
+/** A customer's state in one strongly consistent read of three attributes (undefined activity: no such customer). */
+export async function customerState(orgId: number, customerId: number): Promise<CustomerState> {
+  const { Item } = await send<GetCommandOutput>(
+    new GetCommand({
+      TableName: tableName(),
+      Key: keys.customer(orgId, customerId),
+      ProjectionExpression: 'activity, mergingFrom, refreshingIdentifiers',
+      ConsistentRead: true,
+    }),
+  );
+  return {
+    activity: Item?.activity as Activity | undefined,
+    ...(typeof Item?.mergingFrom === 'number' ? { mergingFrom: Item.mergingFrom } : {}),
+    ...(Item?.refreshingIdentifiers === true ? { refreshingIdentifiers: true } : {}),
+  };
+}

@@ -154,62 +154,130 @@ describe('a merge too large for one transaction', () => {
     await expectInvariants();
   });
 
-  test('killed midway, it leaves the victim answering the survivor and everything that races it waiting; the merge sent again finishes it', async () => {
+  /** A survivor and a victim whose stepped merge was killed after its mark and one step: the victim MERGING, half its values moved. */
+  async function killedMerge() {
     const survivorMobile = uniqueMobile();
     const survivor = await registered({ profiles: [{ source: 'INSTORE', identifiers: [{ type: 'mobile', value: survivorMobile }] }] });
     const victim = await largeCustomer(PLACES.slice(0, 3), 6);
     const { run, sent } = runner({ most: 6, failAfter: 2 });
-
     await expect(mergeInSteps(ORG, survivor, victim.id, undefined, { stepItems: 6, run })).rejects.toThrow('simulated crash');
     expect(sent).toHaveLength(2);
     expect((await customerItem(victim.id)).activity).toBe('MERGING');
     expect((await customerItem(survivor)).mergingFrom).toBe(victim.id);
+    const owners = await Promise.all(victim.held.map(ownerOf));
+    expect([...new Set(owners)].sort()).toEqual([survivor, victim.id].sort());
+    const notMoved = victim.held.filter((_value, i) => owners[i] === victim.id);
+    return { survivor, survivorMobile, victim, notMoved };
+  }
 
-    // Reads answer the survivor, which holds every profile already.
+  /** The merge is finished: every value of the victim is the survivor's, the victim a tombstone, the marks gone. */
+  async function expectFinished(survivor: number, victim: { id: number; held: Id[] }): Promise<void> {
+    expect([...(await ownersOf(victim.held))]).toEqual([survivor]);
+    const tombstone = await customerItem(victim.id);
+    expect({ activity: tombstone.activity, mergedInto: tombstone.mergedInto }).toEqual({ activity: 'MERGED', mergedInto: survivor });
+    expect((await customerItem(survivor)).mergingFrom).toBeUndefined();
+  }
+
+  test('killed midway, the victim answers the survivor, which holds every profile and counts them; the same merge sent again finishes it', async () => {
+    const { survivor, victim } = await killedMerge();
     const read = await getCustomer(victim.id);
     expect({ id: read.body.id, warnings: warningCodes(read), profiles: read.body.profiles.length }).toEqual({
       id: survivor,
       warnings: [91009],
       profiles: 4,
     });
-    // A registration through a value still naming the victim waits (503), and writes nothing.
-    const owners = await ownersOf(victim.held);
-    expect([...owners].sort()).toEqual([survivor, victim.id].sort());
-    const stillVictims = (await Promise.all(victim.held.map(async (i) => ((await ownerOf(i)) === victim.id ? i : undefined)))).filter(
-      (i): i is Id => i !== undefined,
-    );
-    const through = await addCustomer({ profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [stillVictims[0]] }] });
-    expect({ status: through.status }).toEqual({ status: 503 });
-    // Changes to either customer, erases and other merges of them wait or are refused.
-    expect((await updateCustomer(survivor, { profiles: [{ firstName: 'Zed' }] })).status).toBe(503);
-    expect((await eraseCustomer(survivor)).status).toBe(503);
-    const victimErase = await eraseCustomer(victim.id);
-    expect({ status: victimErase.status, codes: codes(victimErase) }).toEqual({ status: 409, codes: [8903] });
-    const third = await registered({
-      profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [{ type: 'mobile', value: uniqueMobile() }] }],
-    });
-    const other = await mergeCustomers(third, { victimId: survivor });
-    expect({ status: other.status, codes: codes(other) }).toEqual({ status: 409, codes: [8903] });
-    const unmerge = await unmergeCustomer(survivor, { source: 'FACEBOOK', accountId: 'fb-main' });
-    expect({ status: unmerge.status, codes: codes(unmerge) }).toEqual({ status: 409, codes: [8903] });
-    // A registration merging into the survivor through its own value goes on meanwhile.
-    const joined = await addCustomer({
-      profiles: [{ source: 'MOBILE_APP', accountId: 'app-ios', identifiers: [{ type: 'mobile', value: survivorMobile }] }],
-    });
-    expect({ status: joined.status, id: joined.body.createdId }).toEqual({ status: 200, id: survivor });
+    // Mid-merge the survivor's count already holds the victim's profiles, and its partition has them.
+    const partition = (await allItems()).filter((i) => i.pk === `ORG#${ORG}#CUSTOMER#${survivor}`);
+    expect((await customerItem(survivor)).profileCount).toBe(partition.filter((i) => i.entity === 'profile').length + 1);
+    expect((await customerItem(survivor)).profileCount).toBe(4);
 
-    // The same merge sent again finishes it.
     const resumed = await mergeCustomers(survivor, { victimId: victim.id });
-    expect({ status: resumed.status, codes: codes(resumed) }).toEqual({ status: 200, codes: [] });
-    expect(resumed.body.profiles).toHaveLength(5);
-    expect([...(await ownersOf(victim.held))]).toEqual([survivor]);
-    expect((await customerItem(victim.id)).activity).toBe('MERGED');
-    expect((await customerItem(survivor)).mergingFrom).toBeUndefined();
+    expect({ status: resumed.status, codes: codes(resumed), profiles: resumed.body.profiles?.length }).toEqual({
+      status: 200,
+      codes: [],
+      profiles: 4,
+    });
+    await expectFinished(survivor, victim);
+    await expectInvariants();
+  });
+
+  test('killed midway, a registration through a value not moved yet finishes the merge and then merges into the survivor', async () => {
+    const { survivor, victim, notMoved } = await killedMerge();
+    const through = await addCustomer({ profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [notMoved[0]] }] });
+    expect({ status: through.status, id: through.body.createdId, warnings: warningCodes(through) }).toEqual({
+      status: 200,
+      id: survivor,
+      warnings: [8050],
+    });
+    await expectFinished(survivor, victim);
     expect((await customerItem(survivor)).profileCount).toBe(5);
     await expectInvariants();
-    // Afterwards the value that waited registers into the survivor.
-    const after = await addCustomer({ profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [stillVictims[0]] }] });
-    expect({ status: after.status, id: after.body.createdId }).toEqual({ status: 200, id: survivor });
+  });
+
+  test('killed midway, a registration through a survivor value and a victim value not moved yet is no 8052: it merges once the merge is finished', async () => {
+    const { survivor, survivorMobile, victim, notMoved } = await killedMerge();
+    const both = await addCustomer({
+      profiles: [
+        {
+          source: 'LINE',
+          accountId: 'line-main',
+          identifiers: [{ type: 'mobile', value: survivorMobile }, notMoved.find((i) => i.type !== 'mobile')!],
+        },
+      ],
+    });
+    expect({ status: both.status, id: both.body.createdId, codes: codes(both) }).toEqual({ status: 200, id: survivor, codes: [] });
+    await expectFinished(survivor, victim);
+    await expectInvariants();
+  });
+
+  test('killed midway, an erase of the survivor finishes the merge and erases both: no value of either is left', async () => {
+    const { survivor, victim } = await killedMerge();
+    const erased = await eraseCustomer(survivor);
+    expect({ status: erased.status, body: erased.body }).toEqual({
+      status: 200,
+      body: { entity: { id: survivor, status: 'ERASED' }, warnings: [] },
+    });
+    for (const value of victim.held) expect(await ownerOf(value)).toBe('404/8015');
+    expect((await customerItem(victim.id)).activity).toBe('ERASED');
+    const table = JSON.stringify(await allItems());
+    for (const { value } of victim.held) expect({ value, left: table.includes(value) }).toEqual({ value, left: false });
+    await expectInvariants();
+  });
+
+  test('killed midway, an erase of the victim finishes the merge and answers 409 / 8903 (erase the survivor)', async () => {
+    const { survivor, victim } = await killedMerge();
+    const refused = await eraseCustomer(victim.id);
+    expect({ status: refused.status, codes: codes(refused) }).toEqual({ status: 409, codes: [8903] });
+    await expectFinished(survivor, victim);
+    await expectInvariants();
+  });
+
+  test('killed midway, an update of the survivor, a merge of it into a third customer, or an unmerge of it each finishes the merge first', async () => {
+    {
+      const { survivor, victim } = await killedMerge();
+      expect((await updateCustomer(survivor, { profiles: [{ firstName: 'Zed' }] })).status).toBe(200);
+      await expectFinished(survivor, victim);
+    }
+    {
+      const { survivor, victim } = await killedMerge();
+      const third = await registered({
+        profiles: [{ source: 'LINE', accountId: 'line-main', identifiers: [{ type: 'mobile', value: uniqueMobile() }] }],
+      });
+      // With an Idempotency-Key: no refusal of the moment is recorded and replayed.
+      const key = `merge-${tag()}`;
+      const merged = await mergeCustomers(third, { victimId: survivor }, { headers: { 'Idempotency-Key': key } });
+      expect({ status: merged.status, codes: codes(merged) }).toEqual({ status: 200, codes: [] });
+      const replayed = await mergeCustomers(third, { victimId: survivor }, { headers: { 'Idempotency-Key': key } });
+      expect({ status: replayed.status, replayed: replayed.headers['Idempotent-Replayed'] }).toEqual({ status: 200, replayed: 'true' });
+      expect((await getCustomer(victim.id)).body.id).toBe(third);
+      expect([...(await ownersOf(victim.held))]).toEqual([third]);
+    }
+    {
+      const { survivor, victim } = await killedMerge();
+      const unmerged = await unmergeCustomer(survivor, { source: 'FACEBOOK', accountId: 'fb-main' });
+      expect({ status: unmerged.status, to: unmerged.body.entity?.id }).toEqual({ status: 200, to: victim.id });
+      expect((await customerItem(survivor)).mergingFrom).toBeUndefined();
+    }
     await expectInvariants();
   });
 
@@ -255,15 +323,29 @@ describe('an unmerge too large for one transaction', () => {
     expect(await ownerOf({ type: 'mobile', value: customer.mobile })).toBe(customer.id);
     await expectInvariants();
 
+    // A registration through the mobile that stayed, in the source account that left, reads the stale list (8006)
+    // only until it sees the customer's refresh is unfinished: it finishes it and merges.
+    const back = await addCustomer({
+      profiles: [{ source: 'FACEBOOK', accountId: 'fb-main', identifiers: [{ type: 'mobile', value: customer.mobile }] }],
+    });
+    expect({ status: back.status, id: back.body.createdId, warnings: warningCodes(back) }).toEqual({
+      status: 200,
+      id: customer.id,
+      warnings: [8050],
+    });
+    expect((await customerItem(customer.id)).refreshingIdentifiers).toBeUndefined();
+    await expectInvariants();
+
     // A second unmerge finishes the refresh first, then does its own work.
     const second = await unmergeProfile(ORG, customer.id, named({ source: 'WEB_ENGAGE', accountId: 'we-main' }), { stepItems: 7 });
     expect(second).toMatchObject({ kind: 'unmerged' });
     expect((await customerItem(customer.id)).refreshingIdentifiers).toBeUndefined();
     const mobileItem = (await allItems()).find((i) => String(i.pk).startsWith(`ORG#${ORG}#ID#mobile#`) && i.customerId === customer.id)!;
-    expect([...(mobileItem.customerSourceAccounts as string[])].sort()).toEqual(['WECHAT#wx-main', 'WECHAT#wx-second']);
+    // The FACEBOOK profile came back above; WEB_ENGAGE left.
+    expect([...(mobileItem.customerSourceAccounts as string[])].sort()).toEqual(['FACEBOOK#fb-main', 'WECHAT#wx-main', 'WECHAT#wx-second']);
     // The profile that left registers back through the mobile: merged into the customer again, no false 8006.
     const again = await addCustomer({
-      profiles: [{ source: 'FACEBOOK', accountId: 'fb-main', identifiers: [{ type: 'mobile', value: customer.mobile }] }],
+      profiles: [{ source: 'WEB_ENGAGE', accountId: 'we-main', identifiers: [{ type: 'mobile', value: customer.mobile }] }],
     });
     expect({ status: again.status, codes: codes(again), id: again.body.createdId }).toEqual({ status: 200, codes: [], id: customer.id });
     await expectInvariants();
