@@ -121,6 +121,14 @@ export interface VersionedCustomer extends Customer {
   victims?: number[];
 }
 
+/** Whether the customer is in the middle of stepped work: a victim being merged, a survivor taking one in, identifiers to refresh. */
+export function hasStepsLeft(customer: Pick<VersionedCustomer, 'activity' | 'mergingFrom' | 'refreshingIdentifiers'>): boolean {
+  return (
+    customer.activity === 'MERGING' ||
+    (customer.activity === 'ACTIVE' && (customer.mergingFrom !== undefined || customer.refreshingIdentifiers === true))
+  );
+}
+
 /** A profile named by its source and account, as the history and the unmerge answer name it. */
 export interface ProfileRef {
   source: string;

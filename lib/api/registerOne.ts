@@ -8,6 +8,7 @@ import { replayOf } from '../idempotency';
 import type { OrgConfig } from '../org';
 import type { Registration } from '../customer';
 import { readRegistration, type RegistrationContext } from '../registration/read';
+import { finishSteppedWork } from '../lifecycle/steppedWork';
 import { registerCustomer, type Registered, type Rejected } from '../registration/register';
 import type { AddCustomerResponse } from '../schemas/responses.schema';
 import { checkAddCustomerBody } from '../schemas/validate';
@@ -37,7 +38,11 @@ export function prepareRegistration(body: unknown, context: RegistrationContext)
  * and a repeat replays it; a key used with another request throws 422. Faults throw 503.
  */
 export async function registerPrepared(registration: Registration, org: OrgConfig, key?: RecordKey): Promise<Settled> {
-  const outcome = await registerCustomer(registration, org, key ? { idempotency: { key, response: storedResponseOf } } : {});
+  const outcome = await registerCustomer(registration, org, {
+    // A merge or unmerge cut short between its steps is finished by the registration that meets it.
+    finishSteps: (orgId, customerId) => finishSteppedWork(orgId, customerId),
+    ...(key ? { idempotency: { key, response: storedResponseOf } } : {}),
+  });
   switch (outcome.kind) {
     case 'created':
     case 'merged':

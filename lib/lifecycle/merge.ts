@@ -5,7 +5,7 @@
 
 import { backoff } from '../backoff';
 import { newCustomerId } from '../registration/register';
-import { identifierKeyOf, sourceAccountOf, type Identifier, type VersionedCustomer } from '../customer';
+import { hasStepsLeft, identifierKeyOf, sourceAccountOf, type Identifier, type VersionedCustomer } from '../customer';
 import { ApiError, Code, problem, type Problem } from '../errors';
 import { profileRef } from '../history/entries';
 import { customerActivity, loadCustomer } from '../store/customers';
@@ -30,7 +30,7 @@ import { unavailable } from '../store/storeError';
 import { runTransaction, type TransactionResult } from '../store/transactions';
 import { MAX_CHANGE_ATTEMPTS, notFound } from './changeLoop';
 import { mergeProblems, unmergeSplit } from './mergeRules';
-import { finishSteppedWork, hasStepsLeft, MERGE_UNKNOWN, mergingInto, refreshIdentifiers, runMergeSteps, runStep } from './steppedWork';
+import { finishSteppedWork, MERGE_UNKNOWN, mergingInto, refreshIdentifiers, runMergeSteps, runStep } from './steppedWork';
 
 export type MergeOutcome =
   | { kind: 'merged'; survivor: VersionedCustomer; victim: VersionedCustomer }

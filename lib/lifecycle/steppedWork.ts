@@ -6,7 +6,7 @@
 // particular request can free.
 
 import { backoff } from '../backoff';
-import { identifierKeyOf, uniqueIdentifiers, type VersionedCustomer } from '../customer';
+import { hasStepsLeft, identifierKeyOf, uniqueIdentifiers, type VersionedCustomer } from '../customer';
 import { loadCustomer } from '../store/customers';
 import type { IdempotencyRecord } from '../store/idempotencyRecords';
 import { mergeRemainder, mergeSteps, planFinishMerge, planIdentifierRefresh, planMergeStep, refreshSteps } from '../store/mergePlans';
@@ -35,14 +35,6 @@ const REFRESH_UNKNOWN = 'the customer table did not answer in time during an unm
 
 /** Reads of a stepped merge in a row without progress before giving up. */
 const MAX_FINISH_ATTEMPTS = 8;
-
-/** Whether the customer is in the middle of stepped work: a victim being merged, a survivor taking one in, identifiers to refresh. */
-export function hasStepsLeft(customer: Pick<VersionedCustomer, 'activity' | 'mergingFrom' | 'refreshingIdentifiers'>): boolean {
-  return (
-    customer.activity === 'MERGING' ||
-    (customer.activity === 'ACTIVE' && (customer.mergingFrom !== undefined || customer.refreshingIdentifiers === true))
-  );
-}
 
 /** Whether `victim` is being merged into `survivor` in steps, both as read. */
 export function mergingInto(survivor: VersionedCustomer, victim: VersionedCustomer): boolean {

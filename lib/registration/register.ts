@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { backoff } from '../backoff';
 import { generateCardNumber } from '../cards';
-import { identifierKeyOf, uniqueIdentifiers, type Activity, type Profile, type Registration } from '../customer';
+import { hasStepsLeft, identifierKeyOf, uniqueIdentifiers, type Activity, type Profile, type Registration } from '../customer';
 import { ApiError, Code, warning, type Problem, type Warning } from '../errors';
 import type { OrgConfig } from '../org';
 import type { SideEffect } from '../schemas/responses.schema';
@@ -21,7 +21,6 @@ import { planCreateCustomer, planMergeProfiles, type PlannedTransaction, type Re
 import { customerActivity, customerState, type CustomerState } from '../store/customers';
 import { unavailable } from '../store/storeError';
 import { runTransaction, type Cancellation, type TransactionResult } from '../store/transactions';
-import { finishSteppedWork, hasStepsLeft } from '../lifecycle/steppedWork';
 import { decideRegistration } from './decide';
 
 /** A registration that was written. */
@@ -64,7 +63,11 @@ export interface RegisterOptions {
   activityOf?: (orgId: number, customerId: number) => Promise<Activity | undefined>;
   /** What a refusal reads of each customer it names (its activity, stepped work under way); from activityOf, or the store's. */
   stateOf?: (orgId: number, customerId: number) => Promise<CustomerState>;
-  /** Finishes the stepped work under way on a customer (a merge cut short, an unmerge's refresh); the lifecycle's by default. */
+  /**
+   * Finishes the stepped work under way on a customer (a merge cut short, an unmerge's refresh),
+   * true when there was some: lib/lifecycle's, handed down by lib/api (the lifecycle sits above the
+   * registration rules). Without it a registration only waits for such work to be finished.
+   */
   finishSteps?: (orgId: number, customerId: number) => Promise<boolean>;
 }
 
@@ -84,7 +87,7 @@ export async function registerCustomer(
   const stateOf =
     options.stateOf ??
     (options.activityOf ? async (orgId: number, id: number) => ({ activity: await activityOf(orgId, id) }) : customerState);
-  const finishSteps = options.finishSteps ?? ((orgId: number, id: number) => finishSteppedWork(orgId, id));
+  const finishSteps = options.finishSteps ?? (async () => false);
   /** Forgets what was learnt of a customer whose stepped work was just finished: its values may have moved. */
   const forget = (id: number) => {
     for (const [key, owner] of owners) if (owner === id) owners.delete(key);
