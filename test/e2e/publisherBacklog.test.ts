@@ -8,6 +8,7 @@ import { readAllHistory } from '../../lib/store/history';
 import { uniqueMobile } from '../support/customers';
 import { LOCAL_TABLE, prepareLocalTable, ROOT, startOffline, type Offline } from '../support/offline';
 import { DynamoProxy } from '../support/proxy';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../scripts/dynamodbLocal';
 
 // `npm start` while `npm run import` writes faster than the local publisher keeps up: the
 // publisher reaches DynamoDB Local through a slow link, so a backlog of thousands of customers
@@ -76,11 +77,18 @@ async function firstWithoutHistory(ids: number[], from: number): Promise<number>
 describe('the local publisher far behind an import', () => {
   const dir = mkdtempSync(join(tmpdir(), 'publisher-backlog-'));
   const file = join(dir, 'members.jsonl');
-  const endpoint = process.env.DYNAMODB_ENDPOINT!;
+  // A DynamoDB Local of its own: thousands of large customers and their stream images would
+  // otherwise fill the heap of the one every other test file shares.
+  let own: DynamoDbLocal;
+  const shared = process.env.DYNAMODB_ENDPOINT;
+  let endpoint: string;
   let proxy: DynamoProxy;
   let offline: Offline;
 
   beforeAll(async () => {
+    own = await startDynamoDbLocal();
+    endpoint = own.endpoint;
+    process.env.DYNAMODB_ENDPOINT = endpoint;
     await prepareLocalTable();
     proxy = await DynamoProxy.start(endpoint);
     offline = await startOffline({ env: { DYNAMODB_ENDPOINT: proxy.endpoint } });
@@ -92,6 +100,8 @@ describe('the local publisher far behind an import', () => {
   afterAll(async () => {
     await offline?.stop();
     await proxy?.close();
+    await own?.stop();
+    process.env.DYNAMODB_ENDPOINT = shared;
   });
 
   test('serverless offline stays within a bound of memory, and every imported customer gets its history', async () => {
