@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { signedHeaders } from '../../lib/webhooks/signature';
 import stages from '../../config/stages.json';
+import { basicAuth, TILLS } from '../support/http';
 import { ROOT, useOffline } from '../support/offline';
 
 // Every command block of the README and of docs/, run as a newcomer would paste them, in order,
@@ -171,6 +172,22 @@ test('the README’s first request runs as written, and again: a new customer, t
   }
 }, 120_000);
 
+/**
+ * Erases the customer the page's `invoke local` of events/add-customer.json registered: the
+ * events hold fixed values, and other suites run them against the same local table.
+ */
+async function eraseExampleCustomer(): Promise<void> {
+  const event = JSON.parse(read('events/add-customer.json')) as { body: string };
+  const [{ type, value }] = (JSON.parse(event.body) as { profiles: { identifiers: { type: string; value: string }[] }[] }).profiles[0]
+    .identifiers;
+  const auth = { Authorization: basicAuth(TILLS.demo[0], TILLS.demo[1]) };
+  const query = new URLSearchParams({ source: 'ALL', identifierName: type, identifierValue: value });
+  const found = await fetch(`${offline.url}/v2/customers/lookup?${query}`, { headers: auth });
+  if (found.status !== 200) return;
+  const { entity } = (await found.json()) as { entity: number };
+  expect((await fetch(`${offline.url}/v2/customers/${entity}`, { method: 'DELETE', headers: auth })).status).toBe(200);
+}
+
 test('integrating.md runs in order as written, twice on the same data, and answers what it says', async () => {
   for (const seed of [303, 404]) {
     const {
@@ -265,6 +282,7 @@ test('integrating.md runs in order as written, twice on the same data, and answe
     expect(answers?.[0]).toMatch(seed === 303 ? /200|409/ : /409/);
     expect(answers?.[1]).toBe('"statusCode": 404');
   }
+  await eraseExampleCustomer();
 }, 300_000);
 
 test('the webhook signature checks of integrating.md accept a delivery signed by the service and refuse a forged one', async () => {
